@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Installs the npm packages when node_modules is missing or older than package-lock.json, so the
+// README's two commands work on a fresh clone. Node built-ins only: nothing is installed yet.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const read = (file) => {
+  try {
+    return readFileSync(join(root, file), 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+const wanted = JSON.parse(read('package-lock.json') ?? '{}').packages ?? {};
+const installed = JSON.parse(read('node_modules/.package-lock.json') ?? '{}').packages ?? {};
+const stale = Object.entries(wanted).some(
+  ([path, pkg]) => path !== '' && !pkg.optional && installed[path]?.version !== pkg.version,
+);
+if (stale) {
+  console.log('installing npm packages (npm ci)…');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+}

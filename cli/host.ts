@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Cluster, startCluster } from '../controlplane/index.ts';
+
+/** The embedded host cluster that `host up` keeps running in the background. */
+export interface HostStatus {
+  running: boolean;
+  kubeconfig?: string;
+  server?: string;
+  pid?: number;
+  startedAt?: string;
+  nodes?: number;
+  logFile: string;
+}
+
+interface HostState {
+  pid: number;
+  kubeconfig?: string;
+  server?: string;
+  startedAt?: string;
+  nodes: number;
+  ready: boolean;
+  error?: string;
+}
+
+export class HostClusterError extends Error {
+  override name = 'HostClusterError';
+}
+
+/** Where the embedded host cluster keeps its state; `VCLUSTER_PREVIEW_HOME` overrides it. */
+export function hostStateDir(): string {
+  const home =
+    process.env.VCLUSTER_PREVIEW_HOME ||
+    join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'vcluster-preview');
+  return join(home, 'host');
+}
+
+const statePath = () => join(hostStateDir(), 'state.json');
+const logPath = () => join(hostStateDir(), 'host.log');
+
+async function readState(): Promise<HostState | undefined> {
+  try {
+    return JSON.parse(await readFile(statePath(), 'utf8')) as HostState;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function hostStatus(): Promise<HostStatus> {
+  const state = await readState();
+  if (!state?.ready || !isAlive(state.pid)) return { running: false, logFile: logPath() };
+  return {
+    running: true,
+    kubeconfig: state.kubeconfig,
+    server: state.server,
+    pid: state.pid,
+    startedAt: state.startedAt,
+    nodes: state.nodes,
+    logFile: logPath(),
+  };
+}
+
+/** Starts the embedded host cluster in a background process (or finds it running) and waits until it serves. */
+export async function hostUp(options: {
+  nodes: number;
+  report: (message: string) => void;
+}): Promise<HostStatus> {
+  const current = await hostStatus();
+  if (current.running) return current;
+  const previous = await readState();
+  if (previous && isAlive(previous.pid)) {
+    options.report(`host cluster is starting (pid ${previous.pid}), waiting`);
+  } else {
+    await mkdir(hostStateDir(), { recursive: true });
+    await rm(statePath(), { force: true });
+    const log = openSync(logPath(), 'a');
+    const entry = join(dirname(fileURLToPath(import.meta.url)), 'vcluster-preview.js');
+    const child = spawn(process.execPath, [entry, 'host', 'run', '--nodes', String(options.nodes)], {
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    child.unref();
+    options.report(`starting the host cluster in the background (pid ${child.pid}, log ${logPath()})`);
+  }
+  // A first run may build the control-plane binaries: allow for that.
+  const deadline = Date.now() + 60 * 60 * 1000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const state = await readState();
+    if (state?.error)
+      throw new HostClusterError(`the host cluster did not start: ${state.error}\nlog: ${logPath()}`);
+    if (state?.ready) return hostStatus();
+    if (state && !isAlive(state.pid)) {
+      throw new HostClusterError(`the host cluster process exited; see ${logPath()}`);
+    }
+  }
+  throw new HostClusterError(`the host cluster was not ready after an hour; see ${logPath()}`);
+}
+
+/** Stops the background host cluster; returns false when none was running. */
+export async function hostDown(): Promise<boolean> {
+  const state = await readState();
+  if (!state || !isAlive(state.pid)) {
+    await rm(statePath(), { force: true });
+    return false;
+  }
+  process.kill(state.pid, 'SIGTERM');
+  for (let i = 0; i < 300 && isAlive(state.pid); i++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+  await rm(statePath(), { force: true });
+  return true;
+}
+
+/** The body of the background process: start the cluster, record it, stop it on SIGTERM. */
+export async function runHost(options: { nodes: number }): Promise<void> {
+  const write = (state: HostState) => writeFile(statePath(), `${JSON.stringify(state, null, 2)}\n`);
+  await write({ pid: process.pid, nodes: options.nodes, ready: false });
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster({
+      mode: 'host',
+      name: 'vcluster-preview-host',
+      nodes: options.nodes,
+      dir: join(hostStateDir(), 'cluster'),
+      report: (message) => console.log(message),
+    });
+  } catch (error) {
+    await write({ pid: process.pid, nodes: options.nodes, ready: false, error: (error as Error).message });
+    throw error;
+  }
+  const kubeconfig = join(hostStateDir(), 'kubeconfig');
+  await writeFile(kubeconfig, cluster.kubeconfig, { mode: 0o600 });
+  await write({
+    pid: process.pid,
+    kubeconfig,
+    server: cluster.server,
+    startedAt: new Date().toISOString(),
+    nodes: options.nodes,
+    ready: true,
+  });
+  const shutdown = async () => {
+    console.log('stopping the host cluster');
+    await cluster.stop();
+    await rm(kubeconfig, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  // Keep the process alive until a signal arrives.
+  setInterval(() => {}, 1 << 30);
+}

@@ -1,0 +1,288 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { type Binaries, ensureBinaries } from './binaries.ts';
+import { type ClusterCertificates, createClusterCertificates } from './certs.ts';
+import { renderKubeconfig } from './kubeconfig.ts';
+import { freePort, httpsGet } from './net.ts';
+import { ManagedProcess } from './process.ts';
+import type { BinaryName } from './versions.ts';
+
+export type ClusterMode = 'host' | 'virtual';
+
+export interface ClusterOptions {
+  /**
+   * `host`: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok fake nodes.
+   * `virtual`: etcd (or a prefix in a shared one), kube-apiserver and kube-controller-manager only;
+   * its pods stay Pending until a syncer runs them elsewhere.
+   */
+  mode: ClusterMode;
+  /** Names the kubeconfig context and the working folder. */
+  name?: string;
+  /** Host mode: how many kwok fake nodes to create (default 2). */
+  nodes?: number;
+  /** Service ClusterIP range (default 10.96.0.0/16). A virtual cluster uses its host's range. */
+  serviceClusterIPRange?: string;
+  /** Host mode: the pod IP range kwok hands out (default 10.244.0.0/16). */
+  podCIDR?: string;
+  /** Use a running etcd under this key prefix instead of starting one. */
+  etcd?: { servers: string; prefix: string };
+  /** Working folder (certs, data, logs). Default: a new temporary folder, removed by stop(). */
+  dir?: string;
+  /** Keep the working folder on stop (for debugging and for a cluster that is resumed later). */
+  keepDir?: boolean;
+  /** API server port (default: a free one). */
+  apiServerPort?: number;
+  /** Extra names the serving certificate must be valid for. */
+  hosts?: string[];
+  binaries?: Binaries;
+  extraApiServerArgs?: string[];
+  /** Progress messages. */
+  report?: (message: string) => void;
+  /** How long to wait for readiness (default 90 s). */
+  readyTimeoutMs?: number;
+}
+
+export interface Cluster {
+  name: string;
+  mode: ClusterMode;
+  dir: string;
+  server: string;
+  kubeconfig: string;
+  kubeconfigPath: string;
+  certificates: ClusterCertificates;
+  etcd: { servers: string; prefix: string };
+  processes: ManagedProcess[];
+  binaries: Binaries;
+  stop(): Promise<void>;
+}
+
+export class ClusterStartError extends Error {
+  override name = 'ClusterStartError';
+}
+
+/** Starts a working cluster from the pinned upstream binaries and waits until it serves. */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const report = options.report ?? (() => {});
+  const binaries = options.binaries ?? (await ensureBinaries(report));
+  const name = options.name ?? `${options.mode}-${process.pid}`;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), `vcp-${name}-`)));
+  await mkdir(join(dir, 'pki'), { recursive: true });
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const processes: ManagedProcess[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Reverse start order: the API server's clients first, etcd last.
+    for (const child of [...processes].reverse()) await child.stop();
+    if (!options.keepDir) await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const certificates = await createClusterCertificates({ hosts: options.hosts });
+    const pki = (file: string) => join(dir, 'pki', file);
+    await Promise.all([
+      writeFile(pki('ca.crt'), certificates.ca.cert),
+      writeFile(pki('ca.key'), certificates.ca.key, { mode: 0o600 }),
+      writeFile(pki('apiserver.crt'), certificates.serving.cert),
+      writeFile(pki('apiserver.key'), certificates.serving.key, { mode: 0o600 }),
+      writeFile(pki('sa.pub'), certificates.serviceAccount.publicKey),
+      writeFile(pki('sa.key'), certificates.serviceAccount.privateKey, { mode: 0o600 }),
+    ]);
+    const port = options.apiServerPort ?? (await freePort());
+    const server = `https://127.0.0.1:${port}`;
+    const kubeconfig = renderKubeconfig({
+      name,
+      server,
+      caCert: certificates.ca.cert,
+      clientCert: certificates.admin.cert,
+      clientKey: certificates.admin.key,
+    });
+    const kubeconfigPath = join(dir, 'admin.kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+    const start = (component: BinaryName, args: string[]) => {
+      const child = new ManagedProcess({
+        name: component,
+        command: binaries.path(component),
+        args,
+        logFile: join(dir, 'logs', `${component}.log`),
+      });
+      processes.push(child);
+      return child;
+    };
+
+    let etcd = options.etcd;
+    if (!etcd) {
+      const [clientPort, peerPort] = [await freePort(), await freePort()];
+      const client = `http://127.0.0.1:${clientPort}`;
+      const peer = `http://127.0.0.1:${peerPort}`;
+      start('etcd', [
+        '--name=default',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${client}`,
+        `--advertise-client-urls=${client}`,
+        `--listen-peer-urls=${peer}`,
+        `--initial-advertise-peer-urls=${peer}`,
+        `--initial-cluster=default=${peer}`,
+        // Throwaway clusters: durability is not worth an fsync per write on a shared disk.
+        '--unsafe-no-fsync=true',
+        '--quota-backend-bytes=8589934592',
+        '--auto-compaction-mode=periodic',
+        '--auto-compaction-retention=5m',
+        '--log-level=warn',
+      ]);
+      etcd = { servers: client, prefix: '/registry' };
+    }
+
+    const serviceRange = options.serviceClusterIPRange ?? '10.96.0.0/16';
+    start('kube-apiserver', [
+      `--etcd-servers=${etcd.servers}`,
+      `--etcd-prefix=${etcd.prefix}`,
+      `--cert-dir=${join(dir, 'pki')}`,
+      `--tls-cert-file=${pki('apiserver.crt')}`,
+      `--tls-private-key-file=${pki('apiserver.key')}`,
+      `--client-ca-file=${pki('ca.crt')}`,
+      `--secure-port=${port}`,
+      '--bind-address=127.0.0.1',
+      // Without a default route the API server cannot pick an address; none is needed without
+      // endpoint reconciling, which a loopback advertise address would break.
+      '--advertise-address=127.0.0.1',
+      '--endpoint-reconciler-type=none',
+      `--service-cluster-ip-range=${serviceRange}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${pki('sa.pub')}`,
+      `--service-account-signing-key-file=${pki('sa.key')}`,
+      '--allow-privileged=true',
+      '--profiling=false',
+      '--enable-priority-and-fairness=false',
+      ...(options.extraApiServerArgs ?? []),
+    ]);
+
+    const tls = { ca: certificates.ca.cert, cert: certificates.admin.cert, key: certificates.admin.key };
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
+    await waitFor('kube-apiserver /readyz', deadline, processes, async () => {
+      const res = await httpsGet(`${server}/readyz`, tls).catch(() => undefined);
+      return res?.status === 200;
+    });
+
+    const controllers =
+      options.mode === 'virtual'
+        ? // No nodes of its own: the controllers that manage nodes and volumes on nodes would only fight the syncer.
+          '*,-nodeipam,-nodelifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-cloud-node-lifecycle,-ttl'
+        : '*';
+    start('kube-controller-manager', [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await freePort()}`,
+      '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
+      `--root-ca-file=${pki('ca.crt')}`,
+      `--service-account-private-key-file=${pki('sa.key')}`,
+      `--cluster-signing-cert-file=${pki('ca.crt')}`,
+      `--cluster-signing-key-file=${pki('ca.key')}`,
+      `--service-cluster-ip-range=${serviceRange}`,
+      '--use-service-account-credentials=false',
+      '--leader-elect=false',
+      `--controllers=${controllers}`,
+      // kwok renews node leases; 40 s is what kwokctl uses.
+      '--node-monitor-grace-period=40s',
+      '--profiling=false',
+    ]);
+
+    const kc = new KubeConfig();
+    kc.loadFromString(kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+
+    if (options.mode === 'host') {
+      start('kube-scheduler', [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--authentication-kubeconfig=${kubeconfigPath}`,
+        `--authorization-kubeconfig=${kubeconfigPath}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freePort()}`,
+        '--leader-elect=false',
+        '--profiling=false',
+      ]);
+      start('kwok', [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--manage-all-nodes=false',
+        '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+        `--cidr=${options.podCIDR ?? '10.244.0.0/16'}`,
+        '--node-ip=127.0.0.1',
+        ...binaries.kwokStages.map((file) => `--config=${file}`),
+      ]);
+      const count = options.nodes ?? 2;
+      for (let i = 0; i < count; i++) await core.createNode({ body: fakeNode(`kwok-node-${i}`) });
+    }
+
+    // Pods cannot be created before the service-account controller made the default account.
+    await waitFor('the default service account', deadline, processes, async () => {
+      try {
+        await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    report(`${options.mode} cluster ${name} ready at ${server}`);
+    return {
+      name,
+      mode: options.mode,
+      dir,
+      server,
+      kubeconfig,
+      kubeconfigPath,
+      certificates,
+      etcd,
+      processes,
+      binaries,
+      stop,
+    };
+  } catch (error) {
+    const logs = processes.map((p) => `--- ${p.name} (${p.logFile}) ---\n${p.logTail()}`).join('\n');
+    await stop();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ClusterStartError(`${options.mode} cluster ${name} did not start: ${message}\n${logs}`);
+  }
+}
+
+async function waitFor(
+  what: string,
+  deadline: number,
+  processes: ManagedProcess[],
+  check: () => Promise<boolean>,
+): Promise<void> {
+  for (;;) {
+    if (await check()) return;
+    const dead = processes.find((p) => p.hasExited);
+    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A Node that kwok manages (by annotation) and keeps Ready with lease heartbeats. */
+export function fakeNode(name: string): V1Node {
+  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/role': 'agent',
+        'node-role.kubernetes.io/agent': '',
+        type: 'kwok',
+      },
+    },
+    status: { allocatable: resources, capacity: resources },
+  };
+}

@@ -1,0 +1,20 @@
+export {
+  type Binaries,
+  ControlPlaneBuildError,
+  cacheRoot,
+  ensureBinaries,
+  findBinaries,
+} from './binaries.ts';
+export { type ClusterCertificates, createClusterCertificates } from './certs.ts';
+export {
+  type Cluster,
+  type ClusterMode,
+  type ClusterOptions,
+  ClusterStartError,
+  fakeNode,
+  startCluster,
+} from './cluster.ts';
+export { renderKubeconfig } from './kubeconfig.ts';
+export { freePort } from './net.ts';
+export { ManagedProcess } from './process.ts';
+export { versions } from './versions.ts';

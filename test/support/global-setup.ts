@@ -1,0 +1,30 @@
+import 'vitest';
+import type { TestProject } from 'vitest/node';
+import { startLocalRedis } from '../../app/local-redis.ts';
+import { ensureBinaries, startCluster } from '../../controlplane/index.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Admin kubeconfig (YAML) of the shared host cluster: etcd, apiserver, controllers, scheduler, kwok. */
+    hostKubeconfig: string;
+    /** Folder of the cached control-plane binaries (kubectl, helm, …). */
+    binDir: string;
+    redisUrl: string;
+  }
+}
+
+/** One real host cluster and one real Redis for the whole integration run, stopped at the end. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const log = (message: string) => console.log(`[global-setup] ${message}`);
+  const binaries = await ensureBinaries(log);
+  const [host, redis] = await Promise.all([
+    startCluster({ mode: 'host', name: 'test-host', nodes: 2, binaries, report: log }),
+    process.env.REDIS_URL ? Promise.resolve(undefined) : startLocalRedis(),
+  ]);
+  project.provide('hostKubeconfig', host.kubeconfig);
+  project.provide('binDir', binaries.binDir);
+  project.provide('redisUrl', process.env.REDIS_URL ?? redis!.url);
+  return async () => {
+    await Promise.all([host.stop(), redis?.stop()]);
+  };
+}
