@@ -1,0 +1,99 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cluster, startCluster } from '../../controlplane/index.ts';
+import { type KubeClients, kubeClients } from '../../kube/client.ts';
+import { waitUntil } from '../../kube/wait.ts';
+
+/** Pids of processes whose command line mentions `needle` (the cluster's own folder). */
+function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+describe('virtual mode (no scheduler, no nodes)', () => {
+  let cluster: Cluster;
+  let virtual: KubeClients;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ mode: 'virtual', name: 'virtual-test' });
+    virtual = kubeClients(cluster.kubeconfig);
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('runs only etcd, kube-apiserver and kube-controller-manager', () => {
+    expect(cluster.processes.map((p) => p.name).sort()).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+    ]);
+  });
+
+  it('turns a Deployment into a ReplicaSet and pods that stay Pending', async () => {
+    await virtual.apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'app' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'app' } },
+          template: {
+            metadata: { labels: { app: 'app' } },
+            spec: { containers: [{ name: 'c', image: 'nginx' }] },
+          },
+        },
+      },
+    });
+    const replicaSets = await waitUntil(
+      async () => {
+        const list = await virtual.apps.listNamespacedReplicaSet({
+          namespace: 'default',
+          labelSelector: 'app=app',
+        });
+        return list.items.length === 1 ? list.items : undefined;
+      },
+      { what: 'one ReplicaSet for deployment app' },
+    );
+    expect(replicaSets[0]?.metadata?.ownerReferences?.[0]?.name).toBe('app');
+    const pods = await waitUntil(
+      async () => {
+        const list = await virtual.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=app' });
+        return list.items.length === 2 ? list.items : undefined;
+      },
+      { what: 'two pods of deployment app' },
+    );
+    // Give a scheduler, were there one, time to act: still nothing binds them.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const again = await virtual.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=app' });
+    expect(pods).toHaveLength(2);
+    for (const pod of again.items) {
+      expect(pod.status?.phase).toBe('Pending');
+      expect(pod.spec?.nodeName).toBeUndefined();
+    }
+    expect((await virtual.core.listNode()).items).toEqual([]);
+  });
+});
+
+describe('stop()', () => {
+  it('leaves no process and no folder behind', async () => {
+    const cluster = await startCluster({ mode: 'host', name: 'stop-test', nodes: 1 });
+    const pids = cluster.processes.map((p) => p.pid);
+    expect(pids).toHaveLength(5);
+    expect(processesMentioning(cluster.dir).length).toBeGreaterThanOrEqual(5);
+    await cluster.stop();
+    for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(processesMentioning(cluster.dir)).toEqual([]);
+    expect(existsSync(cluster.dir)).toBe(false);
+  });
+});
