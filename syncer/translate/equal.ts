@@ -45,12 +45,3 @@ export function mapPatch(
 
 /** Fields of T that a merge patch may set, or remove with `null`. */
 export type Nullable<T> = { [K in keyof T]?: T[K] | null };
-
-/** Drops properties holding undefined, so patches and objects serialise without noise. */
-export function compact<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v !== undefined) out[key] = v;
-  }
-  return out as T;
-}

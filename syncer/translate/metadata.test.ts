@@ -38,8 +38,10 @@ describe('hostLabelKey', () => {
   });
 });
 
+type Labels = Record<string, string> | undefined;
+
 describe('hostLabels', () => {
-  it.each([
+  it.each<{ name: string; labels: Labels; expected: Labels }>([
     {
       name: 'plain labels are copied, marks added',
       labels: { app: 'web', tier: 'front' },
@@ -76,7 +78,7 @@ describe('hostLabels', () => {
 });
 
 describe('hostSelector', () => {
-  it.each([
+  it.each<{ selector: Labels; expected: Labels }>([
     { selector: undefined, expected: undefined },
     { selector: {}, expected: undefined },
     {
@@ -193,7 +195,7 @@ describe('hostMetadata', () => {
 
 describe('hostMetadataPatch', () => {
   const host = { metadata: hostMetadata(vConfigMap, ctx, 'ConfigMap') };
-  it.each([
+  it.each<{ name: string; vLabels: Labels; expected: unknown }>([
     { name: 'unchanged', vLabels: { app: 'shop', release: 'v1' }, expected: undefined },
     {
       name: 'label changed and removed',

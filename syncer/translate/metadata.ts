@@ -27,7 +27,12 @@ export const NAMESPACE_LABEL_PREFIX = 'vcluster.loft.sh/ns-label';
  * User labels that would collide with the syncer's own marks or with the chart's `release` selectors;
  * they are renamed on the host instead of copied.
  */
-export const LABELS_TO_TRANSLATE: readonly string[] = [RELEASE_LABEL, NAMESPACE_LABEL, MARKER_LABEL, CONTROLLER_LABEL];
+export const LABELS_TO_TRANSLATE: readonly string[] = [
+  RELEASE_LABEL,
+  NAMESPACE_LABEL,
+  MARKER_LABEL,
+  CONTROLLER_LABEL,
+];
 
 const SYSTEM_ANNOTATIONS: readonly string[] = [
   NAME_ANNOTATION,
@@ -41,7 +46,14 @@ const SYSTEM_ANNOTATIONS: readonly string[] = [
 ];
 
 /** The namespaced kinds the syncer copies to the host. */
-export type SyncedKind = 'Pod' | 'Service' | 'Endpoints' | 'ConfigMap' | 'Secret' | 'PersistentVolumeClaim' | 'Ingress';
+export type SyncedKind =
+  | 'Pod'
+  | 'Service'
+  | 'Endpoints'
+  | 'ConfigMap'
+  | 'Secret'
+  | 'PersistentVolumeClaim'
+  | 'Ingress';
 
 /** Value of the object-kind annotation: Go's GroupVersionKind.String(), as vcluster writes it. */
 export const KIND_ANNOTATION_VALUES: Readonly<Record<SyncedKind, string>> = {
@@ -105,7 +117,10 @@ function isTranslatedKey(key: string, ctx: TranslateContext): boolean {
 }
 
 /** User labels as they appear on the host, without the syncer's marks. */
-function userHostLabels(vLabels: Record<string, string> | undefined, ctx: TranslateContext): Record<string, string> {
+function userHostLabels(
+  vLabels: Record<string, string> | undefined,
+  ctx: TranslateContext,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(vLabels ?? {})) {
     // a virtual label already in translated form could spoof a reserved label: drop it, like vcluster
@@ -149,7 +164,10 @@ function mapSelectorKeys(
     for (const [key, value] of Object.entries(selector.matchLabels)) out.matchLabels[keyOf(key)] = value;
   }
   if (selector.matchExpressions) {
-    out.matchExpressions = selector.matchExpressions.map((req) => ({ ...structuredClone(req), key: keyOf(req.key) }));
+    out.matchExpressions = selector.matchExpressions.map((req) => ({
+      ...structuredClone(req),
+      key: keyOf(req.key),
+    }));
   }
   return out;
 }
@@ -177,7 +195,7 @@ export interface HostMetadataOptions {
   extraAnnotations?: Record<string, string>;
   /** Labels the syncer sets besides the user labels (e.g. a pod's namespace labels). */
   extraLabels?: Record<string, string>;
-  /** Virtual annotation keys never copied to the host. */
+  /** Virtual annotation keys never copied to the host (host values of these keys are kept). */
   excludedAnnotations?: readonly string[];
 }
 
@@ -213,7 +231,7 @@ export function hostMetadata(
   const previousAnnotations = managedKeys(existing, MANAGED_ANNOTATIONS_ANNOTATION);
   const keptAnnotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(existing?.annotations ?? {})) {
-    if (!excluded.has(k) && !previousAnnotations.has(k)) keptAnnotations[k] = v;
+    if (!SYSTEM_ANNOTATIONS.includes(k) && !previousAnnotations.has(k)) keptAnnotations[k] = v;
   }
 
   const userLabels = { ...userHostLabels(vObj.metadata?.labels, ctx), ...extraLabels };

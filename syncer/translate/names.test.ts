@@ -38,7 +38,10 @@ describe('safeConcatName', () => {
     // character 52 (index 51) is a dot, so the cut leaves `.` followed by the `-` separator
     const parts = [`${'e'.repeat(51)}.${'f'.repeat(20)}`];
     const got = safeConcatName(...parts);
-    const digest = createHash('sha256').update(parts[0] ?? '').digest('hex').slice(0, 10);
+    const digest = createHash('sha256')
+      .update(parts[0] ?? '')
+      .digest('hex')
+      .slice(0, 10);
     expect(got).toBe(`${'e'.repeat(51)}-${digest}`);
     expect(got).toHaveLength(62);
   });

@@ -1,0 +1,210 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { isConflict, isNotFound } from '../../kube/client.ts';
+import { isManagedBy, UID_ANNOTATION, virtualKeyOf } from '../translate/metadata.ts';
+import { hostName } from '../translate/names.ts';
+import { Informer } from './informer.ts';
+import type { SyncerMetrics } from './metrics.ts';
+import {
+  HostNameTakenError,
+  RequeueAfter,
+  type ResourceSyncer,
+  type SyncAction,
+  type SyncContext,
+} from './resource-syncer.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerOptions {
+  workers: number;
+  metrics: SyncerMetrics;
+  logger: Logger;
+}
+
+export const keyOf = (namespace: string | undefined, name: string | undefined) =>
+  `${namespace ?? ''}/${name ?? ''}`;
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/**
+ * Runs one resource syncer: an informer on each side, one keyed queue of virtual keys fed by
+ * both, and workers that reconcile each key from the two caches.
+ */
+export class Controller<V extends KubernetesObject, H extends KubernetesObject> {
+  readonly queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 30_000 });
+  readonly virtualInformer: Informer<V>;
+  readonly hostInformer: Informer<H>;
+  private readonly logger: Logger;
+  private workers: Promise<void>[] = [];
+
+  constructor(
+    readonly syncer: ResourceSyncer<V, H>,
+    private readonly context: SyncContext,
+    private readonly options: ControllerOptions,
+  ) {
+    this.logger = options.logger.child({ kind: syncer.kind });
+    const virtualSource = syncer.virtualSource(context);
+    const hostSource = syncer.hostSource(context);
+    const onError = (informer: string) => () => options.metrics.watchErrors.inc({ informer });
+    this.virtualInformer = new Informer<V>({
+      name: `virtual/${syncer.kind}`,
+      config: context.virtual.config,
+      ...virtualSource,
+      logger: this.logger,
+      onError: onError(`virtual/${syncer.kind}`),
+      onEvent: (_event, object) => {
+        if (syncer.ignoreVirtual?.(object)) return;
+        this.queue.add(keyOf(object.metadata?.namespace, object.metadata?.name));
+        syncer.onVirtualEvent?.(context, object);
+      },
+    });
+    this.hostInformer = new Informer<H>({
+      name: `host/${syncer.kind}`,
+      config: context.host.config,
+      ...hostSource,
+      logger: this.logger,
+      onError: onError(`host/${syncer.kind}`),
+      onEvent: (_event, object) => {
+        const key = virtualKeyOf(object);
+        if (key) this.queue.add(keyOf(key.namespace, key.name));
+      },
+    });
+  }
+
+  /** Fills both caches (resolves when both are listed), then starts the workers. */
+  async start(): Promise<void> {
+    await Promise.all([this.virtualInformer.start(), this.hostInformer.start()]);
+    // A restart converges: every object on either side is looked at once.
+    for (const object of this.virtualInformer.list()) {
+      if (!this.syncer.ignoreVirtual?.(object))
+        this.queue.add(keyOf(object.metadata?.namespace, object.metadata?.name));
+    }
+    for (const object of this.hostInformer.list()) {
+      const key = virtualKeyOf(object);
+      if (key) this.queue.add(keyOf(key.namespace, key.name));
+    }
+    for (let i = 0; i < this.options.workers; i++) this.workers.push(this.work());
+  }
+
+  get hasSynced(): boolean {
+    return this.virtualInformer.hasSynced && this.hostInformer.hasSynced;
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await Promise.all([this.virtualInformer.stop(), this.hostInformer.stop()]);
+    await Promise.all(this.workers);
+    this.workers = [];
+  }
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  private async work(): Promise<void> {
+    const { metrics } = this.options;
+    const kind = this.syncer.kind;
+    for (;;) {
+      metrics.queueDepth.set({ kind }, this.queue.depth);
+      const item = await this.queue.get();
+      if (!item) return;
+      try {
+        const action = await this.reconcile(item.key);
+        this.queue.forget(item.key);
+        if (action !== 'none' && action !== 'skip') metrics.syncs.inc({ kind, action });
+        metrics.syncLatency.observe({ kind }, (Date.now() - item.queuedAt) / 1000);
+      } catch (error) {
+        this.handleError(item.key, error);
+      } finally {
+        this.queue.done(item.key);
+      }
+    }
+  }
+
+  private handleError(key: string, error: unknown): void {
+    if (error instanceof RequeueAfter) {
+      this.queue.addAfter(key, error.delayMs);
+      return;
+    }
+    if (isConflict(error) || isNotFound(error)) {
+      // Our cache was behind the API server: look again shortly, as vcluster does.
+      this.queue.addAfter(key, 1000);
+      return;
+    }
+    this.options.metrics.errors.inc({ kind: this.syncer.kind });
+    const delay = this.queue.addRateLimited(key);
+    const level = error instanceof HostNameTakenError ? 'info' : 'warn';
+    this.logger[level]({ key, err: error, retryInMs: delay }, 'sync failed');
+    const { namespace, name } = splitKey(key);
+    const virtualObject = this.virtualInformer.get(name, namespace);
+    if (virtualObject) {
+      const message = error instanceof Error ? error.message : String(error);
+      void this.context.recorder.warning(this.withKind(virtualObject), 'SyncError', message);
+    }
+  }
+
+  /** Reconciles one virtual key against its host twin. Exported through `reconcileNow` for dependencies. */
+  async reconcile(key: string): Promise<SyncAction> {
+    const { syncer, context } = this;
+    const { namespace, name } = splitKey(key);
+    const translate = context.translate;
+    const virtualObject = this.virtualInformer.get(name, namespace);
+    const hostObjectName = hostName(name, namespace, translate.vclusterName);
+    let hostObject = this.hostInformer.get(hostObjectName, translate.hostNamespace);
+    if (hostObject && !isManagedBy(hostObject, translate, syncer.kind)) hostObject = undefined;
+
+    if (virtualObject && syncer.ignoreVirtual?.(virtualObject)) return 'skip';
+    if (virtualObject && (syncer.shouldSync?.(context, virtualObject) ?? true)) {
+      if (!hostObject) return this.createOnHost(virtualObject, hostObjectName);
+      const hostUid = hostObject.metadata?.annotations?.[UID_ANNOTATION];
+      if (syncer.recreateOnUidChange !== false && hostUid && hostUid !== virtualObject.metadata?.uid) {
+        // The name was reused for a new virtual object: the old host object must not come back.
+        await syncer.deleteFromHost(context, hostObject);
+        throw new RequeueAfter(200, 'host object belonged to an earlier virtual object');
+      }
+      return syncer.sync(context, virtualObject, hostObject);
+    }
+    if (hostObject) {
+      if (virtualObject) return syncer.deleteFromHost(context, hostObject);
+      return syncer.hostOnly
+        ? syncer.hostOnly(context, hostObject)
+        : syncer.deleteFromHost(context, hostObject);
+    }
+    return 'none';
+  }
+
+  private async createOnHost(virtualObject: V, hostObjectName: string): Promise<SyncAction> {
+    try {
+      return await this.syncer.syncToHost(this.context, virtualObject);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      // AlreadyExists: either our cache lags, or someone else's object holds the name.
+      const existing = await this.readHost(hostObjectName);
+      if (existing && !isManagedBy(existing, this.context.translate, this.syncer.kind)) {
+        throw new HostNameTakenError(
+          `host ${this.syncer.kind} ${this.context.translate.hostNamespace}/${hostObjectName} exists and is not managed by vcluster ${this.context.translate.vclusterName}; it is left alone. Rename or remove it on the host.`,
+        );
+      }
+      throw new RequeueAfter(200, 'host object appeared meanwhile');
+    }
+  }
+
+  private async readHost(name: string): Promise<KubernetesObject | undefined> {
+    try {
+      return await this.context.host.objects.read({
+        apiVersion: this.syncer.apiVersion,
+        kind: this.syncer.kind,
+        metadata: { name, namespace: this.context.translate.hostNamespace },
+      });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private withKind<T extends KubernetesObject>(object: T): T {
+    return { ...object, kind: this.syncer.kind, apiVersion: this.syncer.apiVersion };
+  }
+}

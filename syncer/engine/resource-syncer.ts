@@ -1,0 +1,78 @@
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeClients } from '../../kube/client.ts';
+import type { TranslateContext } from '../translate/context.ts';
+import type { SyncedKind } from '../translate/metadata.ts';
+import type { EventRecorder } from './event-recorder.ts';
+
+/** What every resource syncer gets: both clusters, the translation context, events and logs. */
+export interface SyncContext {
+  translate: TranslateContext;
+  virtual: KubeClients;
+  host: KubeClients;
+  recorder: EventRecorder;
+  logger: Logger;
+  /** Queues a key of another kind (e.g. a pod queues the ConfigMaps it uses). */
+  enqueue(kind: SyncedKind | 'Node', key: string): void;
+  /** Reads another kind's virtual cache. */
+  virtualCache<T extends KubernetesObject>(kind: SyncedKind): ObjectCache<T>;
+  hostCache<T extends KubernetesObject>(kind: SyncedKind): ObjectCache<T>;
+  /** Runs another kind's reconcile for one key now (e.g. the ConfigMaps a new pod needs on the host first). */
+  reconcileNow(kind: SyncedKind, key: string): Promise<void>;
+}
+
+export interface ObjectCache<T> {
+  get(name: string, namespace?: string): T | undefined;
+  list(namespace?: string): readonly T[];
+}
+
+export interface InformerSource<T extends KubernetesObject> {
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+}
+
+/** What a reconcile did, for metrics and logs. */
+export type SyncAction = 'none' | 'create' | 'update' | 'delete' | 'status' | 'skip';
+
+/**
+ * One synced kind, in vcluster's shape: a virtual object only → create on the host; both → update
+ * down and status up; a managed host object only → delete it (or, for pods, the reverse).
+ * The controller finds the pair, checks ownership and calls one of these.
+ */
+export interface ResourceSyncer<V extends KubernetesObject, H extends KubernetesObject = V> {
+  kind: SyncedKind;
+  apiVersion: string;
+  virtualSource(context: SyncContext): InformerSource<V>;
+  hostSource(context: SyncContext): InformerSource<H>;
+  /** Whether this virtual object should exist on the host (ConfigMaps only while used, …). Default: yes. */
+  shouldSync?(context: SyncContext, virtualObject: V): boolean;
+  /** Objects the syncer leaves alone in the virtual cluster (e.g. `default/kubernetes`). */
+  ignoreVirtual?(virtualObject: V): boolean;
+  /** Whether a host object whose `object-uid` differs is deleted and recreated (not for Services and PVCs). */
+  recreateOnUidChange?: boolean;
+  syncToHost(context: SyncContext, virtualObject: V): Promise<SyncAction>;
+  sync(context: SyncContext, virtualObject: V, hostObject: H): Promise<SyncAction>;
+  /** The host object has no virtual twin. Default: delete it. */
+  hostOnly?(context: SyncContext, hostObject: H): Promise<SyncAction>;
+  /** The virtual object should not be on the host (shouldSync false) but is. Default: delete the host object. */
+  deleteFromHost(context: SyncContext, hostObject: H): Promise<SyncAction>;
+  /** Called for every virtual event, to queue keys of other kinds that depend on this object. */
+  onVirtualEvent?(context: SyncContext, virtualObject: V): void;
+}
+
+/** A host object exists under the name we need but is not ours: reported, retried, never touched. */
+export class HostNameTakenError extends Error {
+  override name = 'HostNameTakenError';
+}
+
+/** Requeue the key after a delay without counting it as a failure (a conflict, a cache lag). */
+export class RequeueAfter extends Error {
+  override name = 'RequeueAfter';
+  constructor(
+    readonly delayMs: number,
+    message = 'requeue',
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,12 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ResourceSyncer } from '../engine/resource-syncer.ts';
+import { type PodSyncerOptions, podSyncer } from './pods.ts';
+
+export type DefaultSyncersOptions = PodSyncerOptions;
+
+/** Every kind synced by default, in vcluster's default set. */
+export function defaultResourceSyncers(
+  options: DefaultSyncersOptions = {},
+): ResourceSyncer<KubernetesObject, KubernetesObject>[] {
+  return [podSyncer(options)] as unknown as ResourceSyncer<KubernetesObject, KubernetesObject>[];
+}

@@ -1,0 +1,229 @@
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import { isConflict, isNotFound } from '../../kube/client.ts';
+import { mergePatch } from '../../kube/patch.ts';
+import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
+import { MARKER_LABEL } from '../translate/metadata.ts';
+import {
+  type PodExtras,
+  podNodeNameToVirtual,
+  podReferences,
+  podServiceAccountTokens,
+  podStatusToVirtual,
+  podToHost,
+  podUpdateToHost,
+  saTokenSecret,
+} from '../translate/pod.ts';
+
+export interface PodSyncerOptions {
+  /** Host service account synced pods run as (the chart's `vc-workload-<name>`); default: the namespace's default. */
+  workloadServiceAccount?: string;
+}
+
+/**
+ * Pods: down to the host (which schedules and runs them), status and node binding back up.
+ * A host pod that disappears takes its virtual pod with it, so the virtual controller recreates it.
+ */
+export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod> {
+  const extrasFor = (context: SyncContext, pod: V1Pod): PodExtras => ({
+    services: [...context.virtualCache<V1Service>('Service').list(pod.metadata?.namespace)],
+    workloadServiceAccount: options.workloadServiceAccount,
+  });
+
+  return {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    virtualSource: ({ virtual }) => ({
+      path: '/api/v1/pods',
+      list: () => virtual.core.listPodForAllNamespaces(),
+    }),
+    hostSource: ({ host, translate }) => ({
+      path: `/api/v1/namespaces/${translate.hostNamespace}/pods`,
+      list: () =>
+        host.core.listNamespacedPod({
+          namespace: translate.hostNamespace,
+          labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
+        }),
+      labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
+    }),
+    onVirtualEvent(context, pod) {
+      // The objects a pod uses are synced only while used: let their syncers look again.
+      const namespace = pod.metadata?.namespace ?? '';
+      const refs = podReferences(pod);
+      for (const name of refs.configMaps) context.enqueue('ConfigMap', `${namespace}/${name}`);
+      for (const name of refs.secrets) context.enqueue('Secret', `${namespace}/${name}`);
+      if (pod.spec?.nodeName) context.enqueue('Node', pod.spec.nodeName);
+    },
+
+    async syncToHost(context, pod) {
+      if (pod.metadata?.deletionTimestamp || pod.spec?.nodeName) {
+        // Terminating without a host pod, or bound but its host pod is gone: no kubelet will ever
+        // finish it here, so remove it now; its controller makes a new one.
+        await deleteVirtualPod(context, pod);
+        return 'delete';
+      }
+      await ensureReferencesOnHost(context, pod);
+      const tokens = await mintServiceAccountTokens(context, pod);
+      const hostPod = podToHost(pod, context.translate, extrasFor(context, pod));
+      const created = await context.host.core.createNamespacedPod({
+        namespace: context.translate.hostNamespace,
+        body: hostPod,
+      });
+      if (tokens) await ownTokenSecret(context, pod, tokens, created);
+      return 'create';
+    },
+
+    async sync(context, pod, hostPod) {
+      const { host, virtual, translate } = context;
+      const name = pod.metadata?.name ?? '';
+      const namespace = pod.metadata?.namespace ?? '';
+      if (pod.metadata?.deletionTimestamp) {
+        if (!hostPod.metadata?.deletionTimestamp) {
+          await host.core.deleteNamespacedPod({
+            name: hostPod.metadata?.name ?? '',
+            namespace: translate.hostNamespace,
+            gracePeriodSeconds: pod.metadata.deletionGracePeriodSeconds,
+            body: { preconditions: { uid: hostPod.metadata?.uid } },
+          });
+          return 'delete';
+        }
+        return 'none';
+      }
+      let action: SyncAction = 'none';
+      const node = podNodeNameToVirtual(hostPod, pod);
+      if (node) {
+        await virtual.core.createNamespacedPodBinding({
+          name,
+          namespace,
+          body: { metadata: { name, namespace }, target: { kind: 'Node', name: node } },
+        });
+        context.enqueue('Node', node);
+        action = 'status';
+      }
+      const status = podStatusToVirtual(hostPod, pod);
+      if (status) {
+        await virtual.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, mergePatch);
+        action = 'status';
+      }
+      const patch = podUpdateToHost(pod, hostPod, translate, extrasFor(context, pod));
+      if (patch) {
+        await host.core.patchNamespacedPod(
+          { name: hostPod.metadata?.name ?? '', namespace: translate.hostNamespace, body: patch },
+          mergePatch,
+        );
+        action = 'update';
+      }
+      return action;
+    },
+
+    deleteFromHost: (context, hostPod) => deleteHostPod(context, hostPod),
+  };
+}
+
+async function deleteHostPod(context: SyncContext, hostPod: V1Pod): Promise<SyncAction> {
+  if (hostPod.metadata?.deletionTimestamp) return 'none';
+  try {
+    await context.host.core.deleteNamespacedPod({
+      name: hostPod.metadata?.name ?? '',
+      namespace: context.translate.hostNamespace,
+      body: { preconditions: { uid: hostPod.metadata?.uid } },
+    });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  return 'delete';
+}
+
+async function deleteVirtualPod(context: SyncContext, pod: V1Pod): Promise<void> {
+  try {
+    await context.virtual.core.deleteNamespacedPod({
+      name: pod.metadata?.name ?? '',
+      namespace: pod.metadata?.namespace ?? '',
+      gracePeriodSeconds: 0,
+      body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } },
+    });
+  } catch (error) {
+    if (!isNotFound(error) && !isConflict(error)) throw error;
+  }
+}
+
+/** A host pod must not start before the ConfigMaps, Secrets and PVCs it names exist on the host. */
+async function ensureReferencesOnHost(context: SyncContext, pod: V1Pod): Promise<void> {
+  const namespace = pod.metadata?.namespace ?? '';
+  const refs = podReferences(pod);
+  const work: Promise<void>[] = [];
+  for (const [kind, names] of [
+    ['ConfigMap', refs.configMaps],
+    ['Secret', refs.secrets],
+    ['PersistentVolumeClaim', refs.persistentVolumeClaims],
+  ] as const) {
+    for (const name of names) {
+      if (context.virtualCache(kind).get(name, namespace))
+        work.push(context.reconcileNow(kind, `${namespace}/${name}`));
+    }
+  }
+  await Promise.all(work);
+}
+
+/** Tokens for the pod's projected service-account volumes, minted by the virtual API server, kept in a host secret. */
+async function mintServiceAccountTokens(
+  context: SyncContext,
+  pod: V1Pod,
+): Promise<Record<string, string> | undefined> {
+  const requests = podServiceAccountTokens(pod, context.translate);
+  if (requests.length === 0) return undefined;
+  const tokens: Record<string, string> = {};
+  for (const request of requests) {
+    const response = await context.virtual.core.createNamespacedServiceAccountToken({
+      name: request.serviceAccountName,
+      namespace: pod.metadata?.namespace ?? '',
+      body: {
+        spec: {
+          audiences: request.audiences,
+          expirationSeconds: request.expirationSeconds,
+          boundObjectRef: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            name: request.boundPod.name,
+            uid: request.boundPod.uid,
+          },
+        },
+      },
+    });
+    tokens[request.key] = response.status?.token ?? '';
+  }
+  const secret = saTokenSecret(pod, context.translate, tokens);
+  const namespace = context.translate.hostNamespace;
+  try {
+    await context.host.core.createNamespacedSecret({ namespace, body: secret });
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+    // Left by an earlier pod of the same name: its tokens are bound to that pod, so replace them.
+    await context.host.core.replaceNamespacedSecret({
+      name: secret.metadata?.name ?? '',
+      namespace,
+      body: secret,
+    });
+  }
+  return tokens;
+}
+
+/** The token secret belongs to the host pod, so the host garbage collector removes it with the pod. */
+async function ownTokenSecret(
+  context: SyncContext,
+  pod: V1Pod,
+  tokens: Record<string, string>,
+  hostPod: V1Pod,
+): Promise<void> {
+  const owned = saTokenSecret(pod, context.translate, tokens, {
+    name: hostPod.metadata?.name ?? '',
+    uid: hostPod.metadata?.uid ?? '',
+  });
+  await context.host.core.patchNamespacedSecret(
+    {
+      name: owned.metadata?.name ?? '',
+      namespace: context.translate.hostNamespace,
+      body: { metadata: { ownerReferences: owned.metadata?.ownerReferences } },
+    },
+    mergePatch,
+  );
+}

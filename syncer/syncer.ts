@@ -1,0 +1,121 @@
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { type Logger, pino } from 'pino';
+import { type KubeClients, kubeClients } from '../kube/client.ts';
+import { Controller } from './engine/controller.ts';
+import { EventRecorder } from './engine/event-recorder.ts';
+import { SyncerMetrics } from './engine/metrics.ts';
+import type { ObjectCache, ResourceSyncer, SyncContext } from './engine/resource-syncer.ts';
+import { defaultResourceSyncers } from './kinds/index.ts';
+import { NodeSyncer } from './kinds/nodes.ts';
+import type { TranslateContext } from './translate/context.ts';
+import type { SyncedKind } from './translate/metadata.ts';
+
+export interface SyncerOptions {
+  /** The virtual cluster's name: part of every host name. */
+  name: string;
+  /** The one host namespace the virtual cluster's objects go to. */
+  hostNamespace: string;
+  /** Host and virtual cluster access: a KubeConfig, or kubeconfig YAML. */
+  host: KubeConfig | string;
+  virtual: KubeConfig | string;
+  /** Ingress hosts must be this domain or below it (e.g. `pr-12.preview.example.com`). */
+  allowedHostSuffix?: string;
+  /** Concurrent reconciles per kind (default 16). */
+  workers?: number;
+  logger?: Logger;
+  /** Host service account for synced pods. */
+  workloadServiceAccount?: string;
+  /** Extra translation facts (DNS service IP, API service IP, owner). */
+  translate?: Partial<TranslateContext>;
+  /** The kinds to sync (default: all). */
+  resourceSyncers?: ResourceSyncer<KubernetesObject, KubernetesObject>[];
+}
+
+/**
+ * The sync engine between one virtual cluster and one host namespace: a controller per kind plus
+ * fake nodes. `start()` resolves once every cache is filled and the workers run.
+ */
+export class Syncer {
+  readonly metrics = new SyncerMetrics();
+  readonly logger: Logger;
+  readonly host: KubeClients;
+  readonly virtual: KubeClients;
+  readonly translate: TranslateContext;
+  readonly controllers = new Map<SyncedKind, Controller<KubernetesObject, KubernetesObject>>();
+  readonly nodes: NodeSyncer;
+  private started = false;
+
+  constructor(options: SyncerOptions) {
+    this.logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({
+      vcluster: options.name,
+      hostNamespace: options.hostNamespace,
+    });
+    this.host = kubeClients(options.host);
+    this.virtual = kubeClients(options.virtual);
+    this.translate = {
+      vclusterName: options.name,
+      hostNamespace: options.hostNamespace,
+      allowedHostSuffix: options.allowedHostSuffix,
+      ...options.translate,
+    };
+    const context: SyncContext = {
+      translate: this.translate,
+      virtual: this.virtual,
+      host: this.host,
+      recorder: new EventRecorder(this.virtual.core, this.logger),
+      logger: this.logger,
+      enqueue: (kind, key) => {
+        if (kind === 'Node') this.nodes.enqueue(key);
+        else this.controllers.get(kind)?.enqueue(key);
+      },
+      virtualCache: <T extends KubernetesObject>(kind: SyncedKind) =>
+        (this.controllers.get(kind)?.virtualInformer ?? emptyCache) as unknown as ObjectCache<T>,
+      hostCache: <T extends KubernetesObject>(kind: SyncedKind) =>
+        (this.controllers.get(kind)?.hostInformer ?? emptyCache) as unknown as ObjectCache<T>,
+      reconcileNow: async (kind, key) => {
+        await this.controllers.get(kind)?.reconcile(key);
+      },
+    };
+    const syncers =
+      options.resourceSyncers ??
+      defaultResourceSyncers({ workloadServiceAccount: options.workloadServiceAccount });
+    for (const syncer of syncers) {
+      this.controllers.set(
+        syncer.kind,
+        new Controller(syncer, context, {
+          workers: options.workers ?? 16,
+          metrics: this.metrics,
+          logger: this.logger,
+        }),
+      );
+    }
+    const pods = this.controllers.get('Pod')?.virtualInformer ?? emptyCache;
+    this.nodes = new NodeSyncer(this.virtual, pods as never, this.metrics, this.logger);
+  }
+
+  async start(): Promise<void> {
+    const started = Date.now();
+    await Promise.all([...[...this.controllers.values()].map((c) => c.start()), this.nodes.start()]);
+    this.started = true;
+    this.logger.info({ ms: Date.now() - started, kinds: [...this.controllers.keys()] }, 'syncer started');
+  }
+
+  /** Ready once every informer has listed both sides. */
+  get ready(): boolean {
+    return this.started && this.nodes.hasSynced && [...this.controllers.values()].every((c) => c.hasSynced);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...[...this.controllers.values()].map((c) => c.stop()), this.nodes.stop()]);
+    this.started = false;
+  }
+
+  /** Total keys waiting across all kinds (tests and benchmarks wait for 0). */
+  get queueDepth(): number {
+    let depth = this.nodes.queue.depth;
+    for (const controller of this.controllers.values()) depth += controller.queue.depth;
+    return depth;
+  }
+}
+
+const emptyCache: ObjectCache<never> = { get: () => undefined, list: () => [] };

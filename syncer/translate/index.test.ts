@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import * as translate from './index.ts';
+
+describe('index', () => {
+  it.each([
+    'safeConcatName',
+    'hostName',
+    'hostMetadata',
+    'isManagedBy',
+    'virtualKeyOf',
+    'podToHost',
+    'podUpdateToHost',
+    'podStatusToVirtual',
+    'podReferences',
+    'serviceToHost',
+    'needsEndpointsSync',
+    'endpointsToHost',
+    'configMapToHost',
+    'secretToHost',
+    'pvcToHost',
+    'ingressToHost',
+    'ingressHostViolations',
+    'eventToVirtual',
+    'fakeNode',
+  ])('exports %s', (name) => {
+    expect(typeof (translate as Record<string, unknown>)[name]).toBe('function');
+  });
+});

@@ -1,0 +1,223 @@
+import type { V1Service } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { TranslateContext } from './context.ts';
+import {
+  needsEndpointsSync,
+  serviceClusterIPMismatch,
+  serviceNodePortsToVirtual,
+  serviceStatusToVirtual,
+  serviceToHost,
+  serviceUpdateToHost,
+} from './service.ts';
+
+const ctx: TranslateContext = { vclusterName: 'pr-12', hostNamespace: 'preview-pr-12' };
+
+function virtualService(spec: V1Service['spec'] = {}): V1Service {
+  return {
+    metadata: { name: 'web', namespace: 'shop', uid: 'svc-uid', labels: { app: 'web' } },
+    spec: {
+      type: 'NodePort',
+      selector: { app: 'web' },
+      clusterIP: '10.0.0.10',
+      clusterIPs: ['10.0.0.10'],
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      externalIPs: ['1.2.3.4'],
+      ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30080 }],
+      sessionAffinity: 'None',
+      ...spec,
+    },
+  };
+}
+
+describe('serviceToHost', () => {
+  it('translates name and selector and leaves allocation to the host', () => {
+    const vSvc = virtualService();
+    const before = structuredClone(vSvc);
+    const host = serviceToHost(vSvc, ctx);
+    expect(vSvc).toStrictEqual(before);
+    expect(host.metadata?.name).toBe('web-x-shop-x-pr-12');
+    expect(host.metadata?.namespace).toBe('preview-pr-12');
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe('/v1, Kind=Service');
+    expect(host.spec).toStrictEqual({
+      type: 'NodePort',
+      selector: { app: 'web', 'vcluster.loft.sh/managed-by': 'pr-12', 'vcluster.loft.sh/namespace': 'shop' },
+      ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+      sessionAffinity: 'None',
+    });
+  });
+
+  it.each<{ name: string; spec: V1Service['spec']; clusterIP?: string; selector?: unknown }>([
+    {
+      name: 'headless keeps None',
+      spec: { clusterIP: 'None', type: 'ClusterIP' },
+      clusterIP: 'None',
+      selector: expect.anything(),
+    },
+    {
+      name: 'selector-less stays selector-less',
+      spec: { selector: undefined },
+      clusterIP: undefined,
+      selector: undefined,
+    },
+    {
+      name: 'empty selector is no selector',
+      spec: { selector: {} },
+      clusterIP: undefined,
+      selector: undefined,
+    },
+  ])('$name', ({ spec, clusterIP, selector }) => {
+    const host = serviceToHost(virtualService(spec), ctx);
+    expect(host.spec?.clusterIP).toBe(clusterIP);
+    expect(host.spec?.selector).toEqual(selector);
+  });
+});
+
+describe('serviceUpdateToHost', () => {
+  const base = virtualService();
+  // what the host API server returns: its own IP and node port
+  const host = serviceToHost(base, ctx);
+  host.spec = {
+    ...host.spec,
+    clusterIP: '10.96.1.1',
+    clusterIPs: ['10.96.1.1'],
+    ports: [{ ...host.spec!.ports![0]!, nodePort: 31999 }],
+  };
+
+  it.each<{ name: string; change: (s: V1Service) => void; expected: unknown }>([
+    { name: 'nothing changed (node ports differ by design)', change: () => {}, expected: undefined },
+    {
+      name: 'port added',
+      change: (s) => {
+        s.spec!.ports!.push({ name: 'metrics', port: 9090, targetPort: 9090, protocol: 'TCP' });
+      },
+      expected: {
+        spec: {
+          ports: [
+            { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
+            { name: 'metrics', port: 9090, targetPort: 9090, protocol: 'TCP' },
+          ],
+        },
+      },
+    },
+    {
+      name: 'selector changed',
+      change: (s) => {
+        s.spec!.selector = { app: 'web-v2' };
+      },
+      expected: {
+        spec: {
+          selector: {
+            app: 'web-v2',
+            'vcluster.loft.sh/managed-by': 'pr-12',
+            'vcluster.loft.sh/namespace': 'shop',
+          },
+        },
+      },
+    },
+    {
+      name: 'selector removed',
+      change: (s) => {
+        delete s.spec!.selector;
+      },
+      expected: { spec: { selector: null } },
+    },
+    {
+      name: 'type and affinity changed',
+      change: (s) => {
+        s.spec!.type = 'LoadBalancer';
+        s.spec!.sessionAffinity = 'ClientIP';
+      },
+      expected: { spec: { type: 'LoadBalancer', sessionAffinity: 'ClientIP' } },
+    },
+    {
+      name: 'label added',
+      change: (s) => {
+        s.metadata!.labels = { app: 'web', tier: 'front' };
+      },
+      expected: {
+        metadata: {
+          labels: { tier: 'front' },
+          annotations: { 'vcluster.loft.sh/managed-labels': 'app\ntier' },
+        },
+      },
+    },
+  ])('$name', ({ change, expected }) => {
+    const vSvc = structuredClone(base);
+    change(vSvc);
+    expect(serviceUpdateToHost(vSvc, host, ctx)).toStrictEqual(expected);
+  });
+});
+
+describe('serviceStatusToVirtual', () => {
+  const lb = { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } };
+  it.each<{ name: string; host: V1Service; virtual: V1Service; expected: unknown }>([
+    {
+      name: 'host got an address',
+      host: { status: lb },
+      virtual: { status: { loadBalancer: {} } },
+      expected: lb,
+    },
+    { name: 'already shown', host: { status: lb }, virtual: { status: lb }, expected: undefined },
+    { name: 'both empty', host: { status: { loadBalancer: {} } }, virtual: {}, expected: undefined },
+    {
+      name: 'address gone',
+      host: { status: { loadBalancer: {} } },
+      virtual: { status: lb },
+      expected: { loadBalancer: {} },
+    },
+  ])('$name', ({ host, virtual, expected }) => {
+    expect(serviceStatusToVirtual(host, virtual)).toStrictEqual(expected);
+  });
+});
+
+describe('serviceClusterIPMismatch', () => {
+  it.each([
+    { host: '10.96.1.1', virtual: '10.96.1.1', expected: false },
+    { host: '10.96.1.1', virtual: '10.0.0.10', expected: true },
+    { host: 'None', virtual: 'None', expected: false },
+    { host: undefined, virtual: '10.0.0.10', expected: false },
+  ])('host $host, virtual $virtual → $expected', ({ host, virtual, expected }) => {
+    expect(serviceClusterIPMismatch({ spec: { clusterIP: host } }, { spec: { clusterIP: virtual } })).toBe(
+      expected,
+    );
+  });
+});
+
+describe('serviceNodePortsToVirtual', () => {
+  const port = { name: 'http', port: 80, protocol: 'TCP' };
+  it.each<{ name: string; host: V1Service; virtual: V1Service; expected: unknown }>([
+    {
+      name: 'host allocated another node port',
+      host: { spec: { type: 'NodePort', ports: [{ ...port, nodePort: 31999 }] } },
+      virtual: { spec: { type: 'NodePort', ports: [{ ...port, nodePort: 30080 }] } },
+      expected: [{ ...port, nodePort: 31999 }],
+    },
+    {
+      name: 'same',
+      host: { spec: { type: 'NodePort', ports: [{ ...port, nodePort: 31999 }] } },
+      virtual: { spec: { type: 'NodePort', ports: [{ ...port, nodePort: 31999 }] } },
+      expected: undefined,
+    },
+    {
+      name: 'ports differ otherwise (update pending)',
+      host: { spec: { type: 'NodePort', ports: [{ ...port, nodePort: 31999 }] } },
+      virtual: { spec: { type: 'NodePort', ports: [{ ...port, port: 81, nodePort: 30080 }] } },
+      expected: undefined,
+    },
+  ])('$name', ({ host, virtual, expected }) => {
+    expect(serviceNodePortsToVirtual(host, virtual)).toStrictEqual(expected);
+  });
+});
+
+describe('needsEndpointsSync', () => {
+  it.each<{ spec: V1Service['spec']; expected: boolean }>([
+    { spec: { selector: { app: 'web' } }, expected: false },
+    { spec: {}, expected: true },
+    { spec: { selector: {} }, expected: true },
+    { spec: { clusterIP: 'None' }, expected: true },
+    { spec: { type: 'ExternalName', externalName: 'db.example.com' }, expected: false },
+  ])('$spec → $expected', ({ spec, expected }) => {
+    expect(needsEndpointsSync({ spec })).toBe(expected);
+  });
+});
