@@ -1,6 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResourceSyncer } from '../engine/resource-syncer.ts';
+import { endpointsSyncer } from './endpoints.ts';
 import { type PodSyncerOptions, podSyncer } from './pods.ts';
+import { serviceSyncer } from './services.ts';
 
 export type DefaultSyncersOptions = PodSyncerOptions;
 
@@ -8,5 +10,8 @@ export type DefaultSyncersOptions = PodSyncerOptions;
 export function defaultResourceSyncers(
   options: DefaultSyncersOptions = {},
 ): ResourceSyncer<KubernetesObject, KubernetesObject>[] {
-  return [podSyncer(options)] as unknown as ResourceSyncer<KubernetesObject, KubernetesObject>[];
+  return [podSyncer(options), serviceSyncer(), endpointsSyncer()] as unknown as ResourceSyncer<
+    KubernetesObject,
+    KubernetesObject
+  >[];
 }

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { inject } from 'vitest';
 import { type Cluster, startCluster } from '../../controlplane/index.ts';
 import { type KubeClients, kubeClients } from '../../kube/client.ts';
@@ -45,6 +46,7 @@ export async function startVirtualCluster(
   const virtual = kubeClients(cluster.kubeconfig);
   const newSyncer = () =>
     new Syncer({
+      logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
       ...options,
       name,
       hostNamespace,

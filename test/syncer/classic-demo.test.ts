@@ -63,4 +63,44 @@ describe('the classic vcluster demo, with real kubectl against the virtual clust
       expect(node.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('True');
     }
   });
+
+  it('gives `kubectl expose deployment` a virtual Service whose ClusterIP equals its host twin', async () => {
+    await kubectl('expose', 'deployment', 'nginx-deploy', '-n', 'ns1', '--port=80', '--target-port=80');
+    const hostName = `nginx-deploy-x-ns1-x-${vc.name}`;
+    const hostService = await waitUntil(
+      () => vc.host.core.readNamespacedService({ name: hostName, namespace: vc.hostNamespace }),
+      { what: `host service ${hostName}` },
+    );
+    const virtualIP = await waitUntil(
+      async () => {
+        const out = await kubectl(
+          'get',
+          'service',
+          'nginx-deploy',
+          '-n',
+          'ns1',
+          '-o',
+          'jsonpath={.spec.clusterIP}',
+        );
+        return out === hostService.spec?.clusterIP ? out : undefined;
+      },
+      { what: 'the virtual service to carry the host ClusterIP' },
+    );
+    expect(virtualIP).toMatch(/^10\.96\.\d+\.\d+$/);
+    // The host selector picks the translated host pods, so the host endpoints controller finds them.
+    const endpoints = await waitUntil(
+      async () => {
+        const ep = await vc.host.core.readNamespacedEndpoints({
+          name: hostName,
+          namespace: vc.hostNamespace,
+        });
+        const addresses = ep.subsets?.flatMap((s) => s.addresses ?? []) ?? [];
+        return addresses.length === 2 ? addresses : undefined;
+      },
+      { what: 'two ready host endpoints' },
+    );
+    expect(endpoints.map((a) => a.targetRef?.name).every((n) => n?.endsWith(`-x-ns1-x-${vc.name}`))).toBe(
+      true,
+    );
+  });
 });

@@ -1,0 +1,142 @@
+import type { V1Service } from '@kubernetes/client-node';
+import { statusCodeOf } from '../../kube/client.ts';
+import { mergePatch } from '../../kube/patch.ts';
+import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
+import { MARKER_LABEL } from '../translate/metadata.ts';
+import {
+  serviceClusterIPMismatch,
+  serviceNodePortsToVirtual,
+  serviceStatusToVirtual,
+  serviceToHost,
+  serviceUpdateToHost,
+} from '../translate/service.ts';
+
+/**
+ * Services: down with selectors translated; the virtual service ends up with its host twin's
+ * ClusterIP (both API servers share one service range), load-balancer status and node ports up.
+ */
+export function serviceSyncer(): ResourceSyncer<V1Service> {
+  return {
+    kind: 'Service',
+    apiVersion: 'v1',
+    // Like vcluster: a service keeps its host twin when recreated, it is not deleted for a new uid.
+    recreateOnUidChange: false,
+    virtualSource: ({ virtual }) => ({
+      path: '/api/v1/services',
+      list: () => virtual.core.listServiceForAllNamespaces(),
+    }),
+    hostSource: ({ host, translate }) => ({
+      path: `/api/v1/namespaces/${translate.hostNamespace}/services`,
+      list: () =>
+        host.core.listNamespacedService({
+          namespace: translate.hostNamespace,
+          labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
+        }),
+      labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
+    }),
+    // The virtual API server's own service points at the virtual API server, not at a host pod.
+    ignoreVirtual: (service) =>
+      service.metadata?.namespace === 'default' && service.metadata.name === 'kubernetes',
+    onVirtualEvent(context, service) {
+      context.enqueue('Endpoints', `${service.metadata?.namespace}/${service.metadata?.name}`);
+    },
+
+    async syncToHost(context, service) {
+      const hostService = serviceToHost(service, context.translate);
+      const ip = service.spec?.clusterIP;
+      if (ip && ip !== 'None' && hostService.spec) {
+        // Ask the host for the IP the virtual API server already gave out: usually free, and then
+        // the virtual service needs no recreate.
+        try {
+          await createHostService(context, {
+            ...hostService,
+            spec: { ...hostService.spec, clusterIP: ip, clusterIPs: [ip] },
+          });
+          return 'create';
+        } catch (error) {
+          if (statusCodeOf(error) !== 422) throw error;
+        }
+      }
+      await createHostService(context, hostService);
+      return 'create';
+    },
+
+    async sync(context, service, hostService) {
+      if (serviceClusterIPMismatch(hostService, service)) {
+        await recreateVirtualWithHostIP(context, service, hostService);
+        return 'update';
+      }
+      const { virtual, host, translate } = context;
+      const name = service.metadata?.name ?? '';
+      const namespace = service.metadata?.namespace ?? '';
+      let action: SyncAction = 'none';
+      const patch = serviceUpdateToHost(service, hostService, translate);
+      if (patch) {
+        await host.core.patchNamespacedService(
+          { name: hostService.metadata?.name ?? '', namespace: translate.hostNamespace, body: patch },
+          mergePatch,
+        );
+        action = 'update';
+      }
+      const ports = serviceNodePortsToVirtual(hostService, service);
+      if (ports) {
+        await virtual.core.patchNamespacedService({ name, namespace, body: { spec: { ports } } }, mergePatch);
+        action = 'update';
+      }
+      const status = serviceStatusToVirtual(hostService, service);
+      if (status) {
+        await virtual.core.patchNamespacedServiceStatus({ name, namespace, body: { status } }, mergePatch);
+        action = action === 'none' ? 'status' : action;
+      }
+      return action;
+    },
+
+    async deleteFromHost(context, hostService) {
+      await context.host.core.deleteNamespacedService({
+        name: hostService.metadata?.name ?? '',
+        namespace: context.translate.hostNamespace,
+        body: { preconditions: { uid: hostService.metadata?.uid } },
+      });
+      return 'delete';
+    },
+  };
+}
+
+function createHostService(context: SyncContext, body: V1Service): Promise<V1Service> {
+  return context.host.core.createNamespacedService({ namespace: context.translate.hostNamespace, body });
+}
+
+/**
+ * A ClusterIP cannot be changed in place: the virtual service is deleted and created again with
+ * the host's IP, everything else kept.
+ */
+async function recreateVirtualWithHostIP(context: SyncContext, service: V1Service, hostService: V1Service) {
+  const name = service.metadata?.name ?? '';
+  const namespace = service.metadata?.namespace ?? '';
+  const ip = hostService.spec?.clusterIP ?? '';
+  context.logger.info(
+    { service: `${namespace}/${name}`, ip },
+    'recreating virtual service with the host ClusterIP',
+  );
+  await context.virtual.core.deleteNamespacedService({
+    name,
+    namespace,
+    body: { preconditions: { uid: service.metadata?.uid } },
+  });
+  const {
+    uid: _uid,
+    resourceVersion: _rv,
+    creationTimestamp: _ct,
+    managedFields: _mf,
+    ...metadata
+  } = service.metadata ?? {};
+  await context.virtual.core.createNamespacedService({
+    namespace,
+    body: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata,
+      spec: { ...service.spec, clusterIP: ip, clusterIPs: [ip] },
+    },
+  });
+}
