@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { ensureBinaries } from '../controlplane/index.ts';
 import { hostDown, hostStatus, hostUp, runHost } from './host.ts';
 import { runCli } from './run-cli.ts';
+import { registerSyncerCommand } from './syncer-command.ts';
 
 const program = new Command('vcluster-preview')
   .description('A virtual Kubernetes cluster for every pull request')
@@ -65,5 +66,7 @@ host
   .description('run the host cluster in the foreground (what `host up` starts in the background)')
   .option('--nodes <count>', 'number of kwok fake nodes', '2')
   .action((options: { nodes: string }) => runHost({ nodes: Number(options.nodes) }));
+
+registerSyncerCommand(program);
 
 await program.parseAsync(process.argv);

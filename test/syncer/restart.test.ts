@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../controlplane/index.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import { kubeconfigFile } from '../support/kubectl.ts';
+import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
+
+const cli = join(import.meta.dirname, '..', '..', 'cli', 'vcluster-preview.js');
+
+describe('syncer process killed mid-burst and restarted', () => {
+  let vc: VirtualClusterUnderTest;
+  let child: ChildProcess | undefined;
+  let hostKubeconfig: string;
+
+  const startSyncerProcess = async () => {
+    const port = await freePort();
+    child = spawn(
+      process.execPath,
+      [
+        cli,
+        'syncer',
+        `--name=${vc.name}`,
+        `--host-namespace=${vc.hostNamespace}`,
+        `--host-kubeconfig=${hostKubeconfig}`,
+        `--virtual-kubeconfig=${vc.kubeconfigPath}`,
+        `--health-port=${port}`,
+      ],
+      { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } },
+    );
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
+      what: 'the syncer process to be ready',
+    });
+    return port;
+  };
+
+  const hostPodNames = async () =>
+    (await vc.host.core.listNamespacedPod({ namespace: vc.hostNamespace })).items
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .map((p) => p.metadata?.name)
+      .sort();
+  const expectedHostPodNames = async () =>
+    (await vc.virtual.core.listNamespacedPod({ namespace: 'default' })).items
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .map((p) => `${p.metadata?.name}-x-default-x-${vc.name}`)
+      .sort();
+
+  beforeAll(async () => {
+    vc = await startVirtualCluster();
+    await vc.stopSyncer();
+    hostKubeconfig = await kubeconfigFile(inject('hostKubeconfig'));
+  });
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await vc?.stop();
+  });
+
+  it('converges to exactly one host pod per virtual pod, and removes host pods of pods deleted meanwhile', async () => {
+    const port = await startSyncerProcess();
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('vcluster_syncer_queue_depth');
+
+    await vc.virtual.apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'burst' },
+        spec: {
+          replicas: 40,
+          selector: { matchLabels: { app: 'burst' } },
+          template: {
+            metadata: { labels: { app: 'burst' } },
+            spec: { containers: [{ name: 'c', image: 'nginx' }] },
+          },
+        },
+      },
+    });
+    // Kill it while the burst is being synced: some host pods exist, not all.
+    await waitUntil(async () => (await hostPodNames()).length >= 5, { what: 'the first host pods' });
+    child?.kill('SIGKILL');
+    const seenAtKill = (await hostPodNames()).length;
+    expect(seenAtKill).toBeLessThan(40);
+
+    // While no syncer runs: scale down, and delete one host pod behind the syncer's back.
+    await vc.virtual.apps.patchNamespacedDeploymentScale(
+      { name: 'burst', namespace: 'default', body: { spec: { replicas: 25 } } },
+      (await import('../../kube/patch.ts')).mergePatch,
+    );
+    const [victim] = await hostPodNames();
+    await vc.host.core.deleteNamespacedPod({ name: victim!, namespace: vc.hostNamespace });
+
+    await startSyncerProcess();
+    await waitUntil(
+      async () => {
+        const deployment = await vc.virtual.apps.readNamespacedDeployment({
+          name: 'burst',
+          namespace: 'default',
+        });
+        if (deployment.status?.availableReplicas !== 25 || deployment.status.replicas !== 25)
+          return undefined;
+        const [actual, expected] = [await hostPodNames(), await expectedHostPodNames()];
+        return JSON.stringify(actual) === JSON.stringify(expected) && actual.length === 25;
+      },
+      { what: '25 available replicas, each with exactly one host pod', timeoutMs: 90_000 },
+    );
+    const all = (await vc.host.core.listNamespacedPod({ namespace: vc.hostNamespace })).items;
+    const names = all.map((p) => p.metadata?.name);
+    expect(new Set(names).size).toBe(names.length);
+    await waitUntil(
+      async () => (await vc.host.core.listNamespacedPod({ namespace: vc.hostNamespace })).items.length === 25,
+      {
+        what: 'no terminating leftovers on the host',
+      },
+    );
+  });
+});
