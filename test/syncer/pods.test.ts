@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isNotFound } from '../../kube/client.ts';
+import { mergePatch } from '../../kube/patch.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
+
+const gone = async (read: () => Promise<unknown>) => {
+  try {
+    await read();
+    return false;
+  } catch (error) {
+    return isNotFound(error);
+  }
+};
+
+function pod(name: string, extra: Partial<V1Pod['spec']> = {}): V1Pod {
+  return {
+    metadata: { name, labels: { app: name, release: 'mine' } },
+    spec: { containers: [{ name: 'c', image: 'nginx:1.26' }], ...extra },
+  };
+}
+
+describe('pods', () => {
+  let vc: VirtualClusterUnderTest;
+  const hostName = (name: string, ns = 'default') => `${name}-x-${ns}-x-${vc.name}`;
+  const readHost = (name: string) =>
+    vc.host.core.readNamespacedPod({ name: hostName(name), namespace: vc.hostNamespace });
+  const readVirtual = (name: string) => vc.virtual.core.readNamespacedPod({ name, namespace: 'default' });
+
+  beforeAll(async () => {
+    vc = await startVirtualCluster();
+  });
+  afterAll(async () => {
+    await vc?.stop();
+  });
+
+  it('goes down translated, and comes up Running with the host IP and node', async () => {
+    await vc.virtual.core.createNamespacedPod({ namespace: 'default', body: pod('p1') });
+    const host = await waitUntil(() => readHost('p1'), { what: 'host pod' });
+    expect(host.metadata?.labels?.app).toBe('p1');
+    // `release` would collide with the chart's own selectors: it is renamed on the host.
+    expect(host.metadata?.labels?.release).toBeUndefined();
+    expect(host.metadata?.labels?.['vcluster.loft.sh/managed-by']).toBe(vc.name);
+    expect(host.metadata?.labels?.['vcluster.loft.sh/namespace']).toBe('default');
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe('p1');
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('default');
+    const virtual = await readVirtual('p1');
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(virtual.metadata?.uid);
+    expect(host.spec?.hostname).toBe('p1');
+    expect(host.spec?.automountServiceAccountToken).toBe(false);
+    const running = await waitUntil(
+      async () => {
+        const v = await readVirtual('p1');
+        return v.status?.phase === 'Running' ? v : undefined;
+      },
+      { what: 'virtual pod Running' },
+    );
+    const hostNow = await readHost('p1');
+    expect(running.status?.podIP).toBe(hostNow.status?.podIP);
+    expect(running.spec?.nodeName).toBe(hostNow.spec?.nodeName);
+    expect(running.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+
+  it('carries an image change down to the running host pod', async () => {
+    await vc.virtual.core
+      .patchNamespacedPod(
+        {
+          name: 'p1',
+          namespace: 'default',
+          body: { spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+        },
+        { middleware: [] } as never,
+      )
+      .catch(async () => {
+        const current = await readVirtual('p1');
+        current.spec!.containers[0]!.image = 'nginx:1.27';
+        await vc.virtual.core.replaceNamespacedPod({ name: 'p1', namespace: 'default', body: current });
+      });
+    await waitUntil(async () => (await readHost('p1')).spec?.containers[0]?.image === 'nginx:1.27', {
+      what: 'host image nginx:1.27',
+    });
+  });
+
+  it('deletes the host pod with the virtual grace period when the virtual pod is deleted', async () => {
+    await vc.virtual.core.deleteNamespacedPod({ name: 'p1', namespace: 'default', gracePeriodSeconds: 7 });
+    await waitUntil(() => gone(() => readHost('p1')), { what: 'host pod gone' });
+    await waitUntil(() => gone(() => readVirtual('p1')), { what: 'virtual pod gone' });
+  });
+
+  it('deletes the virtual pod when its host pod is deleted, and its ReplicaSet replaces it', async () => {
+    await vc.virtual.apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'c', image: 'nginx' }] },
+          },
+        },
+      },
+    });
+    const first = await waitUntil(
+      async () => {
+        const list = await vc.virtual.core.listNamespacedPod({
+          namespace: 'default',
+          labelSelector: 'app=web',
+        });
+        return list.items[0]?.status?.phase === 'Running' ? list.items[0] : undefined;
+      },
+      { what: 'web pod running' },
+    );
+    const firstName = first.metadata?.name ?? '';
+    await vc.host.core.deleteNamespacedPod({ name: hostName(firstName), namespace: vc.hostNamespace });
+    await waitUntil(() => gone(() => readVirtual(firstName)), {
+      what: 'virtual pod removed after its host pod',
+    });
+    const replacement = await waitUntil(
+      async () => {
+        const list = await vc.virtual.core.listNamespacedPod({
+          namespace: 'default',
+          labelSelector: 'app=web',
+        });
+        const next = list.items.find((p) => p.metadata?.name !== firstName && p.status?.phase === 'Running');
+        return next;
+      },
+      { what: 'a replacement pod running' },
+    );
+    await waitUntil(() => readHost(replacement.metadata?.name ?? ''), { what: 'replacement host pod' });
+  });
+
+  it('shortens host names over 63 characters with the vcluster hash rule', async () => {
+    const namespace = 'a-rather-long-namespace-name-for-testing';
+    await vc.virtual.core.createNamespace({ body: { metadata: { name: namespace } } });
+    await waitUntil(() => vc.virtual.core.readNamespacedServiceAccount({ name: 'default', namespace }), {
+      what: 'default service account',
+    });
+    const name = 'a-pod-with-a-name-long-enough-to-need-hashing';
+    await vc.virtual.core.createNamespacedPod({ namespace, body: pod(name) });
+    const joined = `${name}-x-${namespace}-x-${vc.name}`;
+    const expected = `${joined.slice(0, 52)}-${createHash('sha256').update(joined).digest('hex').slice(0, 10)}`;
+    expect(expected).toHaveLength(63);
+    const host = await waitUntil(
+      () => vc.host.core.readNamespacedPod({ name: expected, namespace: vc.hostNamespace }),
+      {
+        what: `host pod ${expected}`,
+      },
+    );
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe(name);
+    await vc.virtual.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+    await waitUntil(
+      () => gone(() => vc.host.core.readNamespacedPod({ name: expected, namespace: vc.hostNamespace })),
+      {
+        what: 'long-named host pod gone',
+      },
+    );
+  });
+
+  it('never adopts, updates or deletes a host pod it did not make, and says so in an event', async () => {
+    const taken = hostName('taken');
+    await vc.host.core.createNamespacedPod({
+      namespace: vc.hostNamespace,
+      body: {
+        metadata: { name: taken, labels: { owner: 'someone-else' } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      },
+    });
+    await vc.virtual.core.createNamespacedPod({ namespace: 'default', body: pod('taken') });
+    const event = await waitUntil(
+      async () => {
+        const events = await vc.virtual.core.listNamespacedEvent({ namespace: 'default' });
+        return events.items.find((e) => e.involvedObject.name === 'taken' && e.reason === 'SyncError');
+      },
+      { what: 'a SyncError event on the virtual pod' },
+    );
+    expect(event.type).toBe('Warning');
+    expect(event.message).toContain('not managed by vcluster');
+    const host = await vc.host.core.readNamespacedPod({ name: taken, namespace: vc.hostNamespace });
+    expect(host.metadata?.labels).toEqual({ owner: 'someone-else' });
+    expect(host.spec?.containers[0]?.image).toBe('busybox');
+    // Deleting the virtual pod must not delete the unmanaged host pod either.
+    await vc.virtual.core.deleteNamespacedPod({ name: 'taken', namespace: 'default', gracePeriodSeconds: 0 });
+    await waitUntil(() => gone(() => readVirtual('taken')), { what: 'virtual pod gone' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const still = await vc.host.core.readNamespacedPod({ name: taken, namespace: vc.hostNamespace });
+    expect(still.metadata?.uid).toBe(host.metadata?.uid);
+    await vc.host.core.patchNamespacedPod(
+      { name: taken, namespace: vc.hostNamespace, body: { metadata: { labels: { touched: 'no' } } } },
+      mergePatch,
+    );
+  });
+});
