@@ -4,7 +4,8 @@ import { type KubeClients, kubeClients } from '../kube/client.ts';
 import { Controller } from './engine/controller.ts';
 import { EventRecorder } from './engine/event-recorder.ts';
 import { SyncerMetrics } from './engine/metrics.ts';
-import type { ObjectCache, ResourceSyncer, SyncContext } from './engine/resource-syncer.ts';
+import type { ObjectCache, ResourceSyncer, SyncContext, SyncLoop } from './engine/resource-syncer.ts';
+import { type EventSyncer, eventSyncerFor } from './kinds/events.ts';
 import { defaultResourceSyncers } from './kinds/index.ts';
 import { NodeSyncer } from './kinds/nodes.ts';
 import type { TranslateContext } from './translate/context.ts';
@@ -43,6 +44,8 @@ export class Syncer {
   readonly translate: TranslateContext;
   readonly controllers = new Map<SyncedKind, Controller<KubernetesObject, KubernetesObject>>();
   readonly nodes: NodeSyncer;
+  readonly events: EventSyncer;
+  readonly context: SyncContext;
   private started = false;
 
   constructor(options: SyncerOptions) {
@@ -58,7 +61,7 @@ export class Syncer {
       allowedHostSuffix: options.allowedHostSuffix,
       ...options.translate,
     };
-    const context: SyncContext = {
+    this.context = {
       translate: this.translate,
       virtual: this.virtual,
       host: this.host,
@@ -76,6 +79,7 @@ export class Syncer {
         await this.controllers.get(kind)?.reconcile(key);
       },
     };
+    const context = this.context;
     const syncers =
       options.resourceSyncers ??
       defaultResourceSyncers({ workloadServiceAccount: options.workloadServiceAccount });
@@ -91,31 +95,35 @@ export class Syncer {
     }
     const pods = this.controllers.get('Pod')?.virtualInformer ?? emptyCache;
     this.nodes = new NodeSyncer(this.virtual, pods as never, this.metrics, this.logger);
+    this.events = eventSyncerFor(context, this.metrics, this.logger);
+  }
+
+  private get loops(): SyncLoop[] {
+    return [...this.controllers.values(), this.nodes, this.events];
   }
 
   async start(): Promise<void> {
     const started = Date.now();
-    await Promise.all([...[...this.controllers.values()].map((c) => c.start()), this.nodes.start()]);
+    await Promise.all(this.loops.map((loop) => loop.startInformers()));
+    for (const loop of this.loops) loop.startWorkers();
     this.started = true;
     this.logger.info({ ms: Date.now() - started, kinds: [...this.controllers.keys()] }, 'syncer started');
   }
 
   /** Ready once every informer has listed both sides. */
   get ready(): boolean {
-    return this.started && this.nodes.hasSynced && [...this.controllers.values()].every((c) => c.hasSynced);
+    return this.started && this.loops.every((loop) => loop.hasSynced);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...[...this.controllers.values()].map((c) => c.stop()), this.nodes.stop()]);
+    await Promise.all(this.loops.map((loop) => loop.stop()));
     this.started = false;
   }
 
   /** Total keys waiting across all kinds (tests and benchmarks wait for 0). */
   get queueDepth(): number {
-    let depth = this.nodes.queue.depth;
-    for (const controller of this.controllers.values()) depth += controller.queue.depth;
-    return depth;
+    return this.loops.reduce((depth, loop) => depth + loop.queue.depth, 0);
   }
 }
 
-const emptyCache: ObjectCache<never> = { get: () => undefined, list: () => [] };
+const emptyCache: ObjectCache<never> = { hasSynced: true, get: () => undefined, list: () => [] };

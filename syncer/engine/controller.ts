@@ -11,6 +11,7 @@ import {
   type ResourceSyncer,
   type SyncAction,
   type SyncContext,
+  type SyncLoop,
 } from './resource-syncer.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -32,7 +33,7 @@ export function splitKey(key: string): { namespace: string; name: string } {
  * Runs one resource syncer: an informer on each side, one keyed queue of virtual keys fed by
  * both, and workers that reconcile each key from the two caches.
  */
-export class Controller<V extends KubernetesObject, H extends KubernetesObject> {
+export class Controller<V extends KubernetesObject, H extends KubernetesObject> implements SyncLoop {
   readonly queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 30_000 });
   readonly virtualInformer: Informer<V>;
   readonly hostInformer: Informer<H>;
@@ -73,9 +74,16 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
     });
   }
 
-  /** Fills both caches (resolves when both are listed), then starts the workers. */
-  async start(): Promise<void> {
+  /** Fills both caches; resolves once both are listed. */
+  async startInformers(): Promise<void> {
     await Promise.all([this.virtualInformer.start(), this.hostInformer.start()]);
+  }
+
+  /**
+   * Starts the workers. Called only once every kind's caches are filled, so no reconcile judges
+   * "unused" or "orphaned" from a cache that is still empty.
+   */
+  startWorkers(): void {
     // A restart converges: every object on either side is looked at once.
     for (const object of this.virtualInformer.list()) {
       if (!this.syncer.ignoreVirtual?.(object))

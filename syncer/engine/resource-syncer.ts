@@ -4,6 +4,7 @@ import type { KubeClients } from '../../kube/client.ts';
 import type { TranslateContext } from '../translate/context.ts';
 import type { SyncedKind } from '../translate/metadata.ts';
 import type { EventRecorder } from './event-recorder.ts';
+import type { WorkQueue } from './work-queue.ts';
 
 /** What every resource syncer gets: both clusters, the translation context, events and logs. */
 export interface SyncContext {
@@ -22,6 +23,8 @@ export interface SyncContext {
 }
 
 export interface ObjectCache<T> {
+  /** Whether the first list has filled the cache. */
+  readonly hasSynced: boolean;
   get(name: string, namespace?: string): T | undefined;
   list(namespace?: string): readonly T[];
 }
@@ -75,4 +78,16 @@ export class RequeueAfter extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * What the Syncer runs: a resource controller, the fake-node syncer, the event syncer. Informers
+ * of all of them are filled before any worker starts.
+ */
+export interface SyncLoop {
+  readonly queue: WorkQueue;
+  readonly hasSynced: boolean;
+  startInformers(): Promise<void>;
+  startWorkers(): void;
+  stop(): Promise<void>;
 }

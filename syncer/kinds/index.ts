@@ -1,7 +1,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResourceSyncer } from '../engine/resource-syncer.ts';
+import { configMapSyncer } from './configmaps.ts';
 import { endpointsSyncer } from './endpoints.ts';
+import { ingressSyncer } from './ingresses.ts';
+import { persistentVolumeClaimSyncer } from './persistent-volume-claims.ts';
 import { type PodSyncerOptions, podSyncer } from './pods.ts';
+import { secretSyncer } from './secrets.ts';
 import { serviceSyncer } from './services.ts';
 
 export type DefaultSyncersOptions = PodSyncerOptions;
@@ -10,8 +14,13 @@ export type DefaultSyncersOptions = PodSyncerOptions;
 export function defaultResourceSyncers(
   options: DefaultSyncersOptions = {},
 ): ResourceSyncer<KubernetesObject, KubernetesObject>[] {
-  return [podSyncer(options), serviceSyncer(), endpointsSyncer()] as unknown as ResourceSyncer<
-    KubernetesObject,
-    KubernetesObject
-  >[];
+  return [
+    podSyncer(options),
+    serviceSyncer(),
+    endpointsSyncer(),
+    configMapSyncer(),
+    secretSyncer(),
+    persistentVolumeClaimSyncer(),
+    ingressSyncer(),
+  ] as unknown as ResourceSyncer<KubernetesObject, KubernetesObject>[];
 }

@@ -4,7 +4,7 @@ import { isConflict, isNotFound, type KubeClients } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import { Informer } from '../engine/informer.ts';
 import type { SyncerMetrics } from '../engine/metrics.ts';
-import type { ObjectCache } from '../engine/resource-syncer.ts';
+import type { ObjectCache, SyncLoop } from '../engine/resource-syncer.ts';
 import { WorkQueue } from '../engine/work-queue.ts';
 import { fakeNode, isFakeNode } from '../translate/node.ts';
 
@@ -12,7 +12,7 @@ import { fakeNode, isFakeNode } from '../translate/node.ts';
  * Fake virtual nodes: one per host node that runs a synced pod (same name), so virtual pods
  * can be bound to it; removed once no virtual pod uses it.
  */
-export class NodeSyncer {
+export class NodeSyncer implements SyncLoop {
   readonly queue = new WorkQueue();
   readonly informer: Informer<V1Node>;
   private workers: Promise<void>[] = [];
@@ -34,8 +34,11 @@ export class NodeSyncer {
     });
   }
 
-  async start(): Promise<void> {
+  async startInformers(): Promise<void> {
     await this.informer.start();
+  }
+
+  startWorkers(): void {
     for (const node of this.informer.list()) this.queue.add(node.metadata?.name ?? '');
     this.workers.push(this.work(), this.work());
   }

@@ -1,0 +1,85 @@
+import type { V1Ingress, V1Secret } from '@kubernetes/client-node';
+import { mergePatch } from '../../kube/patch.ts';
+import type { ResourceSyncer, SyncContext } from '../engine/resource-syncer.ts';
+import { ingressSecretRefs } from '../translate/ingress.ts';
+import { isForceSynced } from '../translate/metadata.ts';
+import { podReferences } from '../translate/pod.ts';
+import { secretNeedsRecreate, secretToHost, secretUpdateToHost } from '../translate/secret.ts';
+import { deleteHostObject, managedHostSource, requireUsageCaches, usedByPods } from './configmaps.ts';
+
+/**
+ * Secrets: down to the host only while a virtual pod of the same namespace uses them (volumes, env,
+ * envFrom, imagePullSecrets), an ingress names them (TLS or an auth annotation, possibly from another
+ * namespace), or they carry `vcluster.loft.sh/force-sync=true`; the host copy goes once unused.
+ *
+ * The host secrets holding pods' service-account tokens (`<pod>-sa-token-x-…`) carry the
+ * managed-by label but no object-name annotation: the controller neither maps them to a virtual key
+ * nor counts them as ours (`isManagedBy`), so this syncer never updates or deletes them.
+ */
+export function secretSyncer(): ResourceSyncer<V1Secret> {
+  return {
+    kind: 'Secret',
+    apiVersion: 'v1',
+    virtualSource: ({ virtual }) => ({
+      path: '/api/v1/secrets',
+      list: () => virtual.core.listSecretForAllNamespaces(),
+    }),
+    hostSource: (context) =>
+      managedHostSource(context, 'secrets', (labelSelector) =>
+        context.host.core.listNamespacedSecret({ namespace: context.translate.hostNamespace, labelSelector }),
+      ),
+    shouldSync: (context, secret) =>
+      isForceSynced(secret) ||
+      usedByPods(context, secret, (pod) => podReferences(pod).secrets) ||
+      usedByIngresses(context, secret),
+
+    async syncToHost(context, secret) {
+      await context.host.core.createNamespacedSecret({
+        namespace: context.translate.hostNamespace,
+        body: secretToHost(secret, context.translate),
+      });
+      return 'create';
+    },
+
+    async sync(context, secret, hostSecret) {
+      const { host, translate } = context;
+      if (secretNeedsRecreate(secret, hostSecret)) {
+        // The type (and the data of an immutable secret) cannot change in place: replace the copy.
+        await deleteHostObject(context, hostSecret, (name, namespace, uid) =>
+          host.core.deleteNamespacedSecret({ name, namespace, body: { preconditions: { uid } } }),
+        );
+        await host.core.createNamespacedSecret({
+          namespace: translate.hostNamespace,
+          body: secretToHost(secret, translate),
+        });
+        return 'create';
+      }
+      const patch = secretUpdateToHost(secret, hostSecret, translate);
+      if (!patch) return 'none';
+      await host.core.patchNamespacedSecret(
+        { name: hostSecret.metadata?.name ?? '', namespace: translate.hostNamespace, body: patch },
+        mergePatch,
+      );
+      return 'update';
+    },
+
+    async deleteFromHost(context, hostSecret) {
+      requireUsageCaches(context, ['Pod', 'Ingress']);
+      return deleteHostObject(context, hostSecret, (name, namespace, uid) =>
+        context.host.core.deleteNamespacedSecret({ name, namespace, body: { preconditions: { uid } } }),
+      );
+    },
+  };
+}
+
+/** Whether a virtual ingress (of any namespace: auth annotations may point across) names the secret. */
+function usedByIngresses(context: SyncContext, secret: V1Secret): boolean {
+  const name = secret.metadata?.name;
+  const namespace = secret.metadata?.namespace;
+  return context
+    .virtualCache<V1Ingress>('Ingress')
+    .list()
+    .some((ingress) =>
+      ingressSecretRefs(ingress).some((ref) => ref.name === name && ref.namespace === namespace),
+    );
+}
