@@ -95,10 +95,19 @@ describe('syncer process killed mid-burst and restarted', () => {
           name: 'burst',
           namespace: 'default',
         });
-        if (deployment.status?.availableReplicas !== 25 || deployment.status.replicas !== 25)
-          return undefined;
         const [actual, expected] = [await hostPodNames(), await expectedHostPodNames()];
-        return JSON.stringify(actual) === JSON.stringify(expected) && actual.length === 25;
+        const converged =
+          deployment.status?.availableReplicas === 25 &&
+          deployment.status.replicas === 25 &&
+          actual.length === 25 &&
+          JSON.stringify(actual) === JSON.stringify(expected);
+        if (converged) return true;
+        // Thrown, so a timeout reports what was seen last.
+        const missing = expected.filter((name) => !actual.includes(name));
+        const extra = actual.filter((name) => !expected.includes(name));
+        throw new Error(
+          `available ${deployment.status?.availableReplicas}/${deployment.status?.replicas}, host ${actual.length}, missing ${missing.join(',')}, extra ${extra.join(',')}`,
+        );
       },
       { what: '25 available replicas, each with exactly one host pod', timeoutMs: 90_000 },
     );
