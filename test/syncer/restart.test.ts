@@ -104,7 +104,7 @@ describe('syncer process killed mid-burst and restarted', () => {
         if (converged) return true;
         // Thrown, so a timeout reports what was seen last.
         const missing = expected.filter((name) => !actual.includes(name));
-        const extra = actual.filter((name) => !expected.includes(name));
+        const extra = actual.filter((name) => !expected.includes(name ?? ''));
         throw new Error(
           `available ${deployment.status?.availableReplicas}/${deployment.status?.replicas}, host ${actual.length}, missing ${missing.join(',')}, extra ${extra.join(',')}`,
         );
