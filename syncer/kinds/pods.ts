@@ -1,4 +1,4 @@
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
@@ -12,6 +12,7 @@ import {
   podToHost,
   podUpdateToHost,
   saTokenSecret,
+  saTokenSecretName,
 } from '../translate/pod.ts';
 
 export interface PodSyncerOptions {
@@ -24,6 +25,8 @@ export interface PodSyncerOptions {
  * A host pod that disappears takes its virtual pod with it, so the virtual controller recreates it.
  */
 export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod> {
+  // Host pods whose token secret this process made: the secret cache may not have caught up yet.
+  const tokenSecretsMade = new Set<string>();
   const extrasFor = (context: SyncContext, pod: V1Pod): PodExtras => ({
     services: [...context.virtualCache<V1Service>('Service').list(pod.metadata?.namespace)],
     workloadServiceAccount: options.workloadServiceAccount,
@@ -62,13 +65,13 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
         return 'delete';
       }
       await ensureReferencesOnHost(context, pod);
-      const tokens = await mintServiceAccountTokens(context, pod);
-      const hostPod = podToHost(pod, context.translate, extrasFor(context, pod));
       const created = await context.host.core.createNamespacedPod({
         namespace: context.translate.hostNamespace,
-        body: hostPod,
+        body: podToHost(pod, context.translate, extrasFor(context, pod)),
       });
-      if (tokens) await ownTokenSecret(context, pod, tokens, created);
+      // The token secret comes right after its pod, owned by it, so the host garbage collector
+      // removes it with the pod; a kubelet waits for a missing secret volume meanwhile.
+      await ensureTokenSecret(context, pod, created, tokenSecretsMade);
       return 'create';
     },
 
@@ -89,6 +92,8 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
         return 'none';
       }
       let action: SyncAction = 'none';
+      // A crash between creating the host pod and its token secret: make the secret now.
+      if (await ensureTokenSecret(context, pod, hostPod, tokenSecretsMade)) action = 'update';
       const node = podNodeNameToVirtual(hostPod, pod);
       if (node) {
         await virtual.core.createNamespacedPodBinding({
@@ -164,13 +169,25 @@ async function ensureReferencesOnHost(context: SyncContext, pod: V1Pod): Promise
   await Promise.all(work);
 }
 
-/** Tokens for the pod's projected service-account volumes, minted by the virtual API server, kept in a host secret. */
-async function mintServiceAccountTokens(
+/**
+ * Mints the tokens for the pod's projected service-account volumes against the virtual API server
+ * and keeps them in a host secret owned by the host pod. Returns whether it had to create one.
+ */
+async function ensureTokenSecret(
   context: SyncContext,
   pod: V1Pod,
-): Promise<Record<string, string> | undefined> {
+  hostPod: V1Pod,
+  made: Set<string>,
+): Promise<boolean> {
+  const owner = { name: hostPod.metadata?.name ?? '', uid: hostPod.metadata?.uid ?? '' };
+  if (made.has(owner.uid)) return false;
   const requests = podServiceAccountTokens(pod, context.translate);
-  if (requests.length === 0) return undefined;
+  if (requests.length === 0) return false;
+  const existing = context.hostCache<V1Secret>('Secret').get(saTokenSecretName(pod, context.translate));
+  if (existing?.metadata?.ownerReferences?.some((ref) => ref.uid === owner.uid)) {
+    made.add(owner.uid);
+    return false;
+  }
   const tokens: Record<string, string> = {};
   for (const request of requests) {
     const response = await context.virtual.core.createNamespacedServiceAccountToken({
@@ -191,7 +208,7 @@ async function mintServiceAccountTokens(
     });
     tokens[request.key] = response.status?.token ?? '';
   }
-  const secret = saTokenSecret(pod, context.translate, tokens);
+  const secret = saTokenSecret(pod, context.translate, tokens, owner);
   const namespace = context.translate.hostNamespace;
   try {
     await context.host.core.createNamespacedSecret({ namespace, body: secret });
@@ -204,26 +221,5 @@ async function mintServiceAccountTokens(
       body: secret,
     });
   }
-  return tokens;
-}
-
-/** The token secret belongs to the host pod, so the host garbage collector removes it with the pod. */
-async function ownTokenSecret(
-  context: SyncContext,
-  pod: V1Pod,
-  tokens: Record<string, string>,
-  hostPod: V1Pod,
-): Promise<void> {
-  const owned = saTokenSecret(pod, context.translate, tokens, {
-    name: hostPod.metadata?.name ?? '',
-    uid: hostPod.metadata?.uid ?? '',
-  });
-  await context.host.core.patchNamespacedSecret(
-    {
-      name: owned.metadata?.name ?? '',
-      namespace: context.translate.hostNamespace,
-      body: { metadata: { ownerReferences: owned.metadata?.ownerReferences } },
-    },
-    mergePatch,
-  );
+  return true;
 }

@@ -56,6 +56,17 @@ describe('pods', () => {
       },
       { what: 'virtual pod Running' },
     );
+    // The service-account token minted by the virtual API server, kept in a secret the host pod owns.
+    const tokenSecret = await waitUntil(
+      () =>
+        vc.host.core.readNamespacedSecret({
+          name: `p1-sa-token-x-default-x-${vc.name}`,
+          namespace: vc.hostNamespace,
+        }),
+      { what: 'the token secret' },
+    );
+    expect(tokenSecret.metadata?.ownerReferences?.[0]?.uid).toBe(host.metadata?.uid);
+    expect(Object.keys(tokenSecret.data ?? {})).not.toHaveLength(0);
     const hostNow = await readHost('p1');
     expect(running.status?.podIP).toBe(hostNow.status?.podIP);
     expect(running.spec?.nodeName).toBe(hostNow.spec?.nodeName);
