@@ -1,8 +1,10 @@
 import { benchControlPlane } from './controlplane.ts';
+import { benchSyncer } from './syncer.ts';
 
 /** `npm run bench [name…]`: runs the named benchmarks (default all) and updates bench/RESULTS.md. */
 const benchmarks: Record<string, () => Promise<void>> = {
   controlplane: () => benchControlPlane(),
+  syncer: () => benchSyncer(),
 };
 
 const wanted = process.argv.slice(2);
