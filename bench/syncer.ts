@@ -13,7 +13,10 @@ const cli = join(import.meta.dirname, '..', 'cli', 'vcluster-preview.js');
 
 const podBody = (name: string): V1Pod => ({
   metadata: { name, labels: { app: 'bench' } },
-  spec: { containers: [{ name: 'c', image: 'nginx' }], ...(process.env.BENCH_NO_TOKEN ? { automountServiceAccountToken: false } : {}) },
+  spec: {
+    containers: [{ name: 'c', image: 'nginx' }],
+    ...(process.env.BENCH_NO_TOKEN ? { automountServiceAccountToken: false } : {}),
+  },
 });
 
 /** Creates `count` pods with at most `inFlight` requests open; returns when each create was answered. */
@@ -102,7 +105,9 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
       env: {
         ...process.env,
         LOG_LEVEL: 'warn',
-        ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : {}),
+        ...(process.env.BENCH_PROFILE_DIR
+          ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` }
+          : {}),
       },
     },
   );

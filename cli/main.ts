@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
 import { ensureBinaries } from '../controlplane/index.ts';
 import { hostDown, hostStatus, hostUp, runHost } from './host.ts';
+import { registerPkiCommand } from './pki-command.ts';
 import { runCli } from './run-cli.ts';
 import { registerSyncerCommand } from './syncer-command.ts';
+import { registerVirtualClusterCommands } from './vcluster-commands.ts';
 
 const program = new Command('vcluster-preview')
   .description('A virtual Kubernetes cluster for every pull request')
@@ -67,6 +69,8 @@ host
   .option('--nodes <count>', 'number of kwok fake nodes', '2')
   .action((options: { nodes: string }) => runHost({ nodes: Number(options.nodes) }));
 
+registerVirtualClusterCommands(program);
 registerSyncerCommand(program);
+registerPkiCommand(program);
 
 await program.parseAsync(process.argv);

@@ -11,7 +11,10 @@ export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;
  * Runs one command body: prints each step with its time, a summary at the end, and turns an
  * error into its message on stderr and a non-zero exit code.
  */
-export async function runCli(body: (context: CliContext) => Promise<void>): Promise<void> {
+export async function runCli(
+  body: (context: CliContext) => Promise<void>,
+  options: { propagateExitCode?: boolean } = {},
+): Promise<void> {
   const started = Date.now();
   const timings: string[] = [];
   const context: CliContext = {
@@ -29,7 +32,8 @@ export async function runCli(body: (context: CliContext) => Promise<void>): Prom
     await body(context);
     if (timings.length > 1)
       console.error(`done in ${((Date.now() - started) / 1000).toFixed(1)}s: ${timings.join(', ')}`);
-    process.exitCode = ExitCode.ok;
+    // A command that ran a child (connect -- cmd) keeps the child's exit code.
+    if (!options.propagateExitCode || process.exitCode === undefined) process.exitCode = ExitCode.ok;
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = ExitCode.failed;

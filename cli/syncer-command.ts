@@ -1,11 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
+import { isNotFound, type KubeClients, kubeClients, kubeConfigFromFile } from '../kube/client.ts';
+import { applyCoreDns } from '../syncer/coredns.ts';
 import { startHealthServer } from '../syncer/health-server.ts';
+import { writeKubeconfigSecret } from '../syncer/kubeconfig-secret.ts';
+import {
+  isPodSecurityLevel,
+  POD_SECURITY_LEVELS,
+  type PodSecurityLevel,
+} from '../syncer/policy/pod-security.ts';
 import { Syncer } from '../syncer/syncer.ts';
+import type { TranslateContext } from '../syncer/translate/context.ts';
+import { ExitCode } from './run-cli.ts';
 
-interface SyncerFlags {
+/** The flags as commander hands them over: strings, unchecked. */
+export interface SyncerFlags {
   name: string;
   hostNamespace: string;
   hostKubeconfig?: string;
@@ -14,14 +24,168 @@ interface SyncerFlags {
   workers: string;
   healthPort: string;
   workloadServiceAccount?: string;
+  enforcePodSecurity: string;
+  serviceName?: string;
+  kubeconfigSecret?: string;
+  kubeconfigServer?: string;
+  corednsConfigmap?: string;
+  readHostNodes: string | boolean;
 }
 
-function hostConfig(path: string | undefined): KubeConfig {
-  const config = new KubeConfig();
+/** The flags, checked and typed. */
+export interface SyncerCommandOptions {
+  name: string;
+  hostNamespace: string;
+  hostKubeconfig?: string;
+  virtualKubeconfig: string;
+  allowedHostSuffix?: string;
+  workers: number;
+  healthPort: number;
+  workloadServiceAccount?: string;
+  podSecurityStandard: PodSecurityLevel;
+  serviceName?: string;
+  kubeconfigSecret?: { name: string; server?: string };
+  corednsConfigMap?: string;
+  readHostNodes: boolean;
+}
+
+/** A flag has a value the syncer cannot use; the message names the flag and what would work. */
+export class SyncerFlagError extends Error {
+  override name = 'SyncerFlagError';
+}
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value.trim()) || number < min || number > max)
+    throw new SyncerFlagError(`${flag}: "${value}" is not a whole number from ${min} to ${max}`);
+  return number;
+}
+
+/** Checks every flag; the only place the syncer's flags are interpreted. */
+export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
+  if (!isPodSecurityLevel(flags.enforcePodSecurity))
+    throw new SyncerFlagError(
+      `--enforce-pod-security: "${flags.enforcePodSecurity}" is not a Pod Security Standard; use one of ${POD_SECURITY_LEVELS.join(', ')}`,
+    );
+  let server: string | undefined;
+  if (flags.kubeconfigServer !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(flags.kubeconfigServer);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !url.hostname)
+      throw new SyncerFlagError(
+        `--kubeconfig-server: "${flags.kubeconfigServer}" is not an http(s) URL; give the address users reach the virtual API server at, e.g. https://vc.example.com`,
+      );
+    if (!flags.kubeconfigSecret)
+      throw new SyncerFlagError(
+        '--kubeconfig-server needs --kubeconfig-secret (the Secret it is written to)',
+      );
+    server = flags.kubeconfigServer;
+  }
+  const readHostNodes = String(flags.readHostNodes);
+  if (readHostNodes !== 'true' && readHostNodes !== 'false')
+    throw new SyncerFlagError(`--read-host-nodes: "${readHostNodes}" is neither true nor false`);
+  for (const [flag, value] of [
+    ['--service-name', flags.serviceName],
+    ['--kubeconfig-secret', flags.kubeconfigSecret],
+    ['--coredns-configmap', flags.corednsConfigmap],
+  ] as const) {
+    if (value !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value))
+      throw new SyncerFlagError(`${flag}: "${value}" is not a valid Kubernetes object name`);
+  }
+  return {
+    name: flags.name,
+    hostNamespace: flags.hostNamespace,
+    hostKubeconfig: flags.hostKubeconfig,
+    virtualKubeconfig: flags.virtualKubeconfig,
+    allowedHostSuffix: flags.allowedHostSuffix,
+    workers: integer('--workers', flags.workers, 1, 1000),
+    healthPort: integer('--health-port', flags.healthPort, 0, 65535),
+    workloadServiceAccount: flags.workloadServiceAccount,
+    podSecurityStandard: flags.enforcePodSecurity,
+    serviceName: flags.serviceName,
+    kubeconfigSecret: flags.kubeconfigSecret ? { name: flags.kubeconfigSecret, server } : undefined,
+    corednsConfigMap: flags.corednsConfigmap,
+    readHostNodes: readHostNodes === 'true',
+  };
+}
+
+/**
+ * What the vcluster's host Service gives the translation: its ClusterIP for `KUBERNETES_SERVICE_HOST`
+ * and hostAliases, and itself as the owner of every host object (uninstalling garbage-collects them).
+ */
+async function hostServiceFacts(
+  host: KubeClients,
+  namespace: string,
+  name: string,
+): Promise<Partial<TranslateContext>> {
+  try {
+    const service = await host.core.readNamespacedService({ name, namespace });
+    const clusterIP = service.spec?.clusterIP;
+    return {
+      kubernetesServiceIP: clusterIP && clusterIP !== 'None' ? clusterIP : undefined,
+      owner: { apiVersion: 'v1', kind: 'Service', name, uid: service.metadata?.uid ?? '' },
+    };
+  } catch (error) {
+    if (isNotFound(error))
+      throw new Error(`host Service ${namespace}/${name} does not exist (--service-name); create it first`);
+    throw error;
+  }
+}
+
+async function runSyncer(options: SyncerCommandOptions, logger: Logger): Promise<void> {
   // Inside a pod the service account is the host access; elsewhere KUBECONFIG or ~/.kube/config.
-  if (path) config.loadFromFile(path);
-  else config.loadFromDefault();
-  return config;
+  const hostConfig = kubeConfigFromFile(options.hostKubeconfig);
+  const host = kubeClients(hostConfig);
+  const virtualKubeconfig = readFileSync(options.virtualKubeconfig, 'utf8');
+  const translate = options.serviceName
+    ? await hostServiceFacts(host, options.hostNamespace, options.serviceName)
+    : {};
+  // --read-host-nodes=false needs nothing: fake nodes are made from the virtual pods' spec.nodeName
+  // alone and host nodes are never read, so the syncer needs no cluster-wide rights either way.
+  const syncer = new Syncer({
+    name: options.name,
+    hostNamespace: options.hostNamespace,
+    host: hostConfig,
+    virtual: virtualKubeconfig,
+    allowedHostSuffix: options.allowedHostSuffix,
+    workers: options.workers,
+    workloadServiceAccount: options.workloadServiceAccount,
+    podSecurityStandard: options.podSecurityStandard,
+    translate,
+    logger,
+  });
+  const server = options.healthPort > 0 ? await startHealthServer(syncer, options.healthPort) : undefined;
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'stopping syncer');
+    server?.close();
+    await syncer.stop();
+    process.exit(ExitCode.ok);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  // Done before the caches fill, so /readyz also means "users' kubeconfig written, CoreDNS applied".
+  if (options.kubeconfigSecret) {
+    await writeKubeconfigSecret(host, virtualKubeconfig, {
+      name: options.kubeconfigSecret.name,
+      namespace: options.hostNamespace,
+      server: options.kubeconfigSecret.server,
+      labels: { app: 'vcluster', release: options.name },
+    });
+    logger.info({ secret: options.kubeconfigSecret.name }, 'users’ kubeconfig written');
+  }
+  if (options.corednsConfigMap) {
+    await applyCoreDns(host, syncer.virtual, {
+      configMap: options.corednsConfigMap,
+      hostNamespace: options.hostNamespace,
+      logger,
+    });
+  }
+  await syncer.start();
 }
 
 /** `vcluster-preview syncer`: runs one syncer in the foreground until SIGTERM. */
@@ -37,28 +201,42 @@ export function registerSyncerCommand(program: Command): void {
     .option('--workers <count>', 'concurrent reconciles per kind', '16')
     .option('--health-port <port>', 'port of /healthz, /readyz and /metrics (0: none)', '8080')
     .option('--workload-service-account <name>', 'host service account for synced pods')
-    .action(async (flags: SyncerFlags) => {
+    .option(
+      '--enforce-pod-security <level>',
+      `Pod Security Standard virtual pods must meet to reach the host (${POD_SECURITY_LEVELS.join(' | ')})`,
+      'baseline',
+    )
+    .option(
+      '--service-name <name>',
+      'host Service of the vcluster: its ClusterIP is the API address of synced pods, and it owns every host object',
+    )
+    .option('--kubeconfig-secret <name>', 'write the users’ kubeconfig to this host Secret at start')
+    .option('--kubeconfig-server <url>', 'server of that kubeconfig (default: the virtual kubeconfig’s)')
+    .option(
+      '--coredns-configmap <name>',
+      'server-side apply key coredns.yaml of this host ConfigMap into the virtual cluster at start',
+    )
+    .option(
+      '--read-host-nodes [bool]',
+      'accepted for the chart; fake nodes come from the pods’ spec.nodeName, host nodes are never read',
+      'true',
+    )
+    .action(async (flags: SyncerFlags, command: Command) => {
+      let options: SyncerCommandOptions;
+      try {
+        options = parseSyncerFlags(flags);
+      } catch (error) {
+        if (!(error instanceof SyncerFlagError)) throw error;
+        command.error(`error: ${error.message}`, { exitCode: ExitCode.usage, code: 'syncer.invalidFlag' });
+      }
       const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
-      const syncer = new Syncer({
-        name: flags.name,
-        hostNamespace: flags.hostNamespace,
-        host: hostConfig(flags.hostKubeconfig),
-        virtual: readFileSync(flags.virtualKubeconfig, 'utf8'),
-        allowedHostSuffix: flags.allowedHostSuffix,
-        workers: Number(flags.workers),
-        workloadServiceAccount: flags.workloadServiceAccount,
-        logger,
-      });
-      const port = Number(flags.healthPort);
-      const server = port > 0 ? await startHealthServer(syncer, port) : undefined;
-      const shutdown = async (signal: string) => {
-        logger.info({ signal }, 'stopping syncer');
-        server?.close();
-        await syncer.stop();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      process.once('SIGINT', () => void shutdown('SIGINT'));
-      await syncer.start();
+      try {
+        await runSyncer(options, logger);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        logger.error({ err: error }, 'syncer failed to start');
+        console.error(`error: ${message}`);
+        process.exit(ExitCode.failed);
+      }
     });
 }

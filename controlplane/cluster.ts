@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
@@ -81,8 +82,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    const certificates = await createClusterCertificates({ hosts: options.hosts });
     const pki = (file: string) => join(dir, 'pki', file);
+    // A cluster started again in its old folder (a resumed virtual cluster) keeps its identity.
+    const reused = options.dir ? await readCertificates(pki) : undefined;
+    const certificates = reused ?? (await createClusterCertificates({ hosts: options.hosts }));
     await Promise.all([
       writeFile(pki('ca.crt'), certificates.ca.cert),
       writeFile(pki('ca.key'), certificates.ca.key, { mode: 0o600 }),
@@ -90,6 +93,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       writeFile(pki('apiserver.key'), certificates.serving.key, { mode: 0o600 }),
       writeFile(pki('sa.pub'), certificates.serviceAccount.publicKey),
       writeFile(pki('sa.key'), certificates.serviceAccount.privateKey, { mode: 0o600 }),
+      writeFile(pki('admin.crt'), certificates.admin.cert),
+      writeFile(pki('admin.key'), certificates.admin.key, { mode: 0o600 }),
     ]);
     const port = options.apiServerPort ?? (await freePort());
     const server = `https://127.0.0.1:${port}`;
@@ -250,6 +255,29 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 }
 
+async function readCertificates(pki: (file: string) => string): Promise<ClusterCertificates | undefined> {
+  const files = [
+    'ca.crt',
+    'ca.key',
+    'apiserver.crt',
+    'apiserver.key',
+    'admin.crt',
+    'admin.key',
+    'sa.pub',
+    'sa.key',
+  ];
+  if (!files.every((file) => existsSync(pki(file)))) return undefined;
+  const [caCert, caKey, servingCert, servingKey, adminCert, adminKey, saPub, saKey] = await Promise.all(
+    files.map((file) => readFile(pki(file), 'utf8')),
+  );
+  return {
+    ca: { cert: caCert!, key: caKey! },
+    serving: { cert: servingCert!, key: servingKey! },
+    admin: { cert: adminCert!, key: adminKey! },
+    serviceAccount: { publicKey: saPub!, privateKey: saKey! },
+  };
+}
+
 async function waitFor(
   what: string,
   deadline: number,
@@ -267,7 +295,7 @@ async function waitFor(
 
 /** A Node that kwok manages (by annotation) and keeps Ready with lease heartbeats. */
 export function fakeNode(name: string): V1Node {
-  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
+  const resources = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' };
   return {
     apiVersion: 'v1',
     kind: 'Node',

@@ -1,3 +1,5 @@
+import type { Agent } from 'node:http';
+import type { AgentOptions } from 'node:https';
 import {
   AppsV1Api,
   CoordinationV1Api,
@@ -19,10 +21,43 @@ export interface KubeClients {
   objects: KubernetesObjectApi;
 }
 
+/**
+ * client-node 1.x makes a new https.Agent for every request, so every call pays a TLS handshake.
+ * This KubeConfig keeps one keep-alive agent per cluster and user instead; the options that
+ * shape the agent (CA, client certificate) are the same for every request of one kubeconfig.
+ */
+class PooledKubeConfig extends KubeConfig {
+  readonly agents = new Map<string, Agent>();
+}
+
+type CreateAgent = (cluster: { server?: string } | null, options: AgentOptions) => Agent;
+const createAgent = (KubeConfig.prototype as unknown as { createAgent: CreateAgent }).createAgent;
+(PooledKubeConfig.prototype as unknown as { createAgent: CreateAgent }).createAgent = function (
+  this: PooledKubeConfig,
+  cluster,
+  options,
+) {
+  const key = `${cluster?.server}|${this.getCurrentUser()?.name}`;
+  let agent = this.agents.get(key);
+  if (!agent) {
+    agent = createAgent.call(this, cluster, { ...options, keepAlive: true });
+    this.agents.set(key, agent);
+  }
+  return agent;
+};
+
 /** Loads a kubeconfig from its YAML text (not a path), so callers decide where it comes from. */
 export function kubeConfigFromString(yaml: string): KubeConfig {
-  const config = new KubeConfig();
+  const config = new PooledKubeConfig();
   config.loadFromString(yaml);
+  return config;
+}
+
+/** Loads a kubeconfig file, or the default (in-cluster, KUBECONFIG, ~/.kube/config) without a path. */
+export function kubeConfigFromFile(path?: string): KubeConfig {
+  const config = new PooledKubeConfig();
+  if (path) config.loadFromFile(path);
+  else config.loadFromDefault();
   return config;
 }
 

@@ -8,6 +8,7 @@ import type { ObjectCache, ResourceSyncer, SyncContext, SyncLoop } from './engin
 import { type EventSyncer, eventSyncerFor } from './kinds/events.ts';
 import { defaultResourceSyncers } from './kinds/index.ts';
 import { NodeSyncer } from './kinds/nodes.ts';
+import type { PodSecurityLevel } from './policy/pod-security.ts';
 import type { TranslateContext } from './translate/context.ts';
 import type { SyncedKind } from './translate/metadata.ts';
 
@@ -26,6 +27,11 @@ export interface SyncerOptions {
   logger?: Logger;
   /** Host service account for synced pods. */
   workloadServiceAccount?: string;
+  /**
+   * Pod Security Standard enforced on virtual pods before they reach the host (default:
+   * privileged, no checks; the CLI defaults to baseline like vcluster's chart).
+   */
+  podSecurityStandard?: PodSecurityLevel;
   /** Extra translation facts (DNS service IP, API service IP, owner). */
   translate?: Partial<TranslateContext>;
   /** The kinds to sync (default: all). */
@@ -82,7 +88,10 @@ export class Syncer {
     const context = this.context;
     const syncers =
       options.resourceSyncers ??
-      defaultResourceSyncers({ workloadServiceAccount: options.workloadServiceAccount });
+      defaultResourceSyncers({
+        workloadServiceAccount: options.workloadServiceAccount,
+        podSecurityStandard: options.podSecurityStandard,
+      });
     for (const syncer of syncers) {
       this.controllers.set(
         syncer.kind,

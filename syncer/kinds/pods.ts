@@ -2,6 +2,7 @@ import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
+import { type PodSecurityLevel, podSecurityMessage, podSecurityViolations } from '../policy/pod-security.ts';
 import { MARKER_LABEL } from '../translate/metadata.ts';
 import {
   type PodExtras,
@@ -18,7 +19,15 @@ import {
 export interface PodSyncerOptions {
   /** Host service account synced pods run as (the chart's `vc-workload-<name>`); default: the namespace's default. */
   workloadServiceAccount?: string;
+  /**
+   * Pod Security Standard enforced on virtual pods (vcluster's `--enforce-pod-security`): a pod
+   * that violates it gets no host pod, only a `PodSecurityViolation` event, and stays Pending.
+   * Default: privileged (no checks).
+   */
+  podSecurityStandard?: PodSecurityLevel;
 }
+
+export const POD_SECURITY_VIOLATION_REASON = 'PodSecurityViolation';
 
 /**
  * Pods: down to the host (which schedules and runs them), status and node binding back up.
@@ -64,10 +73,23 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
         await deleteVirtualPod(context, pod);
         return 'delete';
       }
+      const hostPod = podToHost(pod, context.translate, extrasFor(context, pod));
+      const level = options.podSecurityStandard ?? 'privileged';
+      // Judged on what would reach the host, as vcluster does.
+      const violations = podSecurityViolations(hostPod, level);
+      if (violations.length > 0) {
+        // Retried on every change of the pod; the recorder writes the same message once a minute.
+        void context.recorder.warning(
+          { ...pod, kind: 'Pod', apiVersion: 'v1' },
+          POD_SECURITY_VIOLATION_REASON,
+          podSecurityMessage(level, violations),
+        );
+        return 'skip';
+      }
       await ensureReferencesOnHost(context, pod);
       const created = await context.host.core.createNamespacedPod({
         namespace: context.translate.hostNamespace,
-        body: podToHost(pod, context.translate, extrasFor(context, pod)),
+        body: hostPod,
       });
       // The token secret comes right after its pod, owned by it, so the host garbage collector
       // removes it with the pod; a kubelet waits for a missing secret volume meanwhile.

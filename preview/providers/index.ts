@@ -1,0 +1,42 @@
+import type { Binaries } from '../../controlplane/index.ts';
+import { kubeClients } from '../../kube/client.ts';
+import {
+  labels,
+  namespaceFor,
+  type ProviderName,
+  type VirtualClusterProvider,
+  type VirtualClusterRef,
+} from '../provider.ts';
+import { kubernetesProvider } from './kubernetes.ts';
+import { localProvider } from './local/provider.ts';
+
+export interface ProviderContext {
+  /** Host cluster admin kubeconfig (YAML). */
+  hostKubeconfig: string;
+  binaries: Binaries;
+}
+
+export function providerFor(name: ProviderName, context: ProviderContext): VirtualClusterProvider {
+  if (name === 'local') return localProvider({ hostKubeconfig: context.hostKubeconfig });
+  return kubernetesProvider({
+    hostKubeconfig: context.hostKubeconfig,
+    helmBinary: context.binaries.path('helm'),
+  });
+}
+
+/** The provider that made an existing virtual cluster, read from its host namespace's label. */
+export async function providerOf(
+  ref: VirtualClusterRef,
+  context: ProviderContext,
+): Promise<VirtualClusterProvider | undefined> {
+  try {
+    const namespace = await kubeClients(context.hostKubeconfig).core.readNamespace({
+      name: namespaceFor(ref),
+    });
+    if (namespace.metadata?.labels?.[labels.vcluster] !== ref.name) return undefined;
+    const name = namespace.metadata.labels[labels.provider];
+    return name === 'local' || name === 'kubernetes' ? providerFor(name, context) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,114 @@
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isNotFound } from '../../kube/client.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import { runBinary } from '../support/kubectl.ts';
+import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
+
+const WAIT = { timeoutMs: 60_000 };
+
+describe('the syncer enforces the baseline Pod Security Standard', () => {
+  let vc: VirtualClusterUnderTest;
+  const kubectl = (...args: string[]) => runBinary('kubectl', args, { kubeconfig: vc.kubeconfigPath });
+  const hostPodName = (name: string) => `${name}-x-default-x-${vc.name}`;
+  const hostPodExists = async (name: string) => {
+    try {
+      await vc.host.core.readNamespacedPod({ name: hostPodName(name), namespace: vc.hostNamespace });
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  };
+  const createPod = (name: string, spec: Partial<V1Pod['spec']> = {}) =>
+    vc.virtual.core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name },
+        spec: { containers: [{ name: 'app', image: 'nginx' }], ...spec },
+      },
+    });
+
+  beforeAll(async () => {
+    vc = await startVirtualCluster({ podSecurityStandard: 'baseline' });
+  });
+  afterAll(async () => {
+    await vc?.stop();
+  });
+
+  it('keeps a privileged pod and a hostPath pod off the host with a PodSecurityViolation event, and syncs a plain pod', async () => {
+    await createPod('privileged', {
+      containers: [{ name: 'app', image: 'nginx', securityContext: { privileged: true } }],
+    });
+    await createPod('hostpath', {
+      containers: [{ name: 'app', image: 'nginx', volumeMounts: [{ name: 'root', mountPath: '/host' }] }],
+      volumes: [{ name: 'root', hostPath: { path: '/' } }],
+    });
+    await createPod('plain');
+
+    await waitUntil(() => hostPodExists('plain'), { what: 'the plain pod on the host', ...WAIT });
+
+    const violations = await waitUntil(
+      async () => {
+        const events: CoreV1Event[] = JSON.parse(
+          await kubectl(
+            'get',
+            'events',
+            '-n',
+            'default',
+            '--field-selector',
+            'reason=PodSecurityViolation',
+            '-o',
+            'json',
+          ),
+        ).items;
+        const byPod = new Map(events.map((event) => [event.involvedObject.name, event]));
+        return byPod.has('privileged') && byPod.has('hostpath') ? byPod : undefined;
+      },
+      { what: 'PodSecurityViolation events for both pods', ...WAIT },
+    );
+    const privileged = violations.get('privileged');
+    expect(privileged?.type).toBe('Warning');
+    expect(privileged?.involvedObject.kind).toBe('Pod');
+    expect(privileged?.message).toBe(
+      'violates PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true)',
+    );
+    expect(violations.get('hostpath')?.message).toContain('hostPath volumes (volume "root")');
+    expect(violations.has('plain')).toBe(false);
+
+    // What a user sees with kubectl.
+    const table = await kubectl('get', 'events', '-n', 'default');
+    expect(table).toContain('PodSecurityViolation');
+    expect(table).toMatch(/pod\/privileged/);
+
+    // Never on the host, still Pending and unbound in the virtual cluster.
+    expect(await hostPodExists('privileged')).toBe(false);
+    expect(await hostPodExists('hostpath')).toBe(false);
+    for (const name of ['privileged', 'hostpath']) {
+      const pod = await vc.virtual.core.readNamespacedPod({ name, namespace: 'default' });
+      expect(pod.status?.phase).toBe('Pending');
+      expect(pod.spec?.nodeName).toBeUndefined();
+    }
+  });
+
+  it('syncs a pod once it is fixed (recreated without the violation)', async () => {
+    await vc.virtual.core.deleteNamespacedPod({
+      name: 'privileged',
+      namespace: 'default',
+      gracePeriodSeconds: 0,
+    });
+    await waitUntil(
+      async () => {
+        try {
+          await vc.virtual.core.readNamespacedPod({ name: 'privileged', namespace: 'default' });
+          return false;
+        } catch (error) {
+          return isNotFound(error);
+        }
+      },
+      { what: 'the privileged pod to be gone', ...WAIT },
+    );
+    await createPod('privileged');
+    await waitUntil(() => hostPodExists('privileged'), { what: 'the fixed pod on the host', ...WAIT });
+  });
+});
