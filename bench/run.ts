@@ -1,10 +1,12 @@
 import { benchControlPlane } from './controlplane.ts';
 import { benchSyncer } from './syncer.ts';
+import { benchVirtualClusters } from './vcluster.ts';
 
 /** `npm run bench [name…]`: runs the named benchmarks (default all) and updates bench/RESULTS.md. */
 const benchmarks: Record<string, () => Promise<void>> = {
   controlplane: () => benchControlPlane(),
   syncer: () => benchSyncer(),
+  vcluster: () => benchVirtualClusters(),
 };
 
 const wanted = process.argv.slice(2);
