@@ -148,8 +148,8 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
       await kubectl('demo', 'get', 'configmap', 'keep-me', '-n', 'ns1', '-o', 'jsonpath={.data.a}'),
     ).toBe('b');
     await waitUntil(
-      async () =>
-        (await kubectl(
+      async () => {
+        const available = await kubectl(
           'demo',
           'get',
           'deployment',
@@ -158,7 +158,15 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
           'ns1',
           '-o',
           'jsonpath={.status.availableReplicas}',
-        )) === '2',
+        );
+        if (available === '2') return true;
+        // Thrown, so a timeout shows what both sides looked like.
+        const virtualPods = await kubectl('demo', 'get', 'pods', '-n', 'ns1', '-o', 'wide');
+        const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items.map(
+          (p) => `${p.metadata?.name} ${p.status?.phase} ${p.spec?.nodeName}`,
+        );
+        throw new Error(`available ${available}; virtual:\n${virtualPods}\nhost: ${hostPods.join(', ')}`);
+      },
       { what: 'nginx-deploy available again after resume', timeoutMs: 60_000 },
     );
     await waitUntil(
