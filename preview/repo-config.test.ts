@@ -1,0 +1,366 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${{ key }}` is the placeholder syntax of the config file.
+import { describe, expect, it } from 'vitest';
+import {
+  closestField,
+  DEFAULT_URL_TEMPLATE,
+  parseDuration,
+  parseRepoConfig,
+  RepoConfigError,
+  SubstitutionError,
+  substitute,
+} from './repo-config.ts';
+
+/** The problem lines of a config that must not parse. */
+const problemsOf = (text: string): string[] => {
+  try {
+    parseRepoConfig(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(RepoConfigError);
+    return (error as RepoConfigError).message.split('\n');
+  }
+  throw new Error('expected the config to be rejected');
+};
+
+describe('parseDuration', () => {
+  it.each([
+    ['30s', 30_000],
+    ['30m', 1_800_000],
+    ['72h', 259_200_000],
+    ['7d', 604_800_000],
+    ['2w', 1_209_600_000],
+    ['1h30m', 5_400_000],
+    [' 1d ', 86_400_000],
+  ])('%s is %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '7', 'd', '7 days', '1.5h', '7D', '-1h', 'h1', '0m', '0h0m'])('rejects %j', (text) => {
+    expect(() => parseDuration(text)).toThrow(/duration|zero/);
+  });
+});
+
+describe('substitute', () => {
+  const values = {
+    pr: { number: 12 },
+    sha: 'abc123',
+    'preview.host': 'pr-12-shop.preview.example.com',
+    repo: { name: 'shop', owner: 'acme' },
+    custom: { deep: { key: true } },
+  };
+
+  it.each([
+    ['image: shop:${{ sha }}', 'image: shop:abc123'],
+    ['${{pr.number}}/${{ pr.number }}/${{   pr.number   }}', '12/12/12'],
+    ['https://${{ preview.host }}/', 'https://pr-12-shop.preview.example.com/'],
+    ['${{ repo.owner }}/${{ repo.name }}', 'acme/shop'],
+    ['flag=${{ custom.deep.key }}', 'flag=true'],
+    ['no placeholders, ${ sha } and {{ sha }} stay', 'no placeholders, ${ sha } and {{ sha }} stay'],
+  ])('%s → %s', (text, expected) => {
+    expect(substitute(text, values)).toBe(expected);
+  });
+
+  it('lists every unknown placeholder once, with the known ones', () => {
+    let error: unknown;
+    try {
+      substitute('${{ pr.nummber }} ${{ shaa }} ${{ shaa }} ${{ repo }} ${{ sha }}', values);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SubstitutionError);
+    expect((error as SubstitutionError).unknown).toEqual(['pr.nummber', 'shaa', 'repo']);
+    expect((error as SubstitutionError).message).toContain(
+      'unknown placeholders ${{ pr.nummber }}, ${{ shaa }}',
+    );
+    expect((error as SubstitutionError).message).toContain('${{ repo.owner }}');
+  });
+
+  it('does not read inherited properties', () => {
+    expect(() => substitute('${{ repo.constructor }}', values)).toThrow(SubstitutionError);
+  });
+});
+
+describe('closestField', () => {
+  const fields = ['manifests', 'helm', 'kustomize', 'expose', 'sleepAfter', 'ttl', 'labels'];
+  it.each([
+    ['manifest', 'manifests'],
+    ['manfests', 'manifests'],
+    ['sleep_after', 'sleepAfter'],
+    ['sleep-after', 'sleepAfter'],
+    ['SleepAfter', 'sleepAfter'],
+    ['hlem', 'helm'],
+    ['kustomise', 'kustomize'],
+    ['label', 'labels'],
+    ['image', undefined],
+    ['t', undefined],
+  ])('%s → %s', (typo, field) => {
+    expect(closestField(typo, fields)).toBe(field);
+  });
+});
+
+describe('parseRepoConfig', () => {
+  it('fills in the defaults around the one required choice', () => {
+    expect(parseRepoConfig('manifests: k8s/\n')).toEqual({
+      manifests: ['k8s/'],
+      env: {},
+      ttl: '7d',
+      sleepAfter: '1h',
+      forks: 'approve',
+      drafts: false,
+      labels: [],
+      urlTemplate: DEFAULT_URL_TEMPLATE,
+    });
+  });
+
+  it('reads a full config', () => {
+    const config = parseRepoConfig(`# preview of the shop
+manifests:
+  - ./k8s/base
+  - k8s//extra.yaml
+helm:
+  chart: charts/shop
+  values:
+    replicas: 1
+    image: { tag: '\${{ sha }}' }
+  valuesFiles: [charts/shop/values-preview.yaml]
+kustomize: k8s/overlays/preview
+expose:
+  service: web
+  port: 8080
+  path: /shop
+env:
+  LOG_LEVEL: debug
+  VERSION: "1.10"
+resources:
+  requests: { cpu: 100m, memory: 128Mi }
+  limits: { cpu: 1, memory: 1Gi }
+ttl: 72h
+sleepAfter: 30m
+forks: never
+drafts: true
+labels: [preview, deploy-me]
+urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
+`);
+    expect(config).toEqual({
+      manifests: ['k8s/base', 'k8s/extra.yaml'],
+      helm: {
+        chart: 'charts/shop',
+        values: { replicas: 1, image: { tag: '${{ sha }}' } },
+        valuesFiles: ['charts/shop/values-preview.yaml'],
+      },
+      kustomize: 'k8s/overlays/preview',
+      expose: { service: 'web', port: 8080, path: '/shop' },
+      env: { LOG_LEVEL: 'debug', VERSION: '1.10' },
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+      ttl: '72h',
+      sleepAfter: '30m',
+      forks: 'never',
+      drafts: true,
+      labels: ['preview', 'deploy-me'],
+      urlTemplate: '${{ repo.name }}-${{ pr.number }}.${{ baseDomain }}',
+    });
+  });
+
+  it.each([
+    [
+      'helm only',
+      'helm:\n  chart: charts/app\n',
+      { helm: { chart: 'charts/app', values: {}, valuesFiles: [] } },
+    ],
+    ['kustomize only', 'kustomize: .\n', { kustomize: '.' }],
+    ['a single label', 'manifests: k8s\nlabels: preview\n', { labels: ['preview'] }],
+    [
+      'expose path default',
+      'manifests: k8s\nexpose: { service: web, port: 80 }\n',
+      { expose: { service: 'web', port: 80, path: '/' } },
+    ],
+    [
+      'a kubernetes quantity given as a number',
+      'kustomize: k\nresources: { limits: { memory: 1024 } }\n',
+      { resources: { limits: { memory: '1024' } } },
+    ],
+  ])('reads %s', (_name, text, expected) => {
+    expect(parseRepoConfig(text)).toMatchObject(expected);
+  });
+
+  it('merges YAML merge keys before validating', () => {
+    const config = parseRepoConfig(
+      'manifests: k8s\nhelm:\n  chart: c\n  values:\n    base: &base { a: 1 }\n    more: { <<: *base, b: 2 }\n',
+    );
+    expect(config.helm?.values).toEqual({ base: { a: 1 }, more: { a: 1, b: 2 } });
+  });
+
+  it.each<[string, string, string[]]>([
+    [
+      'a typo of a field, and nothing else said',
+      'manifest: k8s/\n',
+      ['.github/vcluster-preview.yml:1: manifest: unknown field (did you mean manifests?)'],
+    ],
+    [
+      'an unknown field far from any',
+      'manifests: k8s\nimage: shop:1\n',
+      [
+        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate)',
+      ],
+    ],
+    [
+      'nothing to deploy',
+      '# comment\ndrafts: true\n',
+      [
+        '.github/vcluster-preview.yml:2: (top level): nothing to deploy (say what to deploy with manifests:, helm: or kustomize:)',
+      ],
+    ],
+    [
+      'an empty file',
+      '# only a comment\n',
+      [
+        '.github/vcluster-preview.yml:1: (top level): the file is empty (say what to deploy with manifests:, helm: or kustomize:)',
+      ],
+    ],
+    [
+      'a list instead of a mapping',
+      '- k8s\n',
+      [
+        '.github/vcluster-preview.yml:1: (top level): expected a mapping, got a list (say what to deploy with manifests:, helm: or kustomize:)',
+      ],
+    ],
+    [
+      'YAML syntax',
+      'manifests: k8s\nlabels: [a, b\n',
+      [
+        '.github/vcluster-preview.yml:3: (top level): YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (fix the syntax; a YAML linter shows the exact spot)',
+      ],
+    ],
+    [
+      'a duplicate key',
+      'manifests: k8s\nttl: 1d\nttl: 2d\n',
+      [
+        '.github/vcluster-preview.yml:3: (top level): YAML: Map keys must be unique (fix the syntax; a YAML linter shows the exact spot)',
+      ],
+    ],
+    [
+      'several documents',
+      'manifests: k8s\n---\nttl: 1d\n',
+      [
+        '.github/vcluster-preview.yml:2: (top level): YAML: Source contains multiple documents; please use YAML.parseAllDocuments() (fix the syntax; a YAML linter shows the exact spot)',
+      ],
+    ],
+    [
+      'paths outside the repository',
+      'manifests: [k8s, /etc/passwd, k8s/../../secrets]\n',
+      [
+        '.github/vcluster-preview.yml:1: manifests[1]: "/etc/passwd" is absolute (give a path relative to the repository root, like k8s/app.yaml)',
+        '.github/vcluster-preview.yml:1: manifests[2]: "k8s/../../secrets" leaves the repository (..) (give a path relative to the repository root, like k8s/app.yaml)',
+      ],
+    ],
+    [
+      'an empty list and an empty value',
+      'manifests: []\nkustomize:\n',
+      [
+        '.github/vcluster-preview.yml:1: manifests: is empty (give a folder or file in the repository, like k8s/, or a list of them)',
+        '.github/vcluster-preview.yml:2: kustomize: expected a string, got nothing (give the folder that holds kustomization.yaml, like k8s/overlays/preview)',
+      ],
+    ],
+    [
+      'helm without a chart, and wrong values',
+      'helm:\n  values: 3\n  valuesFile: [a.yaml]\n',
+      [
+        '.github/vcluster-preview.yml:1: helm.chart: is required (give the chart folder relative to the repository root, like charts/app)',
+        '.github/vcluster-preview.yml:2: helm.values: expected a mapping, got 3 (give a mapping of chart values)',
+        '.github/vcluster-preview.yml:3: helm.valuesFile: unknown field (did you mean valuesFiles?)',
+      ],
+    ],
+    [
+      'expose, field by field',
+      'manifests: k8s\nexpose:\n  service: Web_1\n  port: "8080"\n  path: app\n',
+      [
+        '.github/vcluster-preview.yml:3: expose.service: "Web_1" is not a Service name (give the name of the Service in your manifests that serves the app, like web)',
+        '.github/vcluster-preview.yml:4: expose.port: expected a number, got "8080" (give the port number of that Service, like 80 or 8080)',
+        '.github/vcluster-preview.yml:5: expose.path: "app" does not start with / (give a URL path starting with /, like / or /app)',
+      ],
+    ],
+    [
+      'expose without a port',
+      'manifests: k8s\nexpose: { service: web }\n',
+      [
+        '.github/vcluster-preview.yml:2: expose.port: is required (give the port number of that Service, like 80 or 8080)',
+      ],
+    ],
+    [
+      'a port that is not whole',
+      'manifests: k8s\nexpose:\n  service: web\n  port: 80.5\n',
+      [
+        '.github/vcluster-preview.yml:4: expose.port: expected a whole number, got 80.5 (give the port number of that Service, like 80 or 8080)',
+      ],
+    ],
+    [
+      'a port too large',
+      'manifests: k8s\nexpose: { service: web, port: 70000 }\n',
+      [
+        '.github/vcluster-preview.yml:2: expose.port: must be at most 65535 (give the port number of that Service, like 80 or 8080)',
+      ],
+    ],
+    [
+      'env values YAML reads as numbers, and bad names',
+      'manifests: k8s\nenv:\n  VERSION: 1.10\n  bad-name: x\n',
+      [
+        '.github/vcluster-preview.yml:3: env.VERSION: expected a string, got 1.1 (quote the value, like "1.10" or "true")',
+        '.github/vcluster-preview.yml:4: env.bad-name: "bad-name" is not a variable name (use letters, digits and _, not starting with a digit)',
+      ],
+    ],
+    [
+      'resources',
+      'manifests: k8s\nresources:\n  limits:\n    cpu: lots\n    memroy: 1Gi\n  request: {}\n',
+      [
+        '.github/vcluster-preview.yml:4: resources.limits.cpu: "lots" is not a quantity (use a Kubernetes quantity like 500m or 2)',
+        '.github/vcluster-preview.yml:5: resources.limits.memroy: unknown field (did you mean memory?)',
+        '.github/vcluster-preview.yml:6: resources.request: unknown field (did you mean requests?)',
+      ],
+    ],
+    [
+      'durations, fork policy, drafts, labels',
+      'manifests: k8s\nttl: 3 days\nsleep_after: 1h\nforks: maybe\ndrafts: yes\nlabels: []\n',
+      [
+        '.github/vcluster-preview.yml:2: ttl: "3 days" is not a duration (use a number and a unit s, m, h, d or w, like 72h or 7d)',
+        '.github/vcluster-preview.yml:3: sleep_after: unknown field (did you mean sleepAfter?)',
+        '.github/vcluster-preview.yml:4: forks: expected one of approve, never, always, got "maybe" (approve: deploy after a maintainer comments /vcluster approve; never; always)',
+        '.github/vcluster-preview.yml:5: drafts: expected true or false, got "yes" (use true or false)',
+        '.github/vcluster-preview.yml:6: labels: is empty (give a label name or a list of them, like [preview])',
+      ],
+    ],
+    [
+      'a duration that is a bare number',
+      'manifests: k8s\nsleepAfter: 60\n',
+      [
+        '.github/vcluster-preview.yml:2: sleepAfter: expected a string, got 60 (use a number and a unit s, m, h, d or w, like 30m or 1h)',
+      ],
+    ],
+  ])('reports %s', (_name, text, expected) => {
+    expect(problemsOf(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['an unknown placeholder', 'pr-${{ pr.nummer }}.${{ baseDomain }}', 'uses unknown ${{ pr.nummer }}'],
+    ['preview.host, which it defines', '${{ preview.host }}', 'uses unknown ${{ preview.host }}'],
+    ['characters a host name cannot have', 'PR_${{ pr.number }}.${{ baseDomain }}', 'is not a host name'],
+    ['a scheme', 'https://${{ baseDomain }}', 'is not a host name'],
+  ])('rejects a urlTemplate with %s', (_name, template, message) => {
+    const [line] = problemsOf(`manifests: k8s\nurlTemplate: "${template}"\n`);
+    expect(line).toContain(`.github/vcluster-preview.yml:2: urlTemplate: "${template}" ${message}`);
+  });
+
+  it('keeps the problems as data for callers that render them differently', () => {
+    try {
+      parseRepoConfig('manifests: k8s\nforks: sometimes\n');
+    } catch (error) {
+      expect((error as RepoConfigError).problems).toEqual([
+        {
+          line: 2,
+          path: 'forks',
+          message: 'expected one of approve, never, always, got "sometimes"',
+          hint: 'approve: deploy after a maintainer comments /vcluster approve; never; always',
+        },
+      ]);
+    }
+    expect.assertions(1);
+  });
+});
