@@ -1,24 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBinaries, startCluster } from '../controlplane/index.ts';
+import { ensureBinaries, pidsMentioning, startCluster } from '../controlplane/index.ts';
 import { localProvider } from '../preview/providers/local/provider.ts';
 import { median, rssMiB, writeSection } from './results.ts';
-
-/** Pids of every process whose command line names the folder (a virtual cluster's runner and servers). */
-function pidsUsing(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** Create-to-ready time and idle memory of local virtual clusters: one at a time, then ten at once. */
 export async function benchVirtualClusters(runs = Number(process.env.BENCH_RUNS ?? 5)): Promise<void> {
@@ -36,7 +21,7 @@ export async function benchVirtualClusters(runs = Number(process.env.BENCH_RUNS 
       await provider.create({ name });
       times.push((performance.now() - started) / 1000);
       await new Promise((resolve) => setTimeout(resolve, 3000));
-      memory.push(rssMiB(pidsUsing(join(stateRoot, `vcluster-${name}--${name}`))));
+      memory.push(rssMiB(pidsMentioning(join(stateRoot, `vcluster-${name}--${name}`))));
       await provider.delete({ name });
       console.log(
         `#${i + 1}: ready in ${times.at(-1)!.toFixed(2)} s, idle RSS ${memory.at(-1)!.toFixed(0)} MiB`,
@@ -51,7 +36,7 @@ export async function benchVirtualClusters(runs = Number(process.env.BENCH_RUNS 
     await Promise.all(names.map((name) => provider.create({ name })));
     const allReady = (performance.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const total = rssMiB(pidsUsing(stateRoot));
+    const total = rssMiB(pidsMentioning(stateRoot));
     console.log(`10 at once: all ready in ${allReady.toFixed(2)} s, total RSS ${total.toFixed(0)} MiB`);
     lines.push(
       `| 10 at once | 1 | ${allReady.toFixed(2)} (all ready) | ${total.toFixed(0)} total (${(total / 10).toFixed(0)} each) |`,

@@ -16,5 +16,5 @@ export {
 } from './cluster.ts';
 export { renderKubeconfig } from './kubeconfig.ts';
 export { freePort } from './net.ts';
-export { ManagedProcess } from './process.ts';
+export { ManagedProcess, pidsMentioning } from './process.ts';
 export { versions } from './versions.ts';

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Processes still running in this Node process, ended on exit so a crash leaks nothing. */
 const running = new Set<ManagedProcess>();
@@ -101,4 +101,18 @@ export class ManagedProcess {
       // The group is already gone.
     }
   }
+}
+
+/** Pids of the processes whose command line contains `text` (e.g. a cluster's own folder). */
+export function pidsMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
 }

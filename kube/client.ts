@@ -83,3 +83,14 @@ export function statusCodeOf(error: unknown): number | undefined {
 export const isNotFound = (error: unknown) => statusCodeOf(error) === 404;
 export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
 export const isAlreadyExists = (error: unknown) => statusCodeOf(error) === 409;
+
+/** Whether reading an object answers 404 (any other error is thrown): for waiting until it is deleted. */
+export async function isGone(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read();
+    return false;
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    throw error;
+  }
+}

@@ -1,23 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from '../../controlplane/index.ts';
+import { type Cluster, pidsMentioning, startCluster } from '../../controlplane/index.ts';
 import { type KubeClients, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-
-/** Pids of processes whose command line mentions `needle` (the cluster's own folder). */
-function processesMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes(needle)) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
-}
 
 describe('virtual mode (no scheduler, no nodes)', () => {
   let cluster: Cluster;
@@ -90,10 +75,10 @@ describe('stop()', () => {
     const cluster = await startCluster({ mode: 'host', name: 'stop-test', nodes: 1 });
     const pids = cluster.processes.map((p) => p.pid);
     expect(pids).toHaveLength(5);
-    expect(processesMentioning(cluster.dir).length).toBeGreaterThanOrEqual(5);
+    expect(pidsMentioning(cluster.dir).length).toBeGreaterThanOrEqual(5);
     await cluster.stop();
     for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
-    expect(processesMentioning(cluster.dir)).toEqual([]);
+    expect(pidsMentioning(cluster.dir)).toEqual([]);
     expect(existsSync(cluster.dir)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isNotFound, type KubeClients, kubeClients } from '../../kube/client.ts';
+import { isGone, type KubeClients, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import {
   annotations,
@@ -17,16 +17,6 @@ const name = `kp-${suffix}`;
 const namespace = `vcluster-${name}`;
 const pvName = `kp-data-${suffix}`;
 const slow = { timeoutMs: 90_000, intervalMs: 500 };
-
-async function gone(read: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await read();
-    return false;
-  } catch (error) {
-    if (isNotFound(error)) return true;
-    throw error;
-  }
-}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -92,7 +82,7 @@ describe('kubernetes provider against the host cluster', () => {
     expect(await detectServiceCIDR(host.core, 'default')).toBe('10.96.0.0/16');
     // Nothing was created.
     expect(
-      await gone(() =>
+      await isGone(() =>
         host.core.readNamespacedService({
           name: 'vcluster-preview-service-cidr-probe',
           namespace: 'default',
@@ -112,7 +102,7 @@ describe('kubernetes provider against the host cluster', () => {
     const ns = await host.core.readNamespace({ name: taken });
     expect(ns.metadata?.labels?.[labels.vcluster]).toBe(undefined);
     await expect(provider.delete({ name: 'intruder', namespace: taken })).rejects.toThrow(/not managed/);
-    expect(await gone(() => host.core.readNamespace({ name: taken }))).toBe(false);
+    expect(await isGone(() => host.core.readNamespace({ name: taken }))).toBe(false);
   });
 
   it('creates: installs the chart and is ready only once the syncer wrote its kubeconfig Secret', async () => {
@@ -279,9 +269,9 @@ describe('kubernetes provider against the host cluster', () => {
 
   it('deletes: release, PVC, cluster-wide RBAC and namespace; a second delete succeeds', async () => {
     await provider.delete({ name });
-    expect(await gone(() => host.core.readNamespace({ name: namespace }))).toBe(true);
-    expect(await gone(() => rbac.readClusterRole({ name: `vc-${name}-v-${namespace}` }))).toBe(true);
-    expect(await gone(() => rbac.readClusterRoleBinding({ name: `vc-${name}-v-${namespace}` }))).toBe(true);
+    expect(await isGone(() => host.core.readNamespace({ name: namespace }))).toBe(true);
+    expect(await isGone(() => rbac.readClusterRole({ name: `vc-${name}-v-${namespace}` }))).toBe(true);
+    expect(await isGone(() => rbac.readClusterRoleBinding({ name: `vc-${name}-v-${namespace}` }))).toBe(true);
     // The claim went with the namespace; its volume (Retain) is released.
     await waitUntil(
       async () => (await host.core.readPersistentVolume({ name: pvName })).status?.phase === 'Released',
@@ -305,7 +295,7 @@ describe('kubernetes provider against the host cluster', () => {
     });
     expect(await provider.get({ name: half })).toMatchObject({ state: 'creating' });
     await provider.delete({ name: half });
-    expect(await gone(() => host.core.readNamespace({ name: `vcluster-${half}` }))).toBe(true);
+    expect(await isGone(() => host.core.readNamespace({ name: `vcluster-${half}` }))).toBe(true);
     await provider.delete({ name: `kp-never-${suffix}` });
   });
 
@@ -365,6 +355,6 @@ describe('kubernetes provider: readiness timeout', () => {
 
     // A release without its Secret is deleted like any other.
     await provider.delete({ name: timeoutName });
-    expect(await gone(() => host.core.readNamespace({ name: timeoutNamespace }))).toBe(true);
+    expect(await isGone(() => host.core.readNamespace({ name: timeoutNamespace }))).toBe(true);
   });
 });

@@ -1,9 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pidsMentioning } from '../../controlplane/index.ts';
 import { isNotFound, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { resetVirtualCluster } from '../../preview/lifecycle.ts';
@@ -16,20 +17,6 @@ interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** Pids of processes whose command line mentions the folder. */
-function processesUsing(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 describe('virtual cluster lifecycle with the local provider, through the CLI', () => {
@@ -188,7 +175,7 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
     await ok('delete', 'demo', '--kubeconfig', hostKubeconfigPath);
     expect(await namespaceGone('vcluster-demo')).toBe(true);
     expect(existsSync(join(home, 'vclusters', 'vcluster-demo--demo'))).toBe(false);
-    expect(processesUsing(join(home, 'vclusters'))).toEqual([]);
+    expect(pidsMentioning(join(home, 'vclusters'))).toEqual([]);
     const after = JSON.parse(await ok('list', '--kubeconfig', hostKubeconfigPath, '-o', 'json'));
     expect(after.map((c: { name: string }) => c.name)).not.toContain('demo');
   });
@@ -214,7 +201,7 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
     await ok('delete', 'half', '--kubeconfig', hostKubeconfigPath);
     expect(await namespaceGone('vcluster-half')).toBe(true);
     expect(existsSync(join(home, 'vclusters', 'vcluster-half--half'))).toBe(false);
-    expect(processesUsing(join(home, 'vclusters', 'vcluster-half--half'))).toEqual([]);
+    expect(pidsMentioning(join(home, 'vclusters', 'vcluster-half--half'))).toEqual([]);
   });
 
   it('refuses a bad name and a namespace it does not own, with what to do', async () => {

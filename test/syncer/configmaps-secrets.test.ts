@@ -1,6 +1,6 @@
 import type { CoreV1Event, V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isConflict, isNotFound } from '../../kube/client.ts';
+import { isConflict, isGone } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { configMapSyncer } from '../../syncer/kinds/configmaps.ts';
 import { persistentVolumeClaimSyncer } from '../../syncer/kinds/persistent-volume-claims.ts';
@@ -13,16 +13,6 @@ const NS = 'shop';
 const WAIT = { timeoutMs: 60_000 };
 const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function gone(read: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await read();
-    return false;
-  } catch (error) {
-    if (isNotFound(error)) return true;
-    throw error;
-  }
-}
 
 function pod(name: string, spec: Partial<V1Pod['spec']>): V1Pod {
   return {
@@ -60,7 +50,7 @@ describe('configmaps and secrets: synced while used', () => {
   const waitHost = <T>(read: () => Promise<T | undefined>, what: string) =>
     waitUntil<T>(read, { what, ...WAIT });
   const waitGone = (read: () => Promise<unknown>, what: string) =>
-    waitUntil(() => gone(read), { what: `${what} to be gone`, ...WAIT });
+    waitUntil(() => isGone(read), { what: `${what} to be gone`, ...WAIT });
 
   beforeAll(async () => {
     vc = await startVirtualCluster({
@@ -125,7 +115,7 @@ describe('configmaps and secrets: synced while used', () => {
       expect(hostPod.spec?.volumes?.find((v) => v.name === 'config')?.configMap?.name).toBe(
         hostName('cm-volume'),
       );
-      expect(await gone(() => readHostConfigMap('lonely'))).toBe(true);
+      expect(await isGone(() => readHostConfigMap('lonely'))).toBe(true);
     });
 
     it("bring down kube-root-ca.crt, which every pod's service-account volume projects, with the virtual CA", async () => {
@@ -260,7 +250,7 @@ describe('configmaps and secrets: synced while used', () => {
         'host pod api',
       );
       expect(hostPod.spec?.imagePullSecrets).toEqual([{ name: hostName('pull') }]);
-      expect(await gone(() => readHostSecret('unused'))).toBe(true);
+      expect(await isGone(() => readHostSecret('unused'))).toBe(true);
 
       // The pod's token secret is the pod syncer's (no object-name annotation): the secret syncer,
       // which sees it through its label selector, leaves it alone.

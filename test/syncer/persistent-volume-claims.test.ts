@@ -1,6 +1,6 @@
 import { StorageV1Api, type V1PersistentVolumeClaim, type V1StorageClass } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNotFound } from '../../kube/client.ts';
+import { isGone } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { configMapSyncer } from '../../syncer/kinds/configmaps.ts';
 import { persistentVolumeClaimSyncer } from '../../syncer/kinds/persistent-volume-claims.ts';
@@ -11,16 +11,6 @@ import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/vi
 
 const NS = 'data';
 const WAIT = { timeoutMs: 60_000 };
-
-async function gone(read: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await read();
-    return false;
-  } catch (error) {
-    if (isNotFound(error)) return true;
-    throw error;
-  }
-}
 
 describe('persistent volume claims', () => {
   let vc: VirtualClusterUnderTest;
@@ -161,8 +151,8 @@ describe('persistent volume claims', () => {
 
   it('deleting the virtual claim deletes the host claim', async () => {
     await kubectl('delete', 'pvc', 'db', '-n', NS, '--wait=false');
-    await waitFor(() => gone(() => readHost('db')), 'host claim to be gone');
-    await waitFor(() => gone(() => readVirtual('db')), 'virtual claim to be gone');
+    await waitFor(() => isGone(() => readHost('db')), 'host claim to be gone');
+    await waitFor(() => isGone(() => readVirtual('db')), 'virtual claim to be gone');
   });
 
   it('deleting the host claim deletes the virtual claim', async () => {
@@ -172,9 +162,9 @@ describe('persistent volume claims', () => {
       name: hostName('cache'),
       namespace: vc.hostNamespace,
     });
-    await waitFor(() => gone(() => readVirtual('cache')), 'virtual claim to be gone');
+    await waitFor(() => isGone(() => readVirtual('cache')), 'virtual claim to be gone');
     // and it is not made again on the host
-    expect(await gone(() => readHost('cache'))).toBe(true);
+    expect(await isGone(() => readHost('cache'))).toBe(true);
   });
 
   it('a pod using a claim runs on the host with the host claim', async () => {

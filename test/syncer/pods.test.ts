@@ -1,18 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNotFound } from '../../kube/client.ts';
+import { isGone } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
-
-const gone = async (read: () => Promise<unknown>) => {
-  try {
-    await read();
-    return false;
-  } catch (error) {
-    return isNotFound(error);
-  }
-};
 
 function pod(name: string, extra: Partial<V1Pod['spec']> = {}): V1Pod {
   return {
@@ -84,8 +75,8 @@ describe('pods', () => {
 
   it('deletes the host pod with the virtual grace period when the virtual pod is deleted', async () => {
     await vc.virtual.core.deleteNamespacedPod({ name: 'p1', namespace: 'default', gracePeriodSeconds: 7 });
-    await waitUntil(() => gone(() => readHost('p1')), { what: 'host pod gone' });
-    await waitUntil(() => gone(() => readVirtual('p1')), { what: 'virtual pod gone' });
+    await waitUntil(() => isGone(() => readHost('p1')), { what: 'host pod gone' });
+    await waitUntil(() => isGone(() => readVirtual('p1')), { what: 'virtual pod gone' });
   });
 
   it('deletes the virtual pod when its host pod is deleted, and its ReplicaSet replaces it', async () => {
@@ -115,7 +106,7 @@ describe('pods', () => {
     );
     const firstName = first.metadata?.name ?? '';
     await vc.host.core.deleteNamespacedPod({ name: hostName(firstName), namespace: vc.hostNamespace });
-    await waitUntil(() => gone(() => readVirtual(firstName)), {
+    await waitUntil(() => isGone(() => readVirtual(firstName)), {
       what: 'virtual pod removed after its host pod',
     });
     const replacement = await waitUntil(
@@ -152,7 +143,7 @@ describe('pods', () => {
     expect(host.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe(name);
     await vc.virtual.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
     await waitUntil(
-      () => gone(() => vc.host.core.readNamespacedPod({ name: expected, namespace: vc.hostNamespace })),
+      () => isGone(() => vc.host.core.readNamespacedPod({ name: expected, namespace: vc.hostNamespace })),
       {
         what: 'long-named host pod gone',
       },
@@ -183,7 +174,7 @@ describe('pods', () => {
     expect(host.spec?.containers[0]?.image).toBe('busybox');
     // Deleting the virtual pod must not delete the unmanaged host pod either.
     await vc.virtual.core.deleteNamespacedPod({ name: 'taken', namespace: 'default', gracePeriodSeconds: 0 });
-    await waitUntil(() => gone(() => readVirtual('taken')), { what: 'virtual pod gone' });
+    await waitUntil(() => isGone(() => readVirtual('taken')), { what: 'virtual pod gone' });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const still = await vc.host.core.readNamespacedPod({ name: taken, namespace: vc.hostNamespace });
     expect(still.metadata?.uid).toBe(host.metadata?.uid);

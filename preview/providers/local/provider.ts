@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { openSync, readdirSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Namespace } from '@kubernetes/client-node';
+import { pidsMentioning } from '../../../controlplane/index.ts';
 import { applyObjects } from '../../../kube/apply.ts';
 import { isNotFound, type KubeClients, kubeClients } from '../../../kube/client.ts';
 import { mergePatch } from '../../../kube/patch.ts';
@@ -278,13 +279,11 @@ async function deleteManagedObjects(host: KubeClients, namespace: string, name: 
 
 /** SIGKILLs every process whose command line names the folder (its servers and their data). */
 function killProcessesUsing(dir: string): void {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+  for (const pid of pidsMentioning(dir)) {
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir))
-        process.kill(Number(entry), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
-      // Gone meanwhile, or not ours to read.
+      // Gone meanwhile.
     }
   }
 }
