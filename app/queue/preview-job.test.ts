@@ -1,0 +1,54 @@
+import { UnrecoverableError } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { parsePreviewJob } from './preview-job.ts';
+
+const sha = 'a'.repeat(40);
+
+describe('parsePreviewJob', () => {
+  it('accepts every desired state and the optional fields', () => {
+    for (const desired of [
+      { kind: 'up', sha },
+      { kind: 'down' },
+      { kind: 'reset', sha },
+      { kind: 'redeploy', sha },
+      { kind: 'pause' },
+      { kind: 'resume' },
+      { kind: 'skip', reason: 'draft' },
+      { kind: 'await-approval', sha },
+    ]) {
+      expect(parsePreviewJob({ repo: 'acme/shop.web', pr: 3, desired }).desired).toEqual(desired);
+    }
+    const full = {
+      repo: 'acme/shop',
+      pr: 12,
+      desired: { kind: 'down' },
+      installationId: 7,
+      requestedBy: 'octocat',
+      deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+    };
+    expect(parsePreviewJob(full)).toEqual(full);
+  });
+
+  it('fails a malformed job with an UnrecoverableError that names each wrong field', () => {
+    let error: unknown;
+    try {
+      parsePreviewJob({ repo: 'shop', pr: -1, desired: { kind: 'up', sha: 'main' } }, 'pr-x-1');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    const message = (error as Error).message;
+    expect(message).toContain('malformed preview job pr-x-1');
+    expect(message).toContain('repo: expected owner/name');
+    expect(message).toContain('pr:');
+    expect(message).toContain('desired.sha: expected a commit id');
+  });
+
+  it('rejects an unknown desired state and data that is not an object', () => {
+    expect(() => parsePreviewJob({ repo: 'a/b', pr: 1, desired: { kind: 'explode' } })).toThrow(
+      /desired\.kind/,
+    );
+    expect(() => parsePreviewJob('{"repo":"a/b"}')).toThrow(UnrecoverableError);
+    expect(() => parsePreviewJob(undefined)).toThrow(/\(job data\)/);
+  });
+});
