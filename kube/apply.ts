@@ -90,9 +90,14 @@ async function resourcesOf(clients: KubeClients, apiVersion: string): Promise<Ap
 export async function objectPath(clients: KubeClients, object: KubernetesObject): Promise<string> {
   const apiVersion = object.apiVersion ?? '';
   const kind = object.kind ?? '';
-  const resource = (await resourcesOf(clients, apiVersion)).find(
-    (r) => r.kind === kind && !r.name.includes('/'),
-  );
+  const find = async () =>
+    (await resourcesOf(clients, apiVersion)).find((r) => r.kind === kind && !r.name.includes('/'));
+  let resource = await find();
+  if (!resource) {
+    // A CRD may have added the kind to a group already asked about: ask again once.
+    discovery.get(clients.config)?.delete(apiVersion);
+    resource = await find();
+  }
   if (!resource)
     throw new ApplyError(`unknown kind ${kind} in ${apiVersion}: is its CRD installed?`, 404, object);
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;

@@ -1,0 +1,43 @@
+export {
+  DeployError,
+  type DeployFailure,
+  type DeployOptions,
+  type DeployResult,
+  deployApp,
+  readInventory,
+} from './apply.ts';
+export {
+  type ExposeOptions,
+  exposePreview,
+  PREVIEW_INGRESS_NAME,
+  previewIngress,
+  previewUrl,
+} from './expose.ts';
+export { INVENTORY_NAME, INVENTORY_NAMESPACE, inventoryOf, toPrune } from './inventory.ts';
+export {
+  COMMIT_ANNOTATION,
+  describeRef,
+  FIELD_MANAGER,
+  MANAGED_LABEL,
+  type ObjectRef,
+  refOf,
+  SOURCE_ANNOTATION,
+} from './objects.ts';
+export {
+  ManifestError,
+  type ManifestFile,
+  type ManifestProblem,
+  type RenderConfig,
+  renderManifests,
+} from './render.ts';
+export { RolloutError, type RolloutOptions, waitForRollout } from './rollout.ts';
+export type { RolloutFailure } from './rollout-report.ts';
+export { type RolloutStatus, rolloutStatus } from './rollout-status.ts';
+export {
+  type HelmTemplateOptions,
+  helmTemplate,
+  type RenderAppOptions,
+  readManifestFiles,
+  renderApp,
+} from './sources.ts';
+export { PreviewHostError, previewHost } from './url.ts';

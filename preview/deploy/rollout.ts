@@ -1,0 +1,147 @@
+import type { CoreV1Event, KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
+import { objectPath, rawRequest } from '../../kube/apply.ts';
+import type { KubeClients } from '../../kube/client.ts';
+import { describeRef, identityOf, type ObjectRef, refOf } from './objects.ts';
+import {
+  describePod,
+  formatCondition,
+  formatEvent,
+  lastEvents,
+  podsWorthShowing,
+  type RolloutFailure,
+  rolloutErrorMessage,
+  selectorString,
+} from './rollout-report.ts';
+import { conditionsOf, isAwaited, type RolloutStatus, rolloutStatus } from './rollout-status.ts';
+
+/**
+ * Waiting until the app's Deployments, StatefulSets, DaemonSets and Jobs have rolled out in the
+ * virtual cluster. A failure or a timeout throws a RolloutError whose message is what the pull
+ * request shows: the objects that did not make it, their conditions, their pods and the last events.
+ */
+
+export interface RolloutOptions {
+  /** How long all of them may take together (default 5 minutes). */
+  timeoutMs?: number;
+  /** Between two looks (default 500 ms). */
+  intervalMs?: number;
+  /** Progress messages, one when an object's status changes. */
+  report?: (message: string) => void;
+}
+
+export class RolloutError extends Error {
+  override name = 'RolloutError';
+  constructor(
+    readonly failures: RolloutFailure[],
+    readonly timedOut: boolean,
+    timeoutMs?: number,
+  ) {
+    super(rolloutErrorMessage(failures, timedOut ? timeoutMs : undefined));
+  }
+}
+
+interface Live {
+  ref: ObjectRef;
+  object?: KubernetesObject;
+  status: RolloutStatus;
+}
+
+async function readLive(virtual: KubeClients, object: KubernetesObject): Promise<Live> {
+  const ref = refOf(object);
+  const { status, body } = await rawRequest(virtual, 'GET', await objectPath(virtual, object));
+  if (status === 404) return { ref, status: { state: 'waiting', message: 'not found' } };
+  if (status >= 300) return { ref, status: { state: 'waiting', message: `could not read it: ${status}` } };
+  const live = JSON.parse(body) as KubernetesObject;
+  return { ref, object: live, status: rolloutStatus(live) ?? { state: 'done', message: '' } };
+}
+
+async function listJson<T>(virtual: KubeClients, path: string): Promise<T[]> {
+  const { status, body } = await rawRequest(virtual, 'GET', path);
+  return status === 200 ? ((JSON.parse(body) as { items?: T[] }).items ?? []) : [];
+}
+
+/** The conditions, pods and last events of a workload that did not roll out. */
+async function diagnose(virtual: KubeClients, live: Live): Promise<RolloutFailure> {
+  const { ref, object, status } = live;
+  const failure: RolloutFailure = {
+    ref,
+    state: status.state === 'failed' ? 'failed' : 'waiting',
+    message: status.message,
+    conditions: object ? conditionsOf(object).map(formatCondition) : [],
+    pods: [],
+    events: [],
+  };
+  if (!object) return failure;
+  const namespace = encodeURIComponent(ref.namespace ?? 'default');
+  const involved = new Set([`${ref.kind}/${ref.name}`]);
+  try {
+    const selector = selectorString((object as { spec?: { selector?: V1LabelSelector } }).spec?.selector);
+    const query = selector ? `?labelSelector=${encodeURIComponent(selector)}` : '';
+    const [pods, replicaSets, events] = await Promise.all([
+      selector
+        ? listJson<V1Pod>(virtual, `/api/v1/namespaces/${namespace}/pods${query}`)
+        : Promise.resolve([]),
+      ref.kind === 'Deployment' && selector
+        ? listJson<KubernetesObject>(virtual, `/apis/apps/v1/namespaces/${namespace}/replicasets${query}`)
+        : Promise.resolve([]),
+      listJson<CoreV1Event>(virtual, `/api/v1/namespaces/${namespace}/events`),
+    ]);
+    const uid = object.metadata?.uid;
+    for (const replicaSet of replicaSets) {
+      if (replicaSet.metadata?.ownerReferences?.some((owner) => owner.uid === uid))
+        involved.add(`ReplicaSet/${replicaSet.metadata?.name}`);
+    }
+    for (const pod of pods) involved.add(`Pod/${pod.metadata?.name}`);
+    failure.pods = podsWorthShowing(pods).map(describePod);
+    if (pods.length > failure.pods.length)
+      failure.pods.push(`… and ${pods.length - failure.pods.length} more`);
+    failure.events = lastEvents(
+      events.filter((event) => involved.has(`${event.involvedObject.kind}/${event.involvedObject.name}`)),
+    ).map(formatEvent);
+  } catch (error) {
+    failure.pods.push(
+      `(could not list its pods and events: ${error instanceof Error ? error.message : error})`,
+    );
+  }
+  return failure;
+}
+
+/**
+ * Resolves once every Deployment, StatefulSet, DaemonSet and Job among `objects` has rolled out in
+ * the virtual cluster (other kinds are not awaited). Throws a RolloutError at once when one fails
+ * (a Deployment past its progress deadline, a failed Job), or when `timeoutMs` passes.
+ */
+export async function waitForRollout(
+  virtual: KubeClients,
+  objects: readonly KubernetesObject[],
+  options: RolloutOptions = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const deadline = Date.now() + timeoutMs;
+  const report = options.report ?? (() => {});
+  let pending = objects.filter(isAwaited);
+  const lastMessage = new Map<string, string>();
+  for (;;) {
+    const seen = await Promise.all(pending.map((object) => readLive(virtual, object)));
+    for (const live of seen) {
+      const key = identityOf(live.ref);
+      const message = `${describeRef(live.ref)}: ${live.status.state === 'done' ? 'rolled out' : live.status.message}`;
+      if (lastMessage.get(key) !== message) report(message);
+      lastMessage.set(key, message);
+    }
+    const failed = seen.filter((live) => live.status.state === 'failed');
+    if (failed.length > 0)
+      throw new RolloutError(await Promise.all(failed.map((live) => diagnose(virtual, live))), false);
+    pending = pending.filter((_, index) => seen[index]?.status.state !== 'done');
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      const waiting = seen.filter((live) => live.status.state !== 'done');
+      throw new RolloutError(
+        await Promise.all(waiting.map((live) => diagnose(virtual, live))),
+        true,
+        timeoutMs,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
+  }
+}

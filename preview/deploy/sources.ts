@@ -1,0 +1,217 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  REPO_CONFIG_PATH,
+  type RepoConfig,
+  SubstitutionError,
+  substitute,
+  type TemplateValues,
+} from '../repo-config.ts';
+import { ManifestError, type ManifestFile, renderManifests } from './render.ts';
+
+/**
+ * Where the app's manifests come from, in a checkout of the repository: the files and folders of
+ * `manifests:`, and `helm template` of the chart of `helm:`. `kustomize:` is not supported yet.
+ */
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** `path` inside `root`, or a ManifestError: the config may not point outside the repository. */
+function inside(root: string, path: string): string {
+  const full = resolve(root, path);
+  const rel = relative(resolve(root), full);
+  if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel))
+    throw new ManifestError([{ file: REPO_CONFIG_PATH, message: `${path} is outside the repository` }]);
+  return full;
+}
+
+/**
+ * The manifest files of `paths` (repository-relative, from `manifests:`): a file as it is, a folder's
+ * `.yaml`, `.yml` and `.json` files in name order (not its subfolders, like `kubectl apply -f`).
+ * Paths in the result are repository-relative, for messages.
+ */
+export async function readManifestFiles(root: string, paths: readonly string[]): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  const problems: ManifestError['problems'] = [];
+  for (const path of paths) {
+    const full = inside(root, path);
+    const info = await stat(full).catch(() => undefined);
+    if (!info) {
+      problems.push({
+        file: REPO_CONFIG_PATH,
+        message: `manifests: ${path} does not exist in the repository`,
+      });
+      continue;
+    }
+    const entries = info.isDirectory()
+      ? (await readdir(full, { withFileTypes: true }))
+          .filter((entry) => entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase()))
+          .map((entry) => join(full, entry.name))
+          .sort()
+      : [full];
+    if (entries.length === 0) {
+      problems.push({
+        file: REPO_CONFIG_PATH,
+        message: `manifests: ${path} has no .yaml, .yml or .json files (subfolders are not read; list them too)`,
+      });
+    }
+    for (const entry of entries) {
+      files.push({
+        path: relative(root, entry).split(sep).join('/'),
+        content: await readFile(entry, 'utf8'),
+      });
+    }
+  }
+  if (problems.length > 0) throw new ManifestError(problems);
+  return files;
+}
+
+/** `value` with placeholders filled in in every string inside it. */
+function substituteDeep(value: unknown, values: TemplateValues): unknown {
+  if (typeof value === 'string') return substitute(value, values);
+  if (Array.isArray(value)) return value.map((item) => substituteDeep(item, values));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, substituteDeep(item, values)]),
+    );
+  return value;
+}
+
+export interface HelmTemplateOptions {
+  /** The helm binary (the project's pinned one). */
+  helm: string;
+  /** The repository checkout. */
+  root: string;
+  /** `helm:` of the repo config. */
+  chart: NonNullable<RepoConfig['helm']>;
+  /** Placeholder values, filled into `values` and the values files. */
+  values: TemplateValues;
+  /** Release name (default `preview`). */
+  releaseName?: string;
+  /** Release namespace (default `default`). */
+  namespace?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * `helm template` of the configured chart, CRDs included, as one manifest file named
+ * `helm:<chart>`. Placeholders are filled into the config's values and the values files (the
+ * user's), not into the chart's output. A chart helm cannot render is a ManifestError with helm's words.
+ */
+export async function helmTemplate(options: HelmTemplateOptions): Promise<ManifestFile> {
+  const { chart, root } = options;
+  const chartDir = inside(root, chart.chart);
+  const work = await mkdtemp(join(tmpdir(), 'vcp-helm-'));
+  try {
+    const args = [
+      'template',
+      options.releaseName ?? 'preview',
+      chartDir,
+      '--namespace',
+      options.namespace ?? 'default',
+      '--include-crds',
+    ];
+    const problems: ManifestError['problems'] = [];
+    for (const [index, file] of chart.valuesFiles.entries()) {
+      const text = await readFile(inside(root, file), 'utf8').catch(() => undefined);
+      if (text === undefined) {
+        problems.push({
+          file: REPO_CONFIG_PATH,
+          message: `helm.valuesFiles: ${file} does not exist in the repository`,
+        });
+        continue;
+      }
+      try {
+        const target = join(work, `values-${index}.yaml`);
+        await writeFile(target, substitute(text, options.values));
+        args.push('--values', target);
+      } catch (error) {
+        if (!(error instanceof SubstitutionError)) throw error;
+        problems.push({ file, message: error.message });
+      }
+    }
+    try {
+      const target = join(work, 'values-config.json');
+      await writeFile(target, JSON.stringify(substituteDeep(chart.values, options.values)));
+      args.push('--values', target);
+    } catch (error) {
+      if (!(error instanceof SubstitutionError)) throw error;
+      problems.push({ file: REPO_CONFIG_PATH, message: `helm.values: ${error.message}` });
+    }
+    if (problems.length > 0) throw new ManifestError(problems);
+    const output = await new Promise<string>((resolvePromise, reject) => {
+      execFile(
+        options.helm,
+        args,
+        {
+          cwd: root,
+          timeout: options.timeoutMs ?? 60_000,
+          maxBuffer: 64 << 20,
+          env: {
+            ...process.env,
+            HELM_CACHE_HOME: join(work, 'cache'),
+            HELM_CONFIG_HOME: join(work, 'config'),
+            HELM_DATA_HOME: join(work, 'data'),
+          },
+        },
+        (error, stdout, stderr) => {
+          if (!error) return resolvePromise(stdout);
+          const said = (stderr || error.message).trim().replaceAll(chartDir, chart.chart);
+          reject(
+            new ManifestError([{ file: `helm:${chart.chart}`, message: `helm template failed: ${said}` }]),
+          );
+        },
+      );
+    });
+    return { path: `helm:${chart.chart}`, content: output, substitute: false };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export interface RenderAppOptions {
+  /** The repository checkout, at the commit being deployed. */
+  root: string;
+  config: RepoConfig;
+  /** Placeholder values: `pr.number`, `sha`, `preview.host`, `repo.name`, `repo.owner`. */
+  values: TemplateValues;
+  /** The helm binary, needed when the config has `helm:`. */
+  helm?: string;
+  /** Helm release name (default `preview`). */
+  releaseName?: string;
+}
+
+/**
+ * Every object the config deploys, rendered (`renderManifests`): the `manifests:` files, then the
+ * `helm:` chart. Throws a ManifestError for anything the user has to fix.
+ */
+export async function renderApp(options: RenderAppOptions): Promise<KubernetesObject[]> {
+  const { config, root, values } = options;
+  if (config.kustomize)
+    throw new ManifestError([
+      {
+        file: REPO_CONFIG_PATH,
+        message: `kustomize: is not supported yet (commit the output of \`kustomize build ${config.kustomize}\` to a folder and list it under manifests:, or use helm:)`,
+      },
+    ]);
+  const files = config.manifests ? await readManifestFiles(root, config.manifests) : [];
+  if (config.helm) {
+    if (!options.helm)
+      throw new Error(
+        `the config of ${basename(root)} uses helm:, but no helm binary was given to render it`,
+      );
+    files.push(
+      await helmTemplate({
+        helm: options.helm,
+        root,
+        chart: config.helm,
+        values,
+        releaseName: options.releaseName,
+      }),
+    );
+  }
+  return renderManifests(files, values, config);
+}

@@ -1,0 +1,64 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${{ key }}` is the placeholder syntax of the config file.
+import { describe, expect, it } from 'vitest';
+import { SubstitutionError } from '../repo-config.ts';
+import { previewHost } from './url.ts';
+
+const values = (name: string, baseDomain = 'preview.example.com', number = 12) => ({
+  pr: { number },
+  repo: { name, owner: 'Acme' },
+  sha: 'abc123',
+  baseDomain,
+});
+
+const isDnsName = (host: string) =>
+  host.length <= 253 &&
+  host.split('.').every((label) => label.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(label));
+
+describe('previewHost', () => {
+  it('fills in the default template', () => {
+    expect(previewHost(undefined, values('shop'))).toBe('pr-12-shop.preview.example.com');
+  });
+
+  it.each([
+    ['My_Shop', 'pr-12-my-shop.preview.example.com'],
+    ['shop.js', 'pr-12-shop-js.preview.example.com'],
+    ['--weird--name--', 'pr-12-weird-name.preview.example.com'],
+    ['Ünïcode Repo', 'pr-12-n-code-repo.preview.example.com'],
+  ])('slugifies repository name %j', (name, host) => {
+    expect(previewHost(undefined, values(name))).toBe(host);
+  });
+
+  it('keeps the dots of baseDomain and the template, and lowercases them', () => {
+    expect(
+      previewHost(
+        '${{ repo.owner }}.${{ sha }}.pr${{ pr.number }}.${{ baseDomain }}',
+        values('x', 'Apps.Example.COM'),
+      ),
+    ).toBe('acme.abc123.pr12.apps.example.com');
+  });
+
+  it('cuts long labels to 63 characters, ending in a hash that keeps them apart', () => {
+    const a = previewHost(undefined, values(`${'a'.repeat(80)}-one`));
+    const b = previewHost(undefined, values(`${'a'.repeat(80)}-two`));
+    expect(a).not.toBe(b);
+    expect(isDnsName(a)).toBe(true);
+    expect(a.split('.')[0]).toHaveLength(63);
+    expect(a.endsWith('.preview.example.com')).toBe(true);
+  });
+
+  it('keeps the whole name within 253 characters by cutting the first label', () => {
+    const longDomain = Array.from({ length: 3 }, (_, i) => `${String(i).repeat(60)}`).join('.');
+    const host = previewHost(undefined, values('shop-with-a-rather-long-name', `${longDomain}.example.com`));
+    expect(host.length).toBeLessThanOrEqual(253);
+    expect(isDnsName(host)).toBe(true);
+    expect(host.endsWith(`${longDomain}.example.com`)).toBe(true);
+  });
+
+  it('refuses a domain too long for any first label, and unknown placeholders', () => {
+    const tooLong = Array.from({ length: 4 }, () => 'd'.repeat(62)).join('.');
+    expect(() => previewHost(undefined, values('shop', tooLong))).toThrow(/longer than 253/);
+    expect(() => previewHost('pr-${{ pr.nubmer }}.${{ baseDomain }}', values('shop'))).toThrow(
+      SubstitutionError,
+    );
+  });
+});

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { DEFAULT_URL_TEMPLATE, substitute, type TemplateValues } from '../repo-config.ts';
+
+/**
+ * The preview's host name (pure): the config's `urlTemplate` (default
+ * `pr-${{ pr.number }}-${{ repo.name }}.${{ baseDomain }}`) filled in and made a valid DNS name.
+ */
+
+const MAX_LABEL = 63;
+const MAX_HOST = 253;
+
+export class PreviewHostError extends Error {
+  override name = 'PreviewHostError';
+}
+
+const hashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 10);
+
+/** A label cut to `max` characters, ending in a hash of the whole so that cut labels stay distinct. */
+function shorten(label: string, max: number): string {
+  if (label.length <= max) return label;
+  const head = label.slice(0, max - 11).replace(/-+$/, '');
+  return `${head}-${hashOf(label)}`;
+}
+
+/** Lowercase letters, digits and `-` (and `.` where `dots`), no runs or edges of `-`. */
+function slug(text: string, dots: boolean): string {
+  const cleaned = text.toLowerCase().replace(dots ? /[^a-z0-9.-]+/g : /[^a-z0-9-]+/g, '-');
+  return cleaned
+    .split('.')
+    .map((label) => label.replace(/-{2,}/g, '-').replace(/^-+|-+$/g, ''))
+    .filter((label) => label !== '')
+    .join('.');
+}
+
+/** `values` with every value made fit for the inside of a DNS label, except `baseDomain`, which keeps its dots. */
+function sanitized(values: TemplateValues, prefix = ''): TemplateValues {
+  const out: Record<string, TemplateValues[string]> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const path = `${prefix}${key}`;
+    out[key] =
+      typeof value === 'object' ? sanitized(value, `${path}.`) : slug(String(value), path === 'baseDomain');
+  }
+  return out;
+}
+
+/**
+ * The host name of a preview: `template` (the default one when undefined) with its placeholders
+ * (`pr.number`, `repo.name`, `repo.owner`, `sha`, `baseDomain`) filled in from `values`, lowercased,
+ * other characters turned into `-`, each label at most 63 characters and the whole at most 253 (long
+ * labels are cut and end in a hash, so two long names stay apart). A dot in a repository name does
+ * not make a new label; only the template and `baseDomain` have dots.
+ */
+export function previewHost(template: string | undefined, values: TemplateValues): string {
+  const filled = substitute(template ?? DEFAULT_URL_TEMPLATE, sanitized(values));
+  const labels = slug(filled, true)
+    .split('.')
+    .map((label) => shorten(label, MAX_LABEL));
+  if (labels.length === 0 || labels[0] === '')
+    throw new PreviewHostError(`the URL template ${JSON.stringify(template)} gives an empty host name`);
+  let host = labels.join('.');
+  if (host.length > MAX_HOST) {
+    const rest = labels.slice(1).join('.');
+    const room = MAX_HOST - rest.length - 1;
+    if (room < 12)
+      throw new PreviewHostError(
+        `the preview host name is longer than ${MAX_HOST} characters even with its first label cut (${host}); use a shorter baseDomain or urlTemplate`,
+      );
+    host = `${shorten(labels[0] ?? '', room)}.${rest}`;
+  }
+  return host;
+}
