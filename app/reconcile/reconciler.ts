@@ -1,0 +1,380 @@
+import type { JobProgress } from 'bullmq';
+import { isNotFound, type KubeClients, kubeClients } from '../../kube/client.ts';
+import { mergePatch } from '../../kube/patch.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import {
+  deployApp,
+  exposePreview,
+  PREVIEW_INGRESS_NAME,
+  previewUrl,
+  readInventory,
+  waitForRollout,
+} from '../../preview/deploy/index.ts';
+import { resetVirtualCluster } from '../../preview/lifecycle.ts';
+import {
+  annotations,
+  type CreateOptions,
+  type VirtualClusterProvider,
+  type VirtualClusterRef,
+} from '../../preview/provider.ts';
+import { previewName } from '../desired-state.ts';
+import { createGitHubReporter, type GitHubClient, GitHubReportError } from '../github-reporter.ts';
+import { BadConfigError } from '../queue/bad-config-error.ts';
+import type { PreviewJob } from '../queue/preview-job.ts';
+import type { ReconcileContext } from '../queue/preview-worker.ts';
+import { RateLimitedError } from '../queue/rate-limited-error.ts';
+import type { StickyCommentState } from '../sticky-comment.ts';
+import { type AppSource, asBadConfig, readApp } from './app-source.ts';
+import { stickyCommentUrl } from './log-url.ts';
+import { previewAnnotations, previewLabels } from './preview-metadata.ts';
+import { StepTracker } from './step-tracker.ts';
+
+/**
+ * The worker's reconcile: brings one pull request's preview to the job's desired state, reporting
+ * each step in the sticky comment and the result as a GitHub Deployment. Every step is idempotent
+ * (create returns what exists, apply is server-side, the inventory prunes), so a retry converges.
+ */
+
+export interface ReconcilerDeps {
+  provider: VirtualClusterProvider;
+  /** Admin kubeconfig (YAML) of the host cluster, where the preview's Ingress goes. */
+  hostKubeconfig: string;
+  /** An Octokit for the installation (Probot's `app.auth(id)`, or `@octokit/rest` in tests). */
+  githubFor(installationId?: number): Promise<GitHubClient>;
+  /** Preview host names end in it: `pr-12-shop.<baseDomain>`. */
+  baseDomain: string;
+  /** Needed for configs with `helm:`. */
+  helmBinary?: string;
+  /** How long a new virtual cluster may take to serve its API (default 120 s). */
+  readyTimeoutMs?: number;
+  /** How long the app may take to roll out (default 5 min). */
+  rolloutTimeoutMs?: number;
+  /** Class of the host Ingress (default: the cluster's default class). */
+  ingressClassName?: string;
+}
+
+/** What reconcile needs of the worker's context; `attempt` makes the "retrying" note precise. */
+export type ReconcileJobContext = Pick<ReconcileContext, 'log' | 'progress' | 'signal'> &
+  Partial<Pick<ReconcileContext, 'attempt' | 'jobId'>>;
+
+export interface ReconcileOutcome {
+  state: StickyCommentState['state'] | 'skipped';
+  url?: string;
+}
+
+export const STEPS = {
+  config: 'Read config',
+  cluster: 'Virtual cluster',
+  deploy: 'Deploy',
+  expose: 'Expose',
+  delete: 'Delete virtual cluster',
+  pause: 'Pause virtual cluster',
+  resume: 'Resume virtual cluster',
+} as const;
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted)
+    throw new Error('the job was taken from this worker (its lock expired); another run converges it');
+}
+
+/** A GitHub rate limit longer than the reporter waits becomes a delay of the job, not a failed attempt. */
+const forQueue = (error: unknown): unknown =>
+  error instanceof GitHubReportError && error.retryAfterMs !== undefined
+    ? new RateLimitedError(error.retryAfterMs, error.message, { cause: error })
+    : error;
+
+export function createReconciler(deps: ReconcilerDeps) {
+  const host: KubeClients = kubeClients(deps.hostKubeconfig);
+  const readyTimeoutMs = deps.readyTimeoutMs ?? 120_000;
+  const rolloutTimeoutMs = deps.rolloutTimeoutMs ?? 300_000;
+
+  /** The preview URL as the host cluster knows it (its Ingress), for states that do not read the config. */
+  const currentUrl = async (namespace: string): Promise<string | undefined> => {
+    try {
+      const ingress = await host.networking.readNamespacedIngress({ name: PREVIEW_INGRESS_NAME, namespace });
+      const rule = ingress.spec?.rules?.[0];
+      return rule?.host ? previewUrl(rule.host, rule.http?.paths?.[0]?.path ?? '/') : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+
+  const annotateNamespace = (namespace: string, values: Record<string, string>) =>
+    host.core.patchNamespace({ name: namespace, body: { metadata: { annotations: values } } }, mergePatch);
+
+  /** The virtual cluster's API, once it serves and its controllers made the `default` namespace. */
+  const connect = async (ref: VirtualClusterRef): Promise<KubeClients> => {
+    const virtual = kubeClients(await deps.provider.kubeconfig(ref));
+    await waitUntil(() => virtual.core.readNamespace({ name: 'default' }), {
+      what: `virtual cluster ${ref.name} to serve its API`,
+      timeoutMs: readyTimeoutMs,
+      intervalMs: 200,
+    });
+    return virtual;
+  };
+
+  return async function reconcile(job: PreviewJob, ctx: ReconcileJobContext): Promise<ReconcileOutcome> {
+    const { desired } = job;
+    const [owner = '', repo = ''] = job.repo.split('/');
+    const ref = previewName(job.repo, job.pr);
+    const log = ctx.log;
+    if (desired.kind === 'skip') {
+      log.info({ reason: desired.reason }, 'nothing to do');
+      return { state: 'skipped' };
+    }
+    const octokit = await deps.githubFor(job.installationId);
+    const reporter = createGitHubReporter({ octokit, owner, repo, pullNumber: job.pr, log });
+    const connectInfo = { name: ref.name, namespace: ref.namespace };
+    const stamp = () => new Date().toISOString();
+
+    const report = async (state: StickyCommentState, progress: JobProgress) => {
+      const result = await reporter.upsertStickyComment({ ...state, updatedAt: stamp() });
+      await ctx.progress(progress);
+      return result;
+    };
+
+    /** A short job with one step (down, pause, resume): the step in the comment, then the result. */
+    const single = async (
+      step: string,
+      running: Omit<StickyCommentState, 'steps'>,
+      work: () => Promise<Omit<StickyCommentState, 'steps'>>,
+    ): Promise<ReconcileOutcome> => {
+      const tracker = new StepTracker([step], (steps) =>
+        report({ ...running, steps }, { desired: desired.kind, steps }).then(() => {}),
+      );
+      try {
+        const final = await tracker.run(step, work);
+        await report({ ...final, steps: tracker.snapshot() }, { desired: desired.kind, done: true });
+        return { state: final.state, url: final.url };
+      } catch (error) {
+        await report(
+          {
+            state: 'failed',
+            steps: tracker.snapshot(),
+            error: {
+              message: `${step} failed: ${messageOf(error)}`,
+              hint: 'vcluster-preview is retrying this automatically.',
+            },
+          },
+          { desired: desired.kind, failed: step },
+        ).catch((reportError) => log.warn({ err: reportError }, 'could not report the failure'));
+        throw forQueue(error);
+      }
+    };
+
+    switch (desired.kind) {
+      case 'await-approval': {
+        await report(
+          { state: 'waiting-approval', sha: desired.sha },
+          { desired: desired.kind, sha: desired.sha },
+        );
+        return { state: 'waiting-approval' };
+      }
+      case 'down':
+        return single(STEPS.delete, { state: 'deploying' }, async () => {
+          await deps.provider.delete(ref);
+          await reporter.deactivateDeployments();
+          return { state: 'destroyed' };
+        });
+      case 'pause':
+        return single(STEPS.pause, { state: 'deploying', connect: connectInfo }, async () => {
+          if (!(await deps.provider.get(ref))) {
+            return {
+              state: 'failed',
+              error: {
+                message: 'There is no preview to pause.',
+                hint: 'Push a commit or comment `/vcluster redeploy` to create one.',
+              },
+            };
+          }
+          const url = await currentUrl(ref.namespace);
+          await deps.provider.pause(ref);
+          return { state: 'paused', url, connect: connectInfo };
+        });
+      case 'resume':
+        return single(STEPS.resume, { state: 'deploying', connect: connectInfo }, async () => {
+          if (!(await deps.provider.get(ref))) {
+            return {
+              state: 'failed',
+              error: {
+                message: 'There is no preview to resume.',
+                hint: 'Push a commit or comment `/vcluster redeploy` to create one.',
+              },
+            };
+          }
+          const info = await deps.provider.resume(ref);
+          const sha = info.annotations[annotations.commit];
+          if (sha) await annotateNamespace(ref.namespace, previewAnnotations(job.repo, sha));
+          return {
+            state: 'ready',
+            url: await currentUrl(ref.namespace),
+            sha,
+            connect: connectInfo,
+          };
+        });
+      case 'up':
+      case 'redeploy':
+      case 'reset':
+        break;
+    }
+
+    // up / redeploy / reset at a commit.
+    const sha = desired.sha;
+    let url: string | undefined;
+    let commentId: number | undefined;
+    const tracker = new StepTracker(
+      [STEPS.config, STEPS.cluster, STEPS.deploy, STEPS.expose],
+      async (steps) => {
+        const result = await report(
+          { state: 'deploying', sha, steps, url, connect: connectInfo },
+          { desired: desired.kind, sha, steps },
+        );
+        commentId = result.id;
+      },
+    );
+    const logUrl = () =>
+      stickyCommentUrl(String(octokit.request.endpoint.DEFAULTS.baseUrl), job.repo, job.pr, commentId);
+    let createdHere = false;
+    let deploymentId: number | undefined;
+    try {
+      deploymentId = await reporter.startDeployment(sha);
+      const app: AppSource = await tracker.run(STEPS.config, () =>
+        readApp({
+          octokit,
+          owner,
+          repo,
+          pr: job.pr,
+          sha,
+          baseDomain: deps.baseDomain,
+          helmBinary: deps.helmBinary,
+        }),
+      );
+      log.info(
+        { configRef: app.configRef, isFork: app.isFork, objects: app.objects.length },
+        'read the config',
+      );
+      throwIfAborted(ctx.signal);
+
+      const virtual = await tracker.run(STEPS.cluster, async () => {
+        const existing = await deps.provider.get(ref);
+        const options: CreateOptions = {
+          ...ref,
+          labels: previewLabels(job.repo, job.pr),
+          annotations: previewAnnotations(job.repo, sha),
+          allowedHostSuffix: app.host,
+          report: (message) => log.info(message),
+        };
+        createdHere = !existing || desired.kind === 'reset';
+        if (desired.kind === 'reset') await resetVirtualCluster(deps.provider, options);
+        else await deps.provider.create(options);
+        // create leaves an existing namespace's annotations as they were: say which commit it runs now.
+        await annotateNamespace(ref.namespace, previewAnnotations(job.repo, sha));
+        return connect(ref);
+      });
+      throwIfAborted(ctx.signal);
+
+      await tracker.run(STEPS.deploy, async () => {
+        const previous = await readInventory(virtual);
+        const result = await deployApp({
+          virtual,
+          objects: app.objects,
+          previous,
+          commit: sha,
+          report: (message) => log.info(message),
+        });
+        log.info({ applied: result.applied.length, pruned: result.pruned.length }, 'deployed the app');
+        await waitForRollout(virtual, app.objects, {
+          timeoutMs: rolloutTimeoutMs,
+          report: (message) => log.info(message),
+        });
+      });
+      throwIfAborted(ctx.signal);
+
+      url = await tracker.run(STEPS.expose, async () => {
+        const expose = app.config.expose;
+        if (!expose) {
+          // Nothing to serve: an Ingress left from an earlier config goes.
+          await host.networking
+            .deleteNamespacedIngress({ name: PREVIEW_INGRESS_NAME, namespace: ref.namespace })
+            .catch((error) => {
+              if (!isNotFound(error)) throw error;
+            });
+          return undefined;
+        }
+        return exposePreview({
+          host,
+          hostNamespace: ref.namespace,
+          vclusterName: ref.name,
+          service: expose.service,
+          port: expose.port,
+          path: expose.path,
+          previewHost: app.host,
+          ingressClassName: deps.ingressClassName,
+          labels: previewLabels(job.repo, job.pr),
+        });
+      });
+
+      const ready = await report(
+        { state: 'ready', sha, url, steps: tracker.snapshot(), connect: connectInfo },
+        { desired: desired.kind, sha, done: true, url },
+      );
+      commentId = ready.id;
+      await reporter.finishDeployment(deploymentId, {
+        state: 'success',
+        environmentUrl:
+          url ??
+          stickyCommentUrl(String(octokit.request.endpoint.DEFAULTS.baseUrl), job.repo, job.pr, undefined),
+        logUrl: logUrl(),
+      });
+      return { state: 'ready', url };
+    } catch (caught) {
+      const error = asBadConfig(caught);
+      const bad = error instanceof BadConfigError;
+      const step = tracker.failed;
+      log.warn(
+        { err: error, step, bad },
+        bad ? 'the preview config is bad' : 'a step failed; the job retries',
+      );
+      // No half-made environment: a virtual cluster this job made for a config that cannot work goes.
+      if (bad && createdHere) {
+        await deps.provider
+          .delete(ref)
+          .catch((deleteError) => log.error({ err: deleteError }, 'could not delete the virtual cluster'));
+      }
+      const hint = bad
+        ? error.hint
+          ? `${error.hint.charAt(0).toUpperCase()}${error.hint.slice(1)}.`
+          : undefined
+        : `vcluster-preview retries this automatically${ctx.attempt ? ` (attempt ${ctx.attempt} failed)` : ''}; if it keeps failing, comment \`/vcluster reset\`.`;
+      const message = `${step ?? 'Preparing'} failed${bad ? '' : ' (retrying)'}:\n${bad && error.hint ? error.message.slice(0, -` (${error.hint})`.length) : messageOf(error)}`;
+      try {
+        const failed = await report(
+          {
+            state: 'failed',
+            sha,
+            steps: tracker.snapshot(),
+            ...(bad && createdHere ? {} : { connect: connectInfo }),
+            error: { message, hint },
+          },
+          { desired: desired.kind, sha, failed: step ?? null, retrying: !bad },
+        );
+        commentId = failed.id;
+        if (deploymentId !== undefined) {
+          await reporter.finishDeployment(deploymentId, {
+            state: 'failure',
+            logUrl: logUrl(),
+            description: bad ? 'The preview config is invalid' : `${step ?? 'A step'} failed; retrying`,
+          });
+        }
+      } catch (reportError) {
+        log.warn({ err: reportError }, 'could not report the failure to GitHub');
+      }
+      throw forQueue(error);
+    }
+  };
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>;
