@@ -3,6 +3,7 @@ import { ensureBinaries } from '../controlplane/index.ts';
 import { hostDown, hostStatus, hostUp, runHost } from './host.ts';
 import { registerPkiCommand } from './pki-command.ts';
 import { runCli } from './run-cli.ts';
+import { registerServeCommand } from './serve-command.ts';
 import { registerSyncerCommand } from './syncer-command.ts';
 import { registerVirtualClusterCommands } from './vcluster-commands.ts';
 
@@ -72,5 +73,6 @@ host
 registerVirtualClusterCommands(program);
 registerSyncerCommand(program);
 registerPkiCommand(program);
+registerServeCommand(program);
 
 await program.parseAsync(process.argv);

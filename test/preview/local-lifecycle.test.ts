@@ -24,7 +24,7 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
   let work: string;
   let hostKubeconfigPath: string;
   const host = () => kubeClients(inject('hostKubeconfig'));
-  const env = () => ({ ...process.env, VCLUSTER_PREVIEW_HOME: home, LOG_LEVEL: 'warn' });
+  const env = () => ({ ...process.env, VCLUSTER_PREVIEW_HOME: home, LOG_LEVEL: 'warn' as const });
 
   const cli = (...args: string[]): Promise<CliResult> =>
     new Promise((resolve) => {

@@ -1,0 +1,156 @@
+import { UnrecoverableError } from 'bullmq';
+import { type Logger, pino } from 'pino';
+import { Probot, Server } from 'probot';
+import { createPreviewApp, type PreviewAppDeps } from './probot-app.ts';
+import { PreviewQueue } from './queue/preview-queue.ts';
+import { PreviewWorker, type Reconcile } from './queue/preview-worker.ts';
+import { loadServiceConfig, type ServiceConfig, type ServiceRole } from './service-config.ts';
+
+/**
+ * `vcluster-preview serve`: the webhook server (Probot), the preview worker, or both in one process,
+ * configured from the environment (see service-config.ts) and stopped gracefully on SIGTERM/SIGINT.
+ */
+
+export interface StartServiceOptions {
+  role: ServiceRole;
+  env: Record<string, string | undefined>;
+  /** Brings a preview to its desired state; without one, every job fails with "no reconciler configured". */
+  reconcile?: Reconcile;
+  /** BullMQ queue name; default `previews`. Tests use unique names. */
+  queueName?: string;
+  /** Default: pino at `LOG_LEVEL`. */
+  logger?: Logger;
+  readConfig?: PreviewAppDeps['readConfig'];
+  /** Worker concurrency; default 2. */
+  concurrency?: number;
+  /** Stop on SIGTERM and SIGINT; default true. */
+  handleSignals?: boolean;
+}
+
+export interface RunningService {
+  config: ServiceConfig;
+  /** The webhook server's base URL (`http://host:port`), for the web and all roles. */
+  url?: string;
+  /** Where GitHub posts webhooks, for the web and all roles. */
+  webhookUrl?: string;
+  queue?: PreviewQueue;
+  worker?: PreviewWorker;
+  /** Closes the server (no new webhooks), then the worker (waits for running jobs), then the queue. */
+  stop(): Promise<void>;
+}
+
+export const WEBHOOK_PATH = '/api/github/webhooks';
+
+/** The reconcile used when none is given: fails every job at once, rather than pretending to work. */
+export const missingReconcile: Reconcile = async () => {
+  throw new UnrecoverableError('no reconciler configured');
+};
+
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const config = loadServiceConfig(options.env, options.role);
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const log = logger.child({ role: config.role });
+  const serves = config.role === 'web' || config.role === 'all';
+  const works = config.role === 'worker' || config.role === 'all';
+
+  let queue: PreviewQueue | undefined;
+  let server: Server | undefined;
+  let worker: PreviewWorker | undefined;
+  let url: string | undefined;
+
+  const closeAll = async () => {
+    const errors: unknown[] = [];
+    const attempt = async (what: string, work: (() => Promise<void>) | undefined) => {
+      if (!work) return;
+      try {
+        await work();
+      } catch (error) {
+        log.error({ err: error }, `could not close the ${what}`);
+        errors.push(error);
+      }
+    };
+    await attempt('webhook server', server && (() => server!.stop()));
+    await attempt('worker', worker && (() => worker!.close()));
+    await attempt('queue', queue && (() => queue!.close()));
+    if (errors.length > 0) throw new AggregateError(errors, 'the service did not stop cleanly');
+  };
+
+  try {
+    if (serves) {
+      queue = new PreviewQueue({
+        connection: config.redisUrl,
+        ...(options.queueName ? { name: options.queueName } : {}),
+      });
+      server = new Server({
+        Probot: Probot.defaults({
+          appId: config.appId,
+          privateKey: config.privateKey,
+          secret: config.webhookSecret,
+          baseUrl: config.githubBaseUrl,
+          log: logger,
+        }),
+        log: logger,
+        port: config.port,
+        host: config.host,
+        webhookPath: WEBHOOK_PATH,
+        enableStaticFiles: false,
+      });
+      await server.load(
+        createPreviewApp({ queue, ...(options.readConfig ? { readConfig: options.readConfig } : {}) }),
+      );
+      await server.start();
+      const host = /^(0\.0\.0\.0|::|\[::\])$/.test(server.host) ? '127.0.0.1' : server.host;
+      url = `http://${host}:${server.port}`;
+      log.info({ url, webhookPath: WEBHOOK_PATH, github: config.githubBaseUrl }, 'webhook server listening');
+    }
+    if (works) {
+      if (!options.reconcile) log.warn('no reconciler configured: every preview job will fail');
+      worker = new PreviewWorker({
+        connection: config.redisUrl,
+        reconcile: options.reconcile ?? missingReconcile,
+        logger,
+        ...(options.queueName ? { queueName: options.queueName } : {}),
+        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      });
+      log.info({ provider: config.provider, baseDomain: config.baseDomain }, 'preview worker started');
+    }
+  } catch (error) {
+    await closeAll().catch(() => undefined);
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'shutting down: no new webhooks, waiting for running jobs');
+    stop().then(
+      () => log.info('stopped'),
+      (error) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  const handleSignals = options.handleSignals ?? true;
+  if (handleSignals) {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  const stop = () => {
+    stopping ??= (async () => {
+      if (handleSignals) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      await closeAll();
+    })();
+    return stopping;
+  };
+
+  return {
+    config,
+    ...(url ? { url, webhookUrl: `${url}${WEBHOOK_PATH}` } : {}),
+    ...(queue ? { queue } : {}),
+    ...(worker ? { worker } : {}),
+    stop,
+  };
+}

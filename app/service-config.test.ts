@@ -1,0 +1,118 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { loadServiceConfig, ServiceConfigError } from './service-config.ts';
+
+const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+
+const base = {
+  APP_ID: '123',
+  PRIVATE_KEY: pem,
+  WEBHOOK_SECRET: 's3cret',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  BASE_DOMAIN: 'preview.example.com',
+};
+
+const problemsOf = (env: Record<string, string | undefined>, role: 'all' | 'web' | 'worker' = 'all') => {
+  try {
+    loadServiceConfig(env, role, { readFile: () => pem });
+  } catch (error) {
+    if (error instanceof ServiceConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('loadServiceConfig', () => {
+  it('reads a complete environment with defaults', () => {
+    const config = loadServiceConfig(base, 'all');
+    expect(config).toMatchObject({
+      role: 'all',
+      appId: 123,
+      webhookSecret: 's3cret',
+      logLevel: 'info',
+      githubBaseUrl: 'https://api.github.com',
+      gheProtocol: 'https',
+      port: 3000,
+      host: '0.0.0.0',
+      redisUrl: 'redis://127.0.0.1:6379',
+      baseDomain: 'preview.example.com',
+      provider: 'kubernetes',
+    });
+    expect(config.privateKey).toContain('BEGIN PRIVATE KEY');
+  });
+
+  it('points at GitHub Enterprise Server with GHE_HOST and GHE_PROTOCOL', () => {
+    const config = loadServiceConfig({ ...base, GHE_HOST: '127.0.0.1:8080', GHE_PROTOCOL: 'http' }, 'web');
+    expect(config.githubBaseUrl).toBe('http://127.0.0.1:8080/api/v3');
+    expect(problemsOf({ ...base, GHE_HOST: 'https://ghe.example.com' })).toEqual([
+      expect.stringMatching(/^GHE_HOST is a host name without a scheme/),
+    ]);
+  });
+
+  it('accepts the key as one line with \\n escapes, base64, or a file', () => {
+    expect(loadServiceConfig({ ...base, PRIVATE_KEY: pem.replace(/\n/g, '\\n') }, 'all').privateKey).toBe(
+      pem,
+    );
+    expect(
+      loadServiceConfig({ ...base, PRIVATE_KEY: Buffer.from(pem).toString('base64') }, 'all').privateKey,
+    ).toBe(pem);
+    const fromFile = loadServiceConfig(
+      { ...base, PRIVATE_KEY: undefined, PRIVATE_KEY_PATH: '/k.pem' },
+      'all',
+      {
+        readFile: () => pem,
+      },
+    );
+    expect(fromFile.privateKey).toBe(pem);
+  });
+
+  it('names every variable that is wrong, all at once', () => {
+    const problems = problemsOf({
+      APP_ID: 'my-app',
+      PRIVATE_KEY: 'not a key',
+      REDIS_URL: 'http://localhost:6379',
+      PORT: '99999',
+      LOG_LEVEL: 'loud',
+      VCLUSTER_PROVIDER: 'aws',
+      BASE_DOMAIN: 'not a domain',
+    });
+    const variables = problems.map((problem) => problem.split(' ')[0]);
+    expect(variables.sort()).toEqual(
+      [
+        'APP_ID',
+        'BASE_DOMAIN',
+        'LOG_LEVEL',
+        'PORT',
+        'PRIVATE_KEY',
+        'REDIS_URL',
+        'VCLUSTER_PROVIDER',
+        'WEBHOOK_SECRET',
+      ].sort(),
+    );
+    expect(problems.join('\n')).toMatch(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
+  it('requires what each role needs, and only that', () => {
+    const { WEBHOOK_SECRET: _secret, BASE_DOMAIN: _domain, ...common } = base;
+    expect(problemsOf(common, 'web')).toEqual([
+      expect.stringMatching(/^WEBHOOK_SECRET is required for the web role/),
+    ]);
+    expect(problemsOf(common, 'worker')).toEqual([
+      expect.stringMatching(/^BASE_DOMAIN is required for the worker role/),
+    ]);
+    expect(problemsOf({}, 'web').map((problem) => problem.split(' ')[0])).toEqual([
+      'APP_ID',
+      'REDIS_URL',
+      'PRIVATE_KEY',
+      'WEBHOOK_SECRET',
+    ]);
+  });
+
+  it('says when PRIVATE_KEY_PATH cannot be read', () => {
+    expect(() =>
+      loadServiceConfig({ ...base, PRIVATE_KEY: undefined, PRIVATE_KEY_PATH: '/nonexistent/key.pem' }, 'all'),
+    ).toThrow(/PRIVATE_KEY_PATH cannot be read \(\/nonexistent\/key\.pem/);
+  });
+});

@@ -1,0 +1,227 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The service's configuration, read from the environment in this one place: Probot's standard
+ * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
+ * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `BASE_DOMAIN`,
+ * `VCLUSTER_PROVIDER`). Every problem is reported at once, each naming its variable.
+ */
+
+export const SERVICE_ROLES = ['all', 'web', 'worker'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const PROVIDERS = ['kubernetes', 'local'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export interface ServiceConfig {
+  role: ServiceRole;
+  appId: number;
+  /** PEM text of the GitHub App's private key. */
+  privateKey: string;
+  /** Set for the `web` and `all` roles. */
+  webhookSecret?: string;
+  logLevel: LogLevel;
+  /** Where the GitHub REST API is: `https://api.github.com`, or `<GHE_PROTOCOL>://<GHE_HOST>/api/v3`. */
+  githubBaseUrl: string;
+  gheHost?: string;
+  gheProtocol: 'http' | 'https';
+  port: number;
+  host: string;
+  redisUrl: string;
+  /** Path of the host cluster's kubeconfig; unset means in-cluster configuration. */
+  kubeconfig?: string;
+  /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
+  baseDomain?: string;
+  provider: ProviderName;
+}
+
+export class ServiceConfigError extends Error {
+  override name = 'ServiceConfigError';
+  constructor(readonly problems: string[]) {
+    super(
+      `the service configuration is not valid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
+
+const hostnamePattern =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+const envSchema = z.object({
+  APP_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string({ error: 'is required: the numeric id of the GitHub App (its settings page shows it)' })
+      .regex(/^\d+$/, 'must be the numeric id of the GitHub App, like 123456')
+      .transform(Number)
+      .refine((id) => id > 0, 'must be a positive number'),
+  ),
+  PRIVATE_KEY: optionalText,
+  PRIVATE_KEY_PATH: optionalText,
+  WEBHOOK_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
+  LOG_LEVEL: z.preprocess(
+    (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
+    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ),
+  GHE_HOST: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .refine((host) => !host.includes('://'), 'is a host name without a scheme (set GHE_PROTOCOL for http)')
+      .refine(
+        (host) =>
+          host.includes('://') ||
+          /^[a-z0-9.-]+(:\d{1,5})?$/i.test(host) ||
+          /^\[[0-9a-f:]+\](:\d{1,5})?$/i.test(host),
+        'must be a host name with an optional port, like github.example.com or 127.0.0.1:8080',
+      )
+      .optional(),
+  ),
+  GHE_PROTOCOL: z.preprocess(
+    (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
+    z.enum(['http', 'https'], { error: 'must be http or https' }).default('https'),
+  ),
+  PORT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a port number, like 3000')
+      .transform(Number)
+      .refine((port) => port >= 1 && port <= 65_535, 'must be a port number between 1 and 65535')
+      .default(3000),
+  ),
+  HOST: z.preprocess(blankToUndefined, z.string().trim().default('0.0.0.0')),
+  REDIS_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string({
+        error: 'is required: the Redis server that holds the job queue, like redis://127.0.0.1:6379',
+      })
+      .refine((url) => {
+        try {
+          return ['redis:', 'rediss:'].includes(new URL(url).protocol);
+        } catch {
+          return false;
+        }
+      }, 'must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379'),
+  ),
+  KUBECONFIG: optionalText,
+  BASE_DOMAIN: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .transform((domain) => domain.replace(/\.$/, '').toLowerCase())
+      .refine((domain) => hostnamePattern.test(domain), 'must be a DNS name, like preview.example.com')
+      .optional(),
+  ),
+  VCLUSTER_PROVIDER: z.preprocess(
+    (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
+    z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` }).default('kubernetes'),
+  ),
+});
+
+/** PEM from `PRIVATE_KEY` as GitHub hands it out, with `\n` escapes, or base64 of the PEM (Probot's rules). */
+const normalizePem = (text: string): string => {
+  const trimmed = text.replace(/\\n/g, '\n').trim();
+  if (trimmed.includes('-----BEGIN')) return `${trimmed}\n`;
+  const decoded = Buffer.from(trimmed, 'base64').toString('utf8');
+  return decoded.includes('-----BEGIN') ? `${decoded.trim()}\n` : trimmed;
+};
+
+const checkPem = (pem: string): string | undefined => {
+  try {
+    createPrivateKey(pem);
+    return undefined;
+  } catch (error) {
+    return `is not a PEM private key (${error instanceof Error ? error.message : String(error)}); use the .pem file GitHub generated for the App`;
+  }
+};
+
+export interface LoadServiceConfigOptions {
+  readFile?: (path: string) => string;
+}
+
+/** The configuration for `role` from `env`; throws `ServiceConfigError` listing every problem. */
+export function loadServiceConfig(
+  env: Env,
+  role: ServiceRole,
+  options: LoadServiceConfigOptions = {},
+): ServiceConfig {
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${String(issue.path[0])} ${issue.message}`);
+  }
+
+  let privateKey: string | undefined;
+  const keyText = blankToUndefined(env.PRIVATE_KEY) as string | undefined;
+  const keyPath = blankToUndefined(env.PRIVATE_KEY_PATH) as string | undefined;
+  if (keyText !== undefined) {
+    privateKey = normalizePem(keyText);
+    const problem = checkPem(privateKey);
+    if (problem) problems.push(`PRIVATE_KEY ${problem}`);
+  } else if (keyPath !== undefined) {
+    try {
+      privateKey = normalizePem(readFile(keyPath));
+      const problem = checkPem(privateKey);
+      if (problem) problems.push(`PRIVATE_KEY_PATH (${keyPath}) ${problem}`);
+    } catch (error) {
+      problems.push(
+        `PRIVATE_KEY_PATH cannot be read (${keyPath}: ${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+  } else {
+    problems.push(
+      'PRIVATE_KEY or PRIVATE_KEY_PATH is required: the GitHub App private key (PEM text, or the path of its .pem file)',
+    );
+  }
+
+  const serves = role === 'web' || role === 'all';
+  const works = role === 'worker' || role === 'all';
+  if (serves && blankToUndefined(env.WEBHOOK_SECRET) === undefined) {
+    problems.push(
+      `WEBHOOK_SECRET is required for the ${role} role: the secret set in the GitHub App's webhook`,
+    );
+  }
+  if (works && blankToUndefined(env.BASE_DOMAIN) === undefined) {
+    problems.push(
+      `BASE_DOMAIN is required for the ${role} role: the domain preview URLs are made under, like preview.example.com`,
+    );
+  }
+
+  if (problems.length > 0 || !parsed.success || privateKey === undefined)
+    throw new ServiceConfigError(problems);
+  const values = parsed.data;
+  return {
+    role,
+    appId: values.APP_ID,
+    privateKey,
+    ...(values.WEBHOOK_SECRET !== undefined ? { webhookSecret: values.WEBHOOK_SECRET } : {}),
+    logLevel: values.LOG_LEVEL,
+    githubBaseUrl: values.GHE_HOST
+      ? `${values.GHE_PROTOCOL}://${values.GHE_HOST}/api/v3`
+      : 'https://api.github.com',
+    ...(values.GHE_HOST !== undefined ? { gheHost: values.GHE_HOST } : {}),
+    gheProtocol: values.GHE_PROTOCOL,
+    port: values.PORT,
+    host: values.HOST,
+    redisUrl: values.REDIS_URL,
+    ...(values.KUBECONFIG !== undefined ? { kubeconfig: values.KUBECONFIG } : {}),
+    ...(values.BASE_DOMAIN !== undefined ? { baseDomain: values.BASE_DOMAIN } : {}),
+    provider: values.VCLUSTER_PROVIDER,
+  };
+}

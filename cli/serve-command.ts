@@ -1,0 +1,33 @@
+import { type Command, Option } from 'commander';
+import { startService } from '../app/serve.ts';
+import { SERVICE_ROLES, ServiceConfigError, type ServiceRole } from '../app/service-config.ts';
+import { ExitCode } from './run-cli.ts';
+
+/**
+ * `vcluster-preview serve [--role all|web|worker]`: the GitHub App's webhook server and the preview
+ * worker, configured from the environment (Probot's variables plus REDIS_URL, KUBECONFIG,
+ * BASE_DOMAIN, VCLUSTER_PROVIDER). Runs until SIGTERM or SIGINT, then shuts down gracefully.
+ */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the GitHub App: webhooks and the preview worker (configured by environment variables)')
+    .addOption(
+      new Option('--role <role>', 'what this process runs: webhooks (web), jobs (worker) or both (all)')
+        .choices([...SERVICE_ROLES])
+        .default('all'),
+    )
+    .action(async (options: { role: ServiceRole }) => {
+      try {
+        const service = await startService({ role: options.role, env: process.env });
+        if (service.webhookUrl) console.error(`listening for webhooks on ${service.webhookUrl}`);
+      } catch (error) {
+        console.error(
+          error instanceof ServiceConfigError
+            ? `error: ${error.message}`
+            : `error: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        process.exitCode = ExitCode.failed;
+      }
+    });
+}
