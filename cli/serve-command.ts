@@ -1,6 +1,13 @@
 import { type Command, Option } from 'commander';
+import { pino } from 'pino';
+import { defaultReconciler } from '../app/default-reconciler.ts';
 import { startService } from '../app/serve.ts';
-import { SERVICE_ROLES, ServiceConfigError, type ServiceRole } from '../app/service-config.ts';
+import {
+  loadServiceConfig,
+  SERVICE_ROLES,
+  ServiceConfigError,
+  type ServiceRole,
+} from '../app/service-config.ts';
 import { ExitCode } from './run-cli.ts';
 
 /**
@@ -19,7 +26,13 @@ export function registerServeCommand(program: Command): void {
     )
     .action(async (options: { role: ServiceRole }) => {
       try {
-        const service = await startService({ role: options.role, env: process.env });
+        const config = loadServiceConfig(process.env, options.role);
+        // The CLI assembles the real reconciler; startService alone fails jobs without one.
+        const reconcile =
+          config.role === 'web'
+            ? undefined
+            : await defaultReconciler(config, pino({ level: config.logLevel }));
+        const service = await startService({ role: options.role, env: process.env, reconcile });
         if (service.webhookUrl) console.error(`listening for webhooks on ${service.webhookUrl}`);
       } catch (error) {
         console.error(

@@ -1,4 +1,4 @@
-import type { Binaries } from '../../controlplane/index.ts';
+import { type Binaries, ensureBinaries } from '../../controlplane/index.ts';
 import { kubeClients } from '../../kube/client.ts';
 import {
   labels,
@@ -39,4 +39,17 @@ export async function providerOf(
   } catch {
     return undefined;
   }
+}
+
+/** A provider by name with the project's own helm binary (built into the machine-wide cache when missing). */
+export async function providerNamed(
+  name: ProviderName,
+  hostKubeconfig: string,
+): Promise<VirtualClusterProvider> {
+  return providerFor(name, { hostKubeconfig, binaries: await ensureBinaries() });
+}
+
+/** The helm binary the kubernetes provider and `helm:` app configs use. */
+export async function helmBinary(): Promise<string> {
+  return (await ensureBinaries()).path('helm');
 }
