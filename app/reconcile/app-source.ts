@@ -2,7 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { ManifestError, PreviewHostError, previewHost, renderApp } from '../../preview/deploy/index.ts';
+import {
+  DeployError,
+  ManifestError,
+  PreviewHostError,
+  previewHost,
+  renderApp,
+} from '../../preview/deploy/index.ts';
 import {
   parseRepoConfig,
   REPO_CONFIG_PATH,
@@ -53,6 +59,15 @@ export function asBadConfig(error: unknown): unknown {
     return new BadConfigError(error.message, 'fix the files named above and push a commit');
   if (error instanceof SubstitutionError || error instanceof PreviewHostError)
     return new BadConfigError(error.message, CONFIG_HINT);
+  // The API server refused a manifest as invalid (400/404/422): a retry cannot fix that, a commit can.
+  if (
+    error instanceof DeployError &&
+    error.failures.every((f) => f.status !== undefined && [400, 404, 422].includes(f.status))
+  )
+    return new BadConfigError(
+      error.message,
+      'fix the objects named above in your manifests and push a commit',
+    );
   return error;
 }
 

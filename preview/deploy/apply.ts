@@ -52,6 +52,15 @@ export interface DeployResult {
 export interface DeployFailure {
   ref: ObjectRef;
   message: string;
+  /** The API server's HTTP status, when it answered: 4xx means the manifest itself is wrong. */
+  status?: number;
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status =
+    (error as { statusCode?: unknown; code?: unknown } | undefined)?.statusCode ??
+    (error as { code?: unknown })?.code;
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** Objects the API server refused; `message` names each with the reason it gave. */
@@ -225,7 +234,7 @@ export async function deployApp(options: DeployOptions): Promise<DeployResult> {
     results.forEach((result, index) => {
       const ref = refOf(phase[index] as KubernetesObject);
       if (result.status === 'fulfilled') applied.push(result.value);
-      else failures.push({ ref, message: reasonOf(result.reason, ref) });
+      else failures.push({ ref, message: reasonOf(result.reason, ref), status: statusOf(result.reason) });
     });
     if (failures.length > 0) throw new DeployError(failures);
     const crds = phase.filter((object) => object.kind === 'CustomResourceDefinition');
@@ -249,7 +258,7 @@ export async function deployApp(options: DeployOptions): Promise<DeployResult> {
         if (outcome === 'deleted') pruned.push(ref);
         else if (outcome === 'skipped') skipped.push(ref);
       } catch (error) {
-        failures.push({ ref, message: messageOf(error) });
+        failures.push({ ref, message: messageOf(error), status: statusOf(error) });
       }
     }
     if (failures.length > 0) throw new DeployError(failures, 'prune');
