@@ -7,6 +7,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   controlplane: () => benchControlPlane(),
   syncer: () => benchSyncer(),
   vcluster: () => benchVirtualClusters(),
+  e2e: async () => (await import('./e2e.ts')).benchE2e(),
 };
 
 const wanted = process.argv.slice(2);

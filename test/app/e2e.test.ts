@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -8,9 +8,10 @@ import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
 import { loadServiceConfig } from '../../app/service-config.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
-import { freePort } from '../../controlplane/index.ts';
+import { freePort, pidsMentioning } from '../../controlplane/index.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
+import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
 import { kubeconfigFile } from '../support/kubectl.ts';
 import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
@@ -78,6 +79,17 @@ describe('pull request opened → preview URL in the sticky comment', () => {
       await service.stop();
       await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
     }
+    // A failed run must not leave its preview behind: delete what this test's home still holds.
+    const home = process.env.VCLUSTER_PREVIEW_HOME!;
+    const provider = localProvider({
+      hostKubeconfig: inject('hostKubeconfig'),
+      stateRoot: join(home, 'vclusters'),
+    });
+    for (const cluster of await provider.list()) {
+      if (cluster.labels['vcluster-preview.dev/pull-request'] === '7') await provider.delete(cluster);
+    }
+    for (const pid of pidsMentioning(home)) process.kill(pid, 'SIGKILL');
+    await rm(home, { recursive: true, force: true });
     await github?.stop();
     if (previousHome === undefined) delete process.env.VCLUSTER_PREVIEW_HOME;
     else process.env.VCLUSTER_PREVIEW_HOME = previousHome;

@@ -1,0 +1,403 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pino } from 'pino';
+import { defaultReconciler } from '../app/default-reconciler.ts';
+import { type LocalRedis, startLocalRedis } from '../app/local-redis.ts';
+import type { PreviewJob } from '../app/queue/preview-job.ts';
+import type { Reconcile } from '../app/queue/preview-worker.ts';
+import { STEPS } from '../app/reconcile/reconciler.ts';
+import { type RunningService, startService } from '../app/serve.ts';
+import { loadServiceConfig } from '../app/service-config.ts';
+import { isStickyComment, type StickyStep } from '../app/sticky-comment.ts';
+import {
+  type Cluster,
+  ensureBinaries,
+  freePort,
+  pidsMentioning,
+  startCluster,
+} from '../controlplane/index.ts';
+import { type KubeClients, kubeClients } from '../kube/client.ts';
+import { waitUntil } from '../kube/wait.ts';
+import { localProvider } from '../preview/providers/local/provider.ts';
+import { type GitHubDouble, startGitHubDouble } from '../test/support/github-double.ts';
+import { type PullRequestSpec, postWebhook, pullRequestEvent } from '../test/support/webhooks.ts';
+import { median, writeSection } from './results.ts';
+
+/**
+ * The whole way, as a user sees it: a signed `pull_request.opened` webhook to the running service
+ * (web + worker in one process, the real reconciler with the local provider), a real host cluster and
+ * Redis, GitHub answered by the test double seeded with `examples/hello`, until the sticky comment
+ * shows the preview URL; then `closed` until the comment says the preview is destroyed.
+ */
+
+const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'hello');
+const OWNER = 'acme';
+const REPO = 'hello';
+const SHA = '1'.repeat(40);
+/** Worker concurrency passed to startService (the PreviewWorker default is 2). */
+const CONCURRENCY = 4;
+const PIPELINE = [STEPS.config, STEPS.cluster, STEPS.deploy, STEPS.expose] as const;
+const DESTROYED = '🗑️ Preview destroyed';
+
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function exampleFiles(dir = EXAMPLE): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await exampleFiles(path)));
+    else out.push(relative(EXAMPLE, path));
+  }
+  return out;
+}
+
+/** What the worker reported for one pull request's `up` job: when it started, and its step checklist. */
+interface JobRecord {
+  startedAt: number;
+  attempts: number;
+  /** The last progress that carried the steps (all done once the preview is ready), durations in ms. */
+  steps?: StickyStep[];
+}
+
+/**
+ * The reconcile as the service runs it, with the job's progress (what it hands to BullMQ's
+ * `updateProgress`: the step checklist with exact durations) also kept here, per pull request.
+ */
+function recording(reconcile: Reconcile, records: Map<number, JobRecord>): Reconcile {
+  return (job: PreviewJob, context) => {
+    if (job.desired.kind !== 'up') return reconcile(job, context);
+    const record: JobRecord = {
+      startedAt: performance.now(),
+      attempts: (records.get(job.pr)?.attempts ?? 0) + 1,
+    };
+    records.set(job.pr, record);
+    return reconcile(job, {
+      ...context,
+      progress: async (progress) => {
+        if (typeof progress === 'object' && progress !== null && 'steps' in progress) {
+          record.steps = (progress as { steps: StickyStep[] }).steps;
+        }
+        await context.progress(progress);
+      },
+    });
+  };
+}
+
+/** `| ✅ | Read config | 0.3s |` rows of the sticky comment's step table, for a cross-check. */
+const commentSteps = (body: string): string =>
+  [...body.matchAll(/^\| \S+ \| ([^|]+?) \| ([^|]*?) \|$/gm)]
+    .filter((match) => match[1] !== 'Step')
+    .map((match) => `${match[1]} ${match[2]}`)
+    .join(', ');
+
+interface Harness {
+  github: GitHubDouble;
+  host: KubeClients;
+  service: RunningService;
+  records: Map<number, JobRecord>;
+}
+
+const spec = (number: number): PullRequestSpec => ({ owner: OWNER, repo: REPO, number, headSha: SHA });
+
+const sticky = (github: GitHubDouble, pr: number) =>
+  github.comments(OWNER, REPO, pr).find((comment) => isStickyComment(comment.body));
+
+const hasUrl = (github: GitHubDouble, pr: number) =>
+  sticky(github, pr)?.body.includes(`**Preview:** https://pr-${pr}-`) === true;
+
+/**
+ * Requests other than GET since call number `from`, less installation token requests: what Probot's
+ * throttling spaces ≥ 1 s apart.
+ */
+const writesSince = (github: GitHubDouble, from: number) =>
+  github.calls
+    .slice(from)
+    .filter(
+      (call) => call.method !== 'GET' && call.method !== 'HEAD' && !call.path.endsWith('/access_tokens'),
+    ).length;
+
+const isDestroyed = (github: GitHubDouble, pr: number) =>
+  sticky(github, pr)?.body.includes(DESTROYED) === true;
+
+async function post(h: Harness, action: 'opened' | 'closed', pr: number): Promise<void> {
+  const response = await postWebhook(
+    h.service.webhookUrl!,
+    'pull_request',
+    pullRequestEvent(action, spec(pr)),
+    h.service.config.webhookSecret!,
+  );
+  if (response.status >= 300) {
+    throw new Error(`webhook ${action} for #${pr} answered ${response.status}: ${response.body}`);
+  }
+}
+
+interface SingleRun {
+  pr: number;
+  webhookMs: number;
+  pickupMs: number;
+  steps: Record<string, number>;
+  urlMs: number;
+  restMs: number;
+  teardownMs: number;
+  /** GitHub writes between posting `opened` and the URL showing. */
+  writes: number;
+}
+
+async function singleRun(h: Harness, pr: number): Promise<SingleRun> {
+  h.github.addPullRequest(spec(pr));
+  const callsBefore = h.github.calls.length;
+  const started = performance.now();
+  await post(h, 'opened', pr);
+  const webhookMs = performance.now() - started;
+  await waitUntil(async () => hasUrl(h.github, pr), {
+    what: `the sticky comment of #${pr} with the preview URL`,
+    timeoutMs: 180_000,
+    intervalMs: 25,
+  });
+  const urlMs = performance.now() - started;
+  const writes = writesSince(h.github, callsBefore);
+  const record = h.records.get(pr);
+  if (!record?.steps) throw new Error(`no step progress recorded for #${pr}`);
+  if (record.attempts > 1) console.log(`  #${pr}: the job ran ${record.attempts} times (retried)`);
+  const steps = Object.fromEntries(record.steps.map((step) => [step.name, step.durationMs ?? 0]));
+  const pickupMs = record.startedAt - started;
+  const restMs = urlMs - pickupMs - PIPELINE.reduce((sum, name) => sum + (steps[name] ?? 0), 0);
+  console.log(`  comment's step table: ${commentSteps(sticky(h.github, pr)!.body)}`);
+
+  h.github.updatePullRequest(OWNER, REPO, pr, { state: 'closed' });
+  const closing = performance.now();
+  await post(h, 'closed', pr);
+  await waitUntil(async () => isDestroyed(h.github, pr), {
+    what: `the sticky comment of #${pr} to say destroyed`,
+    timeoutMs: 180_000,
+    intervalMs: 25,
+  });
+  const teardownMs = performance.now() - closing;
+  await assertNoPreviewNamespace(h, pr);
+  return { pr, webhookMs, pickupMs, steps, urlMs, restMs, teardownMs, writes };
+}
+
+async function assertNoPreviewNamespace(h: Harness, pr: number): Promise<void> {
+  const left = await h.host.core.listNamespace({
+    labelSelector: `vcluster-preview.dev/pull-request=${pr}`,
+  });
+  if (left.items.length > 0) throw new Error(`#${pr}: its host namespace is still there after destroyed`);
+}
+
+interface BurstRun {
+  count: number;
+  urlMs: Map<number, number>;
+  allUrlsMs: number;
+  clusterStep: number[];
+  deployStep: number[];
+  pickup: number[];
+  allDestroyedMs: number;
+  writes: number;
+}
+
+async function burstRun(h: Harness, prs: number[]): Promise<BurstRun> {
+  for (const pr of prs) h.github.addPullRequest(spec(pr));
+  const callsBefore = h.github.calls.length;
+  const started = performance.now();
+  await Promise.all(prs.map((pr) => post(h, 'opened', pr)));
+  const urlMs = new Map<number, number>();
+  await waitUntil(
+    async () => {
+      for (const pr of prs)
+        if (!urlMs.has(pr) && hasUrl(h.github, pr)) urlMs.set(pr, performance.now() - started);
+      return urlMs.size === prs.length;
+    },
+    { what: `all ${prs.length} sticky comments with a preview URL`, timeoutMs: 900_000, intervalMs: 50 },
+  );
+  const allUrlsMs = performance.now() - started;
+  const writes = writesSince(h.github, callsBefore);
+  const records = prs.map((pr) => h.records.get(pr));
+  const retried = prs.filter((_, i) => (records[i]?.attempts ?? 0) > 1);
+  if (retried.length > 0) console.log(`  retried jobs: ${retried.map((pr) => `#${pr}`).join(', ')}`);
+  const stepOf = (record: JobRecord | undefined, name: string) =>
+    record?.steps?.find((step) => step.name === name)?.durationMs ?? 0;
+
+  for (const pr of prs) h.github.updatePullRequest(OWNER, REPO, pr, { state: 'closed' });
+  const closing = performance.now();
+  await Promise.all(prs.map((pr) => post(h, 'closed', pr)));
+  await waitUntil(async () => prs.every((pr) => isDestroyed(h.github, pr)), {
+    what: `all ${prs.length} sticky comments to say destroyed`,
+    timeoutMs: 900_000,
+    intervalMs: 50,
+  });
+  const allDestroyedMs = performance.now() - closing;
+  for (const pr of prs) await assertNoPreviewNamespace(h, pr);
+  return {
+    count: prs.length,
+    urlMs,
+    allUrlsMs,
+    clusterStep: records.map((record) => stepOf(record, STEPS.cluster)),
+    deployStep: records.map((record) => stepOf(record, STEPS.deploy)),
+    pickup: records.map((record) => (record?.startedAt ?? started) - started),
+    allDestroyedMs,
+    writes,
+  };
+}
+
+/** Runs `work` but gives up waiting after `ms` (a stop that hangs must not keep the rest from stopping). */
+async function within(what: string, ms: number, work: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+      }),
+    ]);
+  } catch (error) {
+    console.error(`cleanup: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One pull request (median of `runs`), then `burst` opened at once; the figures go to bench/RESULTS.md. */
+export async function benchE2e(
+  runs = Number(process.env.BENCH_RUNS ?? 3),
+  burst = Number(process.env.BENCH_E2E_BURST ?? 10),
+): Promise<void> {
+  const previousHome = process.env.VCLUSTER_PREVIEW_HOME;
+  const home = await mkdtemp(join(tmpdir(), 'vcp-bench-e2e-'));
+  process.env.VCLUSTER_PREVIEW_HOME = home;
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
+  let host: Cluster | undefined;
+  let redis: LocalRedis | undefined;
+  let github: GitHubDouble | undefined;
+  let service: RunningService | undefined;
+  let singles: SingleRun[] = [];
+  let many: BurstRun | undefined;
+  try {
+    const binaries = await ensureBinaries((m) => console.log(m));
+    [host, redis] = await Promise.all([
+      startCluster({ mode: 'host', name: 'bench-e2e-host', nodes: 4, binaries }),
+      startLocalRedis(),
+    ]);
+    const kubeconfigPath = join(home, 'host.kubeconfig');
+    writeFileSync(kubeconfigPath, host.kubeconfig, { mode: 0o600 });
+
+    github = await startGitHubDouble();
+    github.addRepo(OWNER, REPO, { installationId: 1 });
+    for (const path of await exampleFiles()) {
+      github.setFile(OWNER, REPO, SHA, path, await readFile(join(EXAMPLE, path), 'utf8'));
+    }
+    const env = {
+      APP_ID: '1',
+      PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString(),
+      WEBHOOK_SECRET: `whsec-${randomBytes(8).toString('hex')}`,
+      GHE_HOST: github.host,
+      GHE_PROTOCOL: 'http',
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      REDIS_URL: redis.url,
+      KUBECONFIG: kubeconfigPath,
+      BASE_DOMAIN: 'preview.test',
+      VCLUSTER_PROVIDER: 'local',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    };
+    const records = new Map<number, JobRecord>();
+    const reconcile = await defaultReconciler(loadServiceConfig(env, 'all'), logger);
+    service = await startService({
+      role: 'all',
+      env,
+      reconcile: recording(reconcile, records),
+      queueName: `bench-e2e-${randomBytes(4).toString('hex')}`,
+      logger,
+      concurrency: CONCURRENCY,
+      handleSignals: false,
+    });
+    const h: Harness = { github, host: kubeClients(host.kubeconfig), service, records };
+
+    for (let i = 0; i < runs; i++) {
+      const r = await singleRun(h, i + 1);
+      singles.push(r);
+      console.log(
+        `#${r.pr}: URL in ${seconds(r.urlMs)} s (webhook answered ${seconds(r.webhookMs)} s, job started ${seconds(r.pickupMs)} s, ${PIPELINE.map((name) => `${name} ${seconds(r.steps[name] ?? 0)}`).join(', ')}, rest ${seconds(r.restMs)} s; ${r.writes} GitHub writes); destroyed ${seconds(r.teardownMs)} s after close`,
+      );
+    }
+
+    const prs = Array.from({ length: burst }, (_, i) => 101 + i);
+    many = await burstRun(h, prs);
+    const sorted = [...many.urlMs.values()].sort((a, b) => a - b);
+    console.log(
+      `${burst} at once: URLs at ${sorted.map((ms) => seconds(ms)).join(', ')} s; all in ${seconds(many.allUrlsMs)} s (${many.writes} GitHub writes); all destroyed ${seconds(many.allDestroyedMs)} s after closing`,
+    );
+  } finally {
+    // The service first (no job may run while its virtual clusters are deleted), then what is left.
+    if (service) await within('stopping the service', 300_000, () => service!.stop());
+    if (host) {
+      const provider = localProvider({ hostKubeconfig: host.kubeconfig });
+      await within('deleting leftover virtual clusters', 300_000, async () => {
+        const leftovers = await provider.list();
+        if (leftovers.length > 0) {
+          console.error(`cleanup: deleting ${leftovers.length} leftover virtual cluster(s)`);
+        }
+        await Promise.all(leftovers.map((info) => provider.delete(info)));
+      });
+    }
+    await Promise.all([
+      github && within('stopping the GitHub double', 30_000, () => github!.stop()),
+      redis && within('stopping Redis', 30_000, () => redis!.stop()),
+      host && within('stopping the host cluster', 120_000, () => host!.stop()),
+    ]);
+    // A virtual cluster runner that outlived all that (its state lives under home): end it by pid.
+    for (const pid of pidsMentioning(home)) {
+      console.error(`cleanup: ending leftover process ${pid}`);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    await sleep(100);
+    await rm(home, { recursive: true, force: true }).catch(() => {});
+    if (previousHome === undefined) delete process.env.VCLUSTER_PREVIEW_HOME;
+    else process.env.VCLUSTER_PREVIEW_HOME = previousHome;
+  }
+
+  const stepMedian = (name: string) => median(singles.map((r) => r.steps[name] ?? 0));
+  const row = (label: string, r: Omit<SingleRun, 'pr'>) =>
+    `| ${label} | ${seconds(r.webhookMs)} | ${seconds(r.pickupMs)} | ${PIPELINE.map((name) => seconds(r.steps[name] ?? 0)).join(' | ')} | ${seconds(r.restMs)} | ${r.writes} | **${seconds(r.urlMs)}** | ${seconds(r.teardownMs)} |`;
+  const medians: Omit<SingleRun, 'pr'> = {
+    webhookMs: median(singles.map((r) => r.webhookMs)),
+    pickupMs: median(singles.map((r) => r.pickupMs)),
+    steps: Object.fromEntries(PIPELINE.map((name) => [name, stepMedian(name)])),
+    restMs: median(singles.map((r) => r.restMs)),
+    urlMs: median(singles.map((r) => r.urlMs)),
+    teardownMs: median(singles.map((r) => r.teardownMs)),
+    writes: median(singles.map((r) => r.writes)),
+  };
+  const urls = [...many!.urlMs.values()];
+  singles = singles.sort((a, b) => a.pr - b.pr);
+  writeSection(
+    'e2e',
+    [
+      'The whole service in one process (`startService` role `all`, the real reconciler, local provider) against a host cluster (4 kwok nodes) and Redis of its own; GitHub is the test double seeded with `examples/hello`, webhooks are signed deliveries. Time runs from posting `pull_request.opened` until the sticky comment shows the preview URL (polled every 25 ms), and from posting `closed` until it says destroyed (host namespace gone).',
+      `Step times are the job's progress (the step checklist the worker hands to BullMQ, exact ms; the sticky comment shows the same, rounded). "job started": webhook posted → reconcile called; "rest": what is outside the steps (creating the GitHub Deployment and its statuses, the final comment edit, polling). A step's time includes the comment edit that marks it running.`,
+      "GitHub writes: requests other than GET (installation tokens left out) the double received until the (last) URL showed. Probot's Octokit throttling (`@octokit/plugin-throttling`, one limiter for the whole process, both Probot instances) starts writes at least 1 s apart, and comment creations 3 s apart, so the writes set a floor of about one second each. Target: under 15 s for one pull request.",
+      '',
+      `### One pull request (${singles.length} runs, each a new PR, closed and torn down after)`,
+      '',
+      `| run | webhook answered s | job started s | ${PIPELINE.map((name) => `${name} s`).join(' | ')} | rest s | GitHub writes | opened → URL s | closed → destroyed s |`,
+      `|---|---|---|${PIPELINE.map(() => '---').join('|')}|---|---|---|---|`,
+      ...singles.map((r) => row(`#${r.pr}`, r)),
+      row('**median**', medians),
+      '',
+      `### ${many!.count} pull requests opened at once (worker concurrency ${CONCURRENCY}, passed to startService; the PreviewWorker default is 2)`,
+      '',
+      '| PRs | first URL s | median URL s | all URLs s | job started s (median / max) | Virtual cluster step s (median / max) | Deploy step s (median / max) | GitHub writes | closed → all destroyed s |',
+      '|---|---|---|---|---|---|---|---|---|',
+      `| ${many!.count} | ${seconds(Math.min(...urls))} | ${seconds(median(urls))} | **${seconds(many!.allUrlsMs)}** | ${seconds(median(many!.pickup))} / ${seconds(Math.max(...many!.pickup))} | ${seconds(median(many!.clusterStep))} / ${seconds(Math.max(...many!.clusterStep))} | ${seconds(median(many!.deployStep))} / ${seconds(Math.max(...many!.deployStep))} | ${many!.writes} | ${seconds(many!.allDestroyedMs)} |`,
+    ].join('\n'),
+  );
+}
