@@ -1,4 +1,5 @@
 import { benchControlPlane } from './controlplane.ts';
+import { benchE2e } from './e2e.ts';
 import { benchSyncer } from './syncer.ts';
 import { benchVirtualClusters } from './vcluster.ts';
 
@@ -7,7 +8,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   controlplane: () => benchControlPlane(),
   syncer: () => benchSyncer(),
   vcluster: () => benchVirtualClusters(),
-  e2e: async () => (await import('./e2e.ts')).benchE2e(),
+  e2e: () => benchE2e(),
 };
 
 const wanted = process.argv.slice(2);
