@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pino } from 'pino';
 import { defaultReconciler } from '../app/default-reconciler.ts';
-import { type LocalRedis, startLocalRedis } from '../app/local-redis.ts';
 import type { PreviewJob } from '../app/queue/preview-job.ts';
 import type { Reconcile } from '../app/queue/preview-worker.ts';
 import { STEPS } from '../app/reconcile/reconciler.ts';
 import { type RunningService, startService } from '../app/serve.ts';
 import { loadServiceConfig } from '../app/service-config.ts';
 import { isStickyComment, type StickyStep } from '../app/sticky-comment.ts';
+import { type LocalRedis, startLocalRedis } from '../cli/local-redis.ts';
 import {
   type Cluster,
   ensureBinaries,

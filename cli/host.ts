@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Cluster, startCluster } from '../controlplane/index.ts';
+import { type Cluster, isAlive, startCluster, stateHome } from '../controlplane/index.ts';
 
 /** The embedded host cluster that `host up` keeps running in the background. */
 export interface HostStatus {
@@ -33,10 +32,7 @@ export class HostClusterError extends Error {
 
 /** Where the embedded host cluster keeps its state; `VCLUSTER_PREVIEW_HOME` overrides it. */
 export function hostStateDir(): string {
-  const home =
-    process.env.VCLUSTER_PREVIEW_HOME ||
-    join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'vcluster-preview');
-  return join(home, 'host');
+  return join(stateHome(), 'host');
 }
 
 const statePath = () => join(hostStateDir(), 'state.json');
@@ -47,15 +43,6 @@ async function readState(): Promise<HostState | undefined> {
     return JSON.parse(await readFile(statePath(), 'utf8')) as HostState;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

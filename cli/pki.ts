@@ -4,7 +4,7 @@ import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { V1Secret } from '@kubernetes/client-node';
 import * as x509 from '@peculiar/x509';
-import { createClusterCertificates, type PemPair } from '../controlplane/certs.ts';
+import { createClusterCertificates, issueCertificate, type PemPair } from '../controlplane/certs.ts';
 import { renderKubeconfig } from '../controlplane/kubeconfig.ts';
 
 x509.cryptoProvider.set(webcrypto as never);
@@ -38,8 +38,6 @@ export const renewBeforeDays = 30;
 const caDays = 3650;
 const leafDays = 365;
 const dayMs = 24 * 60 * 60 * 1000;
-// ECDSA P-256, as controlplane/certs.ts makes the CA.
-const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 /** Canonical text of an IP address (IPv6 compressed, lower case), or undefined if it is not one. */
 export function canonicalIP(value: string): string | undefined {
@@ -163,60 +161,17 @@ export async function planPki(
   return reasons.length > 0 ? { action: 'reissue', reasons } : { action: 'reuse' };
 }
 
-function serial(): string {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
-    .toString('hex')
-    .replace(/^[89a-f]/, '1');
-}
-
-async function importPrivateKey(pem: string): Promise<webcrypto.CryptoKey> {
-  const der = x509.PemConverter.decodeFirst(pem);
-  return webcrypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-}
-
-async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
-}
-
 /** A serving certificate for `names` and the admin client certificate, both signed by `ca` (1 year). */
 export async function issueLeafCertificates(
   ca: PemPair,
   names: SubjectNames,
   now = new Date(),
 ): Promise<{ serving: PemPair; admin: PemPair }> {
-  const caCert = new x509.X509Certificate(ca.cert);
-  const caKey = await importPrivateKey(ca.key);
   // Back-dated a little so a clock a few seconds behind still accepts it.
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000);
   const notAfter = new Date(notBefore.getTime() + leafDays * dayMs);
-  const issue = async (subject: string, usage: string, san: x509.JsonGeneralName[]): Promise<PemPair> => {
-    const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
-      'sign',
-      'verify',
-    ])) as webcrypto.CryptoKeyPair;
-    const extensions: x509.Extension[] = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([usage]),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
-    ];
-    if (san.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(san));
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(),
-      subject,
-      issuer: caCert.subject,
-      publicKey: keys.publicKey,
-      signingKey: caKey,
-      signingAlgorithm: algorithm,
-      notBefore,
-      notAfter,
-      extensions,
-    });
-    return { cert: cert.toString('pem'), key: await privateKeyPem(keys.privateKey) };
-  };
+  const issue = (subject: string, usage: string, names: x509.JsonGeneralName[]) =>
+    issueCertificate(ca, { subject, usage, names, notBefore, notAfter });
   const serving = await issue('CN=kube-apiserver', x509.ExtendedKeyUsage.serverAuth, [
     ...names.dns.map((value) => ({ type: 'dns' as const, value })),
     ...names.ips.map((value) => ({ type: 'ip' as const, value })),

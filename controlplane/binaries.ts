@@ -5,6 +5,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from './process.ts';
 import { type BinaryName, binariesByModule, type GoModule, kwokStageFiles, versions } from './versions.ts';
 
 const goRoot = join(dirname(fileURLToPath(import.meta.url)), 'go');
@@ -28,6 +29,14 @@ export function cacheRoot(): string {
   if (process.env.VCLUSTER_PREVIEW_CACHE) return process.env.VCLUSTER_PREVIEW_CACHE;
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'vcluster-preview', 'controlplane');
+}
+
+/** Machine-wide state (the embedded host cluster, local virtual clusters); `VCLUSTER_PREVIEW_HOME` moves it. */
+export function stateHome(): string {
+  return (
+    process.env.VCLUSTER_PREVIEW_HOME ||
+    join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'vcluster-preview')
+  );
 }
 
 /** The cache key: pinned versions plus a digest of the wrapper modules and build flags. */
@@ -120,15 +129,6 @@ async function acquireLock(lock: string, report: ProgressReporter): Promise<void
       report(`waiting for process ${owner || '?'} that is building the control-plane binaries`);
     }
     await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

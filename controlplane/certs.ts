@@ -58,6 +58,52 @@ function validity(days: number): { notBefore: Date; notAfter: Date } {
   return { notBefore, notAfter: new Date(notBefore.getTime() + days * 24 * 60 * 60 * 1000) };
 }
 
+export interface CertificateRequest {
+  /** Distinguished name, e.g. `CN=admin, O=system:masters`. */
+  subject: string;
+  /** Extended key usage, e.g. `x509.ExtendedKeyUsage.serverAuth`. */
+  usage: string;
+  /** Subject alternative names. */
+  names?: x509.JsonGeneralName[];
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** A new key and a leaf certificate for it, signed by the CA (the one way certificates are issued here). */
+export async function issueCertificate(ca: PemPair, request: CertificateRequest): Promise<PemPair> {
+  const caCert = new x509.X509Certificate(ca.cert);
+  const caKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    x509.PemConverter.decodeFirst(ca.key),
+    { name: 'ECDSA', namedCurve: 'P-256' },
+    false,
+    ['sign'],
+  );
+  const keys = await newKeys();
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      true,
+    ),
+    new x509.ExtendedKeyUsageExtension([request.usage]),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+  ];
+  if (request.names?.length) extensions.push(new x509.SubjectAlternativeNameExtension(request.names));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: request.subject,
+    issuer: caCert.subject,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: algorithm,
+    notBefore: request.notBefore,
+    notAfter: request.notAfter,
+    extensions,
+  });
+  return { cert: cert.toString('pem'), key: await privateKeyPem(keys.privateKey) };
+}
+
 /** A self-signed CA plus a serving certificate, an admin client certificate and a service-account key. */
 export async function createClusterCertificates(
   options: CertificateOptions = {},
@@ -77,34 +123,9 @@ export async function createClusterCertificates(
     ],
   });
 
-  const issue = async (
-    subject: string,
-    usage: string,
-    names: x509.JsonGeneralName[] = [],
-  ): Promise<PemPair> => {
-    const keys = await newKeys();
-    const extensions: x509.Extension[] = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([usage]),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
-    ];
-    if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(),
-      subject,
-      issuer: caCert.subject,
-      publicKey: keys.publicKey,
-      signingKey: caKeys.privateKey,
-      signingAlgorithm: algorithm,
-      ...validity(days),
-      extensions,
-    });
-    return { cert: cert.toString('pem'), key: await privateKeyPem(keys.privateKey) };
-  };
+  const caPem = { cert: caCert.toString('pem'), key: await privateKeyPem(caKeys.privateKey) };
+  const issue = (subject: string, usage: string, names: x509.JsonGeneralName[] = []) =>
+    issueCertificate(caPem, { subject, usage, names, ...validity(days) });
 
   const hostNames = [
     'localhost',
@@ -125,7 +146,7 @@ export async function createClusterCertificates(
   const admin = await issue('CN=admin, O=system:masters', x509.ExtendedKeyUsage.clientAuth);
   const saKeys = await newKeys();
   return {
-    ca: { cert: caCert.toString('pem'), key: await privateKeyPem(caKeys.privateKey) },
+    ca: caPem,
     serving,
     admin,
     serviceAccount: {

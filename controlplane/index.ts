@@ -4,6 +4,7 @@ export {
   cacheRoot,
   ensureBinaries,
   findBinaries,
+  stateHome,
 } from './binaries.ts';
 export { type ClusterCertificates, createClusterCertificates } from './certs.ts';
 export {
@@ -16,5 +17,5 @@ export {
 } from './cluster.ts';
 export { renderKubeconfig } from './kubeconfig.ts';
 export { freePort } from './net.ts';
-export { ManagedProcess, pidsMentioning } from './process.ts';
+export { isAlive, ManagedProcess, pidsMentioning } from './process.ts';
 export { versions } from './versions.ts';

@@ -116,3 +116,14 @@ export function pidsMentioning(text: string): number[] {
   }
   return pids;
 }
+
+/** Whether a process with this pid exists (one we may not signal still counts). */
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

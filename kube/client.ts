@@ -74,10 +74,11 @@ export function kubeClients(kubeconfig: string | KubeConfig): KubeClients {
   };
 }
 
-/** The HTTP status of an error thrown by @kubernetes/client-node, if it carries one. */
+/** The HTTP status of an error thrown by @kubernetes/client-node (`code`) or by kube/apply.ts (`statusCode`). */
 export function statusCodeOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
+  const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number') return code;
+  return typeof statusCode === 'number' ? statusCode : undefined;
 }
 
 export const isNotFound = (error: unknown) => statusCodeOf(error) === 404;

@@ -1,6 +1,7 @@
-import { type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
+import { applyObject } from '../kube/apply.ts';
 import { isNotFound, type KubeClients, statusCodeOf } from '../kube/client.ts';
 import { SYNCER_FIELD_MANAGER } from './kubeconfig-secret.ts';
 
@@ -72,16 +73,8 @@ export async function applyCoreDns(
     const name = `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
       try {
-        applied.push(
-          await virtual.objects.patch(
-            object,
-            undefined,
-            undefined,
-            SYNCER_FIELD_MANAGER,
-            true,
-            PatchStrategy.ServerSideApply,
-          ),
-        );
+        // kube/apply.ts sends the manifest as it is; the typed client would drop fields it models differently.
+        applied.push(await applyObject(virtual, object, SYNCER_FIELD_MANAGER));
         break;
       } catch (error) {
         const code = statusCodeOf(error);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { PatchStrategy, type V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
+import { applyObject } from '../kube/apply.ts';
 import type { KubeClients } from '../kube/client.ts';
 
 /** Field manager of everything the syncer server-side applies. */
@@ -137,12 +138,5 @@ export async function writeKubeconfigSecret(
     readFile: (path) => readFileSync(path, 'utf8'),
     ...options,
   });
-  return host.objects.patch(
-    secret,
-    undefined,
-    undefined,
-    SYNCER_FIELD_MANAGER,
-    true,
-    PatchStrategy.ServerSideApply,
-  );
+  return (await applyObject(host, secret as KubernetesObject, SYNCER_FIELD_MANAGER)) as V1Secret;
 }

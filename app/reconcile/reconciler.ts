@@ -1,22 +1,8 @@
 import type { JobProgress } from 'bullmq';
-import { isNotFound, type KubeClients, kubeClients } from '../../kube/client.ts';
-import { mergePatch } from '../../kube/patch.ts';
-import { waitUntil } from '../../kube/wait.ts';
-import {
-  deployApp,
-  exposePreview,
-  PREVIEW_INGRESS_NAME,
-  previewUrl,
-  readInventory,
-  waitForRollout,
-} from '../../preview/deploy/index.ts';
+import { deployApp, readInventory, waitForRollout } from '../../preview/deploy/index.ts';
+import { previewHostAccess } from '../../preview/host-access.ts';
 import { resetVirtualCluster } from '../../preview/lifecycle.ts';
-import {
-  annotations,
-  type CreateOptions,
-  type VirtualClusterProvider,
-  type VirtualClusterRef,
-} from '../../preview/provider.ts';
+import { annotations, type CreateOptions, type VirtualClusterProvider } from '../../preview/provider.ts';
 import { previewName } from '../desired-state.ts';
 import { createGitHubReporter, type GitHubClient, GitHubReportError } from '../github-reporter.ts';
 import { BadConfigError } from '../queue/bad-config-error.ts';
@@ -86,35 +72,9 @@ const forQueue = (error: unknown): unknown =>
     : error;
 
 export function createReconciler(deps: ReconcilerDeps) {
-  const host: KubeClients = kubeClients(deps.hostKubeconfig);
+  const host = previewHostAccess(deps.hostKubeconfig);
   const readyTimeoutMs = deps.readyTimeoutMs ?? 120_000;
   const rolloutTimeoutMs = deps.rolloutTimeoutMs ?? 300_000;
-
-  /** The preview URL as the host cluster knows it (its Ingress), for states that do not read the config. */
-  const currentUrl = async (namespace: string): Promise<string | undefined> => {
-    try {
-      const ingress = await host.networking.readNamespacedIngress({ name: PREVIEW_INGRESS_NAME, namespace });
-      const rule = ingress.spec?.rules?.[0];
-      return rule?.host ? previewUrl(rule.host, rule.http?.paths?.[0]?.path ?? '/') : undefined;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  };
-
-  const annotateNamespace = (namespace: string, values: Record<string, string>) =>
-    host.core.patchNamespace({ name: namespace, body: { metadata: { annotations: values } } }, mergePatch);
-
-  /** The virtual cluster's API, once it serves and its controllers made the `default` namespace. */
-  const connect = async (ref: VirtualClusterRef): Promise<KubeClients> => {
-    const virtual = kubeClients(await deps.provider.kubeconfig(ref));
-    await waitUntil(() => virtual.core.readNamespace({ name: 'default' }), {
-      what: `virtual cluster ${ref.name} to serve its API`,
-      timeoutMs: readyTimeoutMs,
-      intervalMs: 200,
-    });
-    return virtual;
-  };
 
   return async function reconcile(job: PreviewJob, ctx: ReconcileJobContext): Promise<ReconcileOutcome> {
     const { desired } = job;
@@ -190,7 +150,7 @@ export function createReconciler(deps: ReconcilerDeps) {
               },
             };
           }
-          const url = await currentUrl(ref.namespace);
+          const url = await host.currentUrl(ref.namespace);
           await deps.provider.pause(ref);
           return { state: 'paused', url, connect: connectInfo };
         });
@@ -207,10 +167,10 @@ export function createReconciler(deps: ReconcilerDeps) {
           }
           const info = await deps.provider.resume(ref);
           const sha = info.annotations[annotations.commit];
-          if (sha) await annotateNamespace(ref.namespace, previewAnnotations(job.repo, sha));
+          if (sha) await host.annotate(ref.namespace, previewAnnotations(job.repo, sha));
           return {
             state: 'ready',
-            url: await currentUrl(ref.namespace),
+            url: await host.currentUrl(ref.namespace),
             sha,
             connect: connectInfo,
           };
@@ -270,9 +230,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         createdHere = !existing || desired.kind === 'reset';
         if (desired.kind === 'reset') await resetVirtualCluster(deps.provider, options);
         else await deps.provider.create(options);
-        // create leaves an existing namespace's annotations as they were: say which commit it runs now.
-        await annotateNamespace(ref.namespace, previewAnnotations(job.repo, sha));
-        return connect(ref);
+        return host.connect(deps.provider, ref, readyTimeoutMs);
       });
       throwIfAborted(ctx.signal);
 
@@ -297,15 +255,10 @@ export function createReconciler(deps: ReconcilerDeps) {
         const expose = app.config.expose;
         if (!expose) {
           // Nothing to serve: an Ingress left from an earlier config goes.
-          await host.networking
-            .deleteNamespacedIngress({ name: PREVIEW_INGRESS_NAME, namespace: ref.namespace })
-            .catch((error) => {
-              if (!isNotFound(error)) throw error;
-            });
+          await host.unexpose(ref.namespace);
           return undefined;
         }
-        return exposePreview({
-          host,
+        return host.expose({
           hostNamespace: ref.namespace,
           vclusterName: ref.name,
           service: expose.service,

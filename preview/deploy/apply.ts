@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { ApplyError, applyObject, objectPath, rawRequest } from '../../kube/apply.ts';
-import { isNotFound, type KubeClients } from '../../kube/client.ts';
+import { isNotFound, type KubeClients, statusCodeOf } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import {
   applyPhases,
@@ -54,13 +54,6 @@ export interface DeployFailure {
   message: string;
   /** The API server's HTTP status, when it answered: 4xx means the manifest itself is wrong. */
   status?: number;
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status =
-    (error as { statusCode?: unknown; code?: unknown } | undefined)?.statusCode ??
-    (error as { code?: unknown })?.code;
-  return typeof status === 'number' ? status : undefined;
 }
 
 /** Objects the API server refused; `message` names each with the reason it gave. */
@@ -234,7 +227,7 @@ export async function deployApp(options: DeployOptions): Promise<DeployResult> {
     results.forEach((result, index) => {
       const ref = refOf(phase[index] as KubernetesObject);
       if (result.status === 'fulfilled') applied.push(result.value);
-      else failures.push({ ref, message: reasonOf(result.reason, ref), status: statusOf(result.reason) });
+      else failures.push({ ref, message: reasonOf(result.reason, ref), status: statusCodeOf(result.reason) });
     });
     if (failures.length > 0) throw new DeployError(failures);
     const crds = phase.filter((object) => object.kind === 'CustomResourceDefinition');
@@ -258,7 +251,7 @@ export async function deployApp(options: DeployOptions): Promise<DeployResult> {
         if (outcome === 'deleted') pruned.push(ref);
         else if (outcome === 'skipped') skipped.push(ref);
       } catch (error) {
-        failures.push({ ref, message: messageOf(error), status: statusOf(error) });
+        failures.push({ ref, message: messageOf(error), status: statusCodeOf(error) });
       }
     }
     if (failures.length > 0) throw new DeployError(failures, 'prune');

@@ -1,6 +1,6 @@
 import 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startLocalRedis } from '../../app/local-redis.ts';
+import { startLocalRedis } from '../../cli/local-redis.ts';
 import { ensureBinaries, startCluster } from '../../controlplane/index.ts';
 
 declare module 'vitest' {

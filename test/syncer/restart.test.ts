@@ -1,37 +1,25 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../controlplane/index.ts';
+import { mergePatch } from '../../kube/patch.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { kubeconfigFile } from '../support/kubectl.ts';
+import { startSyncerProcess } from '../support/syncer-process.ts';
 import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
-
-const cli = join(import.meta.dirname, '..', '..', 'cli', 'vcluster-preview.js');
 
 describe('syncer process killed mid-burst and restarted', () => {
   let vc: VirtualClusterUnderTest;
   let child: ChildProcess | undefined;
   let hostKubeconfig: string;
 
-  const startSyncerProcess = async () => {
-    const port = await freePort();
-    child = spawn(
-      process.execPath,
-      [
-        cli,
-        'syncer',
-        `--name=${vc.name}`,
-        `--host-namespace=${vc.hostNamespace}`,
-        `--host-kubeconfig=${hostKubeconfig}`,
-        `--virtual-kubeconfig=${vc.kubeconfigPath}`,
-        `--health-port=${port}`,
-      ],
-      { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } },
-    );
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
-      what: 'the syncer process to be ready',
+  const startSyncer = async () => {
+    const syncer = await startSyncerProcess({
+      name: vc.name,
+      hostNamespace: vc.hostNamespace,
+      hostKubeconfigPath: hostKubeconfig,
+      virtualKubeconfigPath: vc.kubeconfigPath,
     });
-    return port;
+    child = syncer.child;
+    return syncer.port;
   };
 
   const hostPodNames = async () =>
@@ -56,7 +44,7 @@ describe('syncer process killed mid-burst and restarted', () => {
   });
 
   it('converges to exactly one host pod per virtual pod, and removes host pods of pods deleted meanwhile', async () => {
-    const port = await startSyncerProcess();
+    const port = await startSyncer();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('vcluster_syncer_queue_depth');
 
@@ -83,12 +71,12 @@ describe('syncer process killed mid-burst and restarted', () => {
     // While no syncer runs: scale down, and delete one host pod behind the syncer's back.
     await vc.virtual.apps.patchNamespacedDeploymentScale(
       { name: 'burst', namespace: 'default', body: { spec: { replicas: 25 } } },
-      (await import('../../kube/patch.ts')).mergePatch,
+      mergePatch,
     );
     const [victim] = await hostPodNames();
     await vc.host.core.deleteNamespacedPod({ name: victim!, namespace: vc.hostNamespace });
 
-    await startSyncerProcess();
+    await startSyncer();
     await waitUntil(
       async () => {
         const deployment = await vc.virtual.apps.readNamespacedDeployment({

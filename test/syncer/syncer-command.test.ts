@@ -1,13 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort } from '../../controlplane/index.ts';
 import { isNotFound, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { kubeconfigFile } from '../support/kubectl.ts';
+import { startSyncerProcess } from '../support/syncer-process.ts';
 import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
 
 const cli = join(import.meta.dirname, '..', '..', 'cli', 'vcluster-preview.js');
@@ -20,7 +20,6 @@ describe('vcluster-preview syncer with the chart’s flags', () => {
   let child: ChildProcess | undefined;
   let hostKubeconfig: string;
   let hostService: V1Service;
-  let stderr = '';
   const secretName = () => `vc-${vc.name}`;
   const corednsConfigMap = () => `${vc.name}-coredns`;
   // The virtual API server under another name its certificate holds, so the replacement shows.
@@ -58,17 +57,12 @@ describe('vcluster-preview syncer with the chart’s flags', () => {
       },
     });
 
-    const port = await freePort();
-    child = spawn(
-      process.execPath,
-      [
-        cli,
-        'syncer',
-        `--name=${vc.name}`,
-        `--host-namespace=${vc.hostNamespace}`,
-        `--host-kubeconfig=${hostKubeconfig}`,
-        `--virtual-kubeconfig=${vc.kubeconfigPath}`,
-        `--health-port=${port}`,
+    const syncer = await startSyncerProcess({
+      name: vc.name,
+      hostNamespace: vc.hostNamespace,
+      hostKubeconfigPath: hostKubeconfig,
+      virtualKubeconfigPath: vc.kubeconfigPath,
+      extraArgs: [
         '--enforce-pod-security=baseline',
         '--service-name',
         vc.name,
@@ -80,18 +74,9 @@ describe('vcluster-preview syncer with the chart’s flags', () => {
         corednsConfigMap(),
         '--read-host-nodes=false',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
-    );
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
+      readyTimeoutMs: WAIT.timeoutMs,
     });
-    await waitUntil(
-      async () => {
-        if (child?.exitCode !== null) throw new Error(`the syncer exited ${child?.exitCode}: ${stderr}`);
-        return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-      },
-      { what: 'the syncer process to be ready', ...WAIT },
-    );
+    child = syncer.child;
   });
   afterAll(async () => {
     child?.kill('SIGKILL');

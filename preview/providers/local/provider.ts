@@ -4,7 +4,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Namespace } from '@kubernetes/client-node';
-import { pidsMentioning } from '../../../controlplane/index.ts';
+import { isAlive, pidsMentioning } from '../../../controlplane/index.ts';
 import { applyObjects } from '../../../kube/apply.ts';
 import { isNotFound, type KubeClients, kubeClients } from '../../../kube/client.ts';
 import { mergePatch } from '../../../kube/patch.ts';
@@ -23,15 +23,7 @@ import {
   validateName,
 } from '../../provider.ts';
 import { detectServiceCIDR } from '../../service-cidr.ts';
-import {
-  clusterStateDir,
-  isAlive,
-  localStateRoot,
-  paths,
-  readConfig,
-  readRunnerState,
-  writeConfig,
-} from './state.ts';
+import { clusterStateDir, localStateRoot, paths, readConfig, readRunnerState, writeConfig } from './state.ts';
 
 export interface LocalProviderOptions {
   /** Host cluster admin kubeconfig (YAML). */
@@ -158,7 +150,19 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
       if (existing?.metadata?.deletionTimestamp) {
         throw new VirtualClusterError(`namespace ${namespace} is being deleted; try again when it is gone`);
       }
-      if (!existing) {
+      if (existing) {
+        // A create for what exists updates its marks (e.g. the commit a preview now runs), as the
+        // kubernetes provider does.
+        await host.core.patchNamespace(
+          {
+            name: namespace,
+            body: {
+              metadata: { labels: createOptions.labels ?? {}, annotations: createOptions.annotations ?? {} },
+            },
+          },
+          mergePatch,
+        );
+      } else {
         await host.core.createNamespace({
           body: {
             metadata: {
@@ -177,11 +181,13 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
       }
       await applyObjects(host, isolationObjects(name, namespace, createOptions.isolation), fieldManager);
       const dir = stateDir(name, namespace);
+      // The host's service range does not change: asked once per virtual cluster, not on every create.
+      const known = await readConfig(dir).catch(() => undefined);
       await writeConfig(dir, {
         name,
         namespace,
         hostKubeconfigPath: paths(dir).hostKubeconfig,
-        serviceCIDR: await detectServiceCIDR(host.core, namespace),
+        serviceCIDR: known?.serviceCIDR ?? (await detectServiceCIDR(host.core, namespace)),
         allowedHostSuffix: createOptions.allowedHostSuffix,
         podSecurityStandard: createOptions.isolation?.podSecurityStandard ?? 'baseline',
       });
@@ -254,7 +260,6 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
           `virtual cluster ${ref.name} is not running; resume it with \`vcluster-preview resume ${ref.name}\``,
         );
       }
-      await readConfig(dir);
       return readFile(paths(dir).kubeconfig, 'utf8');
     },
   };

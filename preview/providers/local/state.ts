@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { stateHome } from '../../../controlplane/index.ts';
 
 /** What the local provider keeps on disk for one virtual cluster (beside the host namespace's marks). */
 export interface LocalClusterConfig {
@@ -25,10 +25,7 @@ export interface LocalRunnerState {
 
 /** Root of the local provider's state; `VCLUSTER_PREVIEW_HOME` moves it. */
 export function localStateRoot(): string {
-  const home =
-    process.env.VCLUSTER_PREVIEW_HOME ||
-    join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'vcluster-preview');
-  return join(home, 'vclusters');
+  return join(stateHome(), 'vclusters');
 }
 
 export function clusterStateDir(root: string, namespace: string, name: string): string {
@@ -63,14 +60,4 @@ export function readRunnerState(dir: string): LocalRunnerState | undefined {
 
 export async function writeRunnerState(dir: string, state: LocalRunnerState): Promise<void> {
   await writeFile(paths(dir).runner, `${JSON.stringify(state, null, 2)}\n`);
-}
-
-export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
