@@ -11,6 +11,7 @@ import type { ReconcileContext } from '../queue/preview-worker.ts';
 import { RateLimitedError } from '../queue/rate-limited-error.ts';
 import type { StickyCommentState } from '../sticky-comment.ts';
 import { type AppSource, asBadConfig, readApp } from './app-source.ts';
+import { LatestWins } from './latest-wins.ts';
 import { stickyCommentUrl } from './log-url.ts';
 import { previewAnnotations, previewLabels } from './preview-metadata.ts';
 import { StepTracker } from './step-tracker.ts';
@@ -90,8 +91,19 @@ export function createReconciler(deps: ReconcilerDeps) {
     const connectInfo = { name: ref.name, namespace: ref.namespace };
     const stamp = () => new Date().toISOString();
 
+    const comment = new LatestWins({
+      write: (state: StickyCommentState) => reporter.upsertStickyComment({ ...state, updatedAt: stamp() }),
+      onError: (error) =>
+        log.warn({ err: error }, 'could not update the sticky comment; the next update tries again'),
+    });
+    /** A step's progress: edited in the background (newest state wins) so the work never waits on GitHub. */
+    const publish = async (state: StickyCommentState, progress: JobProgress) => {
+      comment.offer(state);
+      await ctx.progress(progress);
+    };
+    /** The outcome of a run: written after any progress edit, and awaited. */
     const report = async (state: StickyCommentState, progress: JobProgress) => {
-      const result = await reporter.upsertStickyComment({ ...state, updatedAt: stamp() });
+      const result = await comment.settle(state);
       await ctx.progress(progress);
       return result;
     };
@@ -103,7 +115,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       work: () => Promise<Omit<StickyCommentState, 'steps'>>,
     ): Promise<ReconcileOutcome> => {
       const tracker = new StepTracker([step], (steps) =>
-        report({ ...running, steps }, { desired: desired.kind, steps }).then(() => {}),
+        publish({ ...running, steps }, { desired: desired.kind, steps }),
       );
       try {
         const final = await tracker.run(step, work);
@@ -185,15 +197,11 @@ export function createReconciler(deps: ReconcilerDeps) {
     const sha = desired.sha;
     let url: string | undefined;
     let commentId: number | undefined;
-    const tracker = new StepTracker(
-      [STEPS.config, STEPS.cluster, STEPS.deploy, STEPS.expose],
-      async (steps) => {
-        const result = await report(
-          { state: 'deploying', sha, steps, url, connect: connectInfo },
-          { desired: desired.kind, sha, steps },
-        );
-        commentId = result.id;
-      },
+    const tracker = new StepTracker([STEPS.config, STEPS.cluster, STEPS.deploy, STEPS.expose], (steps) =>
+      publish(
+        { state: 'deploying', sha, steps, url, connect: connectInfo },
+        { desired: desired.kind, sha, steps },
+      ),
     );
     const logUrl = () =>
       stickyCommentUrl(String(octokit.request.endpoint.DEFAULTS.baseUrl), job.repo, job.pr, commentId);
