@@ -1,17 +1,39 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Probot } from 'probot';
+import type { VirtualClusterProvider } from '../preview/provider.ts';
 import { helmBinary, providerNamed } from '../preview/providers/index.ts';
 import type { GitHubClient } from './github-reporter.ts';
+import { PreviewSlots } from './queue/preview-slots.ts';
 import type { Reconcile } from './queue/preview-worker.ts';
 import { createReconciler } from './reconcile/index.ts';
 import { type ServiceConfig, ServiceConfigError } from './service-config.ts';
 
 /**
- * The worker's reconcile, assembled from the service config: the configured provider on the host
- * cluster of KUBECONFIG, and GitHub access as the app's installation (Probot's auth).
+ * The worker's reconcile with what else works on the same host cluster and GitHub: the sweeper's
+ * access (so `serve` can schedule it) and a `close` for what the reconcile holds open.
  */
-export async function defaultReconciler(config: ServiceConfig, logger: Logger): Promise<Reconcile> {
+export type WorkerReconcile = Reconcile & {
+  readonly hosts: {
+    provider: VirtualClusterProvider;
+    githubFor(installationId: number): Promise<GitHubClient>;
+  };
+  close(): Promise<void>;
+};
+
+/** Redis keys of the preview cap's line, one set per queue name. */
+export const slotsKeyPrefix = (queueName = 'previews') => `vcluster-preview:${queueName}:slots`;
+
+/**
+ * The worker's reconcile, assembled from the service config: the configured provider on the host
+ * cluster of KUBECONFIG, GitHub access as the app's installation (Probot's auth), and the cap of live
+ * previews when MAX_PREVIEWS or MAX_PREVIEWS_PER_INSTALLATION is set.
+ */
+export async function defaultReconciler(
+  config: ServiceConfig,
+  logger: Logger,
+  options: { queueName?: string } = {},
+): Promise<WorkerReconcile> {
   if (!config.kubeconfig) {
     throw new ServiceConfigError([
       'KUBECONFIG: the worker needs the host cluster kubeconfig file (in-cluster access is not supported yet)',
@@ -25,12 +47,38 @@ export async function defaultReconciler(config: ServiceConfig, logger: Logger): 
     baseUrl: config.githubBaseUrl,
     log: logger.child({ name: 'github' }),
   });
+  const provider = await providerNamed(config.provider, hostKubeconfig);
+  const githubFor = async (installationId?: number) =>
+    (await probot.auth(installationId)) as unknown as GitHubClient;
+  const limited = config.maxPreviews !== undefined || config.maxPreviewsPerInstallation !== undefined;
+  const slots = limited
+    ? new PreviewSlots({
+        connection: config.redisUrl,
+        keyPrefix: slotsKeyPrefix(options.queueName),
+        limits: {
+          ...(config.maxPreviews !== undefined ? { total: config.maxPreviews } : {}),
+          ...(config.maxPreviewsPerInstallation !== undefined
+            ? { perInstallation: config.maxPreviewsPerInstallation }
+            : {}),
+        },
+        listPreviews: () => provider.list(),
+      })
+    : undefined;
   const reconcile = createReconciler({
-    provider: await providerNamed(config.provider, hostKubeconfig),
+    provider,
     hostKubeconfig,
-    githubFor: async (installationId) => (await probot.auth(installationId)) as unknown as GitHubClient,
+    githubFor,
     baseDomain: config.baseDomain,
     helmBinary: await helmBinary(),
+    ...(slots ? { slots } : {}),
   });
-  return (job, context) => reconcile(job, context);
+  return Object.assign(
+    (job: Parameters<Reconcile>[0], context: Parameters<Reconcile>[1]) => reconcile(job, context),
+    {
+      hosts: { provider, githubFor },
+      close: async () => {
+        await slots?.close();
+      },
+    },
+  );
 }

@@ -1,10 +1,14 @@
-import { UnrecoverableError } from 'bullmq';
+import { Queue, UnrecoverableError } from 'bullmq';
 import { type Logger, pino } from 'pino';
 import { Probot, Server } from 'probot';
+import type { WorkerReconcile } from './default-reconciler.ts';
 import { createPreviewApp, type PreviewAppDeps } from './probot-app.ts';
 import { PreviewQueue } from './queue/preview-queue.ts';
 import { PreviewWorker, type Reconcile } from './queue/preview-worker.ts';
+import { type RedisHandle, redisConnection } from './queue/redis-connection.ts';
+import { registerSweeper, SWEEP_QUEUE_NAME, type Sweeper } from './queue/sweeper.ts';
 import { loadServiceConfig, type ServiceConfig, type ServiceRole } from './service-config.ts';
+import { createSweep } from './sweep/sweep-previews.ts';
 
 /**
  * `vcluster-preview serve`: the webhook server (Probot), the preview worker, or both in one process,
@@ -14,9 +18,13 @@ import { loadServiceConfig, type ServiceConfig, type ServiceRole } from './servi
 export interface StartServiceOptions {
   role: ServiceRole;
   env: Record<string, string | undefined>;
-  /** Brings a preview to its desired state; without one, every job fails with "no reconciler configured". */
-  reconcile?: Reconcile;
-  /** BullMQ queue name; default `previews`. Tests use unique names. */
+  /**
+   * Brings a preview to its desired state; without one, every job fails with "no reconciler
+   * configured". The default reconciler's (`WorkerReconcile`) also runs the sweeper, every
+   * SWEEP_INTERVAL, on the same host cluster and GitHub access, and is closed on stop.
+   */
+  reconcile?: Reconcile | WorkerReconcile;
+  /** BullMQ queue name; default `previews` (and `preview-sweeps` for sweeps). Tests use unique names. */
   queueName?: string;
   /** Default: pino at `LOG_LEVEL`. */
   logger?: Logger;
@@ -35,7 +43,9 @@ export interface RunningService {
   webhookUrl?: string;
   queue?: PreviewQueue;
   worker?: PreviewWorker;
-  /** Closes the server (no new webhooks), then the worker (waits for running jobs), then the queue. */
+  /** For the worker and all roles, with the default reconciler. */
+  sweeper?: Sweeper;
+  /** Closes the server (no new webhooks), the sweeper, then the worker (waits for running jobs), then the queues. */
   stop(): Promise<void>;
 }
 
@@ -56,7 +66,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   let queue: PreviewQueue | undefined;
   let server: Server | undefined;
   let worker: PreviewWorker | undefined;
+  let sweepQueue: Queue | undefined;
+  let sweepRedis: RedisHandle | undefined;
+  let sweeper: Sweeper | undefined;
   let url: string | undefined;
+  const reconcile = options.reconcile;
+  const closeReconcile = reconcile && 'close' in reconcile ? () => reconcile.close() : undefined;
 
   const closeAll = async () => {
     const errors: unknown[] = [];
@@ -70,17 +85,23 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       }
     };
     await attempt('webhook server', server && (() => server!.stop()));
+    await attempt('sweeper', sweeper && (() => sweeper!.close()));
     await attempt('worker', worker && (() => worker!.close()));
+    await attempt('sweep queue', sweepQueue && (() => sweepQueue!.close()));
+    await attempt('sweep queue connection', sweepRedis && (() => sweepRedis!.release()));
     await attempt('queue', queue && (() => queue!.close()));
+    await attempt('reconciler', closeReconcile);
     if (errors.length > 0) throw new AggregateError(errors, 'the service did not stop cleanly');
   };
 
   try {
-    if (serves) {
-      queue = new PreviewQueue({
+    const previewQueue = () =>
+      new PreviewQueue({
         connection: config.redisUrl,
         ...(options.queueName ? { name: options.queueName } : {}),
       });
+    if (serves) {
+      queue = previewQueue();
       server = new Server({
         Probot: Probot.defaults({
           appId: config.appId,
@@ -113,6 +134,22 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       });
       log.info({ provider: config.provider, baseDomain: config.baseDomain }, 'preview worker started');
+      if (reconcile && 'hosts' in reconcile) {
+        // The sweep enqueues its decisions like a webhook does, so the worker role needs the queue too.
+        queue ??= previewQueue();
+        sweepRedis = redisConnection(config.redisUrl);
+        sweepQueue = new Queue(options.queueName ? `${options.queueName}-sweeps` : SWEEP_QUEUE_NAME, {
+          connection: sweepRedis.client,
+        });
+        sweeper = await registerSweeper(sweepQueue, config.sweepIntervalMs, {
+          connection: config.redisUrl,
+          logger: logger.child({ name: 'sweeper' }),
+          sweep: createSweep({ ...reconcile.hosts, queue }),
+        });
+        log.info({ everyMs: config.sweepIntervalMs }, 'sweeper scheduled');
+      } else {
+        log.warn('no sweeper: closed, idle and orphaned previews are not cleaned up');
+      }
     }
   } catch (error) {
     await closeAll().catch(() => undefined);
@@ -151,6 +188,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     ...(url ? { url, webhookUrl: `${url}${WEBHOOK_PATH}` } : {}),
     ...(queue ? { queue } : {}),
     ...(worker ? { worker } : {}),
+    ...(sweeper ? { sweeper } : {}),
     stop,
   };
 }

@@ -43,6 +43,34 @@ describe('loadServiceConfig', () => {
     expect(config.privateKey).toContain('BEGIN PRIVATE KEY');
   });
 
+  it('sweeps every 5 minutes unless SWEEP_INTERVAL says otherwise', () => {
+    expect(loadServiceConfig(base, 'all').sweepIntervalMs).toBe(300_000);
+    expect(loadServiceConfig({ ...base, SWEEP_INTERVAL: ' ' }, 'all').sweepIntervalMs).toBe(300_000);
+    expect(loadServiceConfig({ ...base, SWEEP_INTERVAL: '30s' }, 'all').sweepIntervalMs).toBe(30_000);
+    expect(loadServiceConfig({ ...base, SWEEP_INTERVAL: '1h30m' }, 'worker').sweepIntervalMs).toBe(5_400_000);
+    for (const bad of ['5', 'five minutes', '0m', '-5m']) {
+      expect(problemsOf({ ...base, SWEEP_INTERVAL: bad }), bad).toEqual([
+        `SWEEP_INTERVAL must be a duration like 5m, 30s or 1h (got "${bad}")`,
+      ]);
+    }
+  });
+
+  it('reads the preview caps as optional positive whole numbers', () => {
+    const unlimited = loadServiceConfig(base, 'all');
+    expect(unlimited).not.toHaveProperty('maxPreviews');
+    expect(unlimited).not.toHaveProperty('maxPreviewsPerInstallation');
+    expect(
+      loadServiceConfig({ ...base, MAX_PREVIEWS: '20', MAX_PREVIEWS_PER_INSTALLATION: ' 5 ' }, 'all'),
+    ).toMatchObject({ maxPreviews: 20, maxPreviewsPerInstallation: 5 });
+    expect(problemsOf({ ...base, MAX_PREVIEWS: '0', MAX_PREVIEWS_PER_INSTALLATION: 'ten' })).toEqual([
+      'MAX_PREVIEWS must be at least 1 (leave it unset for no limit)',
+      'MAX_PREVIEWS_PER_INSTALLATION must be a whole number of previews, like 20 (leave it unset for no limit)',
+    ]);
+    expect(problemsOf({ ...base, MAX_PREVIEWS: '2.5' })).toEqual([
+      expect.stringMatching(/^MAX_PREVIEWS must be a whole number/),
+    ]);
+  });
+
   it('points at GitHub Enterprise Server with GHE_HOST and GHE_PROTOCOL', () => {
     const config = loadServiceConfig({ ...base, GHE_HOST: '127.0.0.1:8080', GHE_PROTOCOL: 'http' }, 'web');
     expect(config.githubBaseUrl).toBe('http://127.0.0.1:8080/api/v3');

@@ -1,12 +1,13 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseDuration } from '../preview/repo-config.ts';
 
 /**
  * The service's configuration, read from the environment in this one place: Probot's standard
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
  * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `BASE_DOMAIN`,
- * `VCLUSTER_PROVIDER`). Every problem is reported at once, each naming its variable.
+ * `VCLUSTER_PROVIDER`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`). Every problem is reported at once, each naming its variable.
  */
 
 export const SERVICE_ROLES = ['all', 'web', 'worker'] as const;
@@ -38,6 +39,12 @@ export interface ServiceConfig {
   /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
   baseDomain?: string;
   provider: ProviderName;
+  /** How often the sweeper looks for previews to pause or delete (`SWEEP_INTERVAL`, default 5m). */
+  sweepIntervalMs: number;
+  /** Live previews at most, in all (`MAX_PREVIEWS`); unset for no limit. */
+  maxPreviews?: number;
+  /** Live previews at most per GitHub App installation (`MAX_PREVIEWS_PER_INSTALLATION`); unset for no limit. */
+  maxPreviewsPerInstallation?: number;
 }
 
 export class ServiceConfigError extends Error {
@@ -57,6 +64,17 @@ const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional()
 
 const hostnamePattern =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+const optionalLimit = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of previews, like 20 (leave it unset for no limit)')
+    .transform(Number)
+    .refine((limit) => limit > 0, 'must be at least 1 (leave it unset for no limit)')
+    .optional(),
+);
 
 const envSchema = z.object({
   APP_ID: z.preprocess(
@@ -131,6 +149,26 @@ const envSchema = z.object({
     (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
     z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` }).default('kubernetes'),
   ),
+  SWEEP_INTERVAL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .default('5m')
+      .transform((text, ctx) => {
+        try {
+          return parseDuration(text);
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be a duration like 5m, 30s or 1h (got "${text}")`,
+          });
+          return z.NEVER;
+        }
+      }),
+  ),
+  MAX_PREVIEWS: optionalLimit,
+  MAX_PREVIEWS_PER_INSTALLATION: optionalLimit,
 });
 
 /** PEM from `PRIVATE_KEY` as GitHub hands it out, with `\n` escapes, or base64 of the PEM (Probot's rules). */
@@ -223,5 +261,10 @@ export function loadServiceConfig(
     ...(values.KUBECONFIG !== undefined ? { kubeconfig: values.KUBECONFIG } : {}),
     ...(values.BASE_DOMAIN !== undefined ? { baseDomain: values.BASE_DOMAIN } : {}),
     provider: values.VCLUSTER_PROVIDER,
+    sweepIntervalMs: values.SWEEP_INTERVAL,
+    ...(values.MAX_PREVIEWS !== undefined ? { maxPreviews: values.MAX_PREVIEWS } : {}),
+    ...(values.MAX_PREVIEWS_PER_INSTALLATION !== undefined
+      ? { maxPreviewsPerInstallation: values.MAX_PREVIEWS_PER_INSTALLATION }
+      : {}),
   };
 }

@@ -3,6 +3,7 @@ import { helpText } from './commands.ts';
 import {
   formatDuration,
   isStickyComment,
+  ordinal,
   type PreviewState,
   renderStickyComment,
   STICKY_MARKER,
@@ -65,7 +66,12 @@ describe('renderStickyComment', () => {
     ['paused', {}, '## 💤 Preview paused'],
     ['destroyed', {}, '## 🗑️ Preview destroyed'],
     ['waiting-approval', {}, '## ⏸️ Waiting for approval'],
-    ['queued', { queuePosition: 3 }, '## 🕒 Queued at position 3'],
+    ['queued', { queuePosition: 3 }, '## 🕒 Waiting for a preview slot: 3rd in line'],
+    [
+      'queued',
+      { queuePosition: 1, reason: 'all 2 preview slots are in use' },
+      '## 🕒 Waiting for a preview slot: 1st in line',
+    ],
     ['queued', {}, '## 🕒 Queued'],
   ])('puts the marker first and the %s headline second', (state, extra, line) => {
     const lines = renderStickyComment({ state, ...extra }).split('\n');
@@ -79,6 +85,52 @@ describe('renderStickyComment', () => {
     ['queued', 'slots are taken'],
   ])('tells what to do while %s', (state, text) => {
     expect(renderStickyComment({ state })).toContain(text);
+  });
+
+  it('says in words which place in line a waiting pull request has', () => {
+    const places = [1, 2, 3, 4, 10, 11, 12, 13, 21, 22, 23, 101, 111, 112];
+    expect(places.map(ordinal)).toEqual([
+      '1st',
+      '2nd',
+      '3rd',
+      '4th',
+      '10th',
+      '11th',
+      '12th',
+      '13th',
+      '21st',
+      '22nd',
+      '23rd',
+      '101st',
+      '111th',
+      '112th',
+    ]);
+  });
+
+  it('says what holds a queued preview back, as a sentence, instead of the generic text', () => {
+    const body = renderStickyComment({
+      state: 'queued',
+      queuePosition: 2,
+      sha,
+      reason: 'all 10 preview slots are in use; this one starts when another pull request is closed',
+    });
+    expect(body).toContain(
+      '\n\nAll 10 preview slots are in use; this one starts when another pull request is closed.\n\n',
+    );
+    expect(body).not.toContain('slots are taken');
+    expect(body).not.toContain('**Why:**');
+    expect(body).toContain('**Commit:** 0123456');
+  });
+
+  it('says why the sweeper paused or deleted a preview', () => {
+    const paused = renderStickyComment({ state: 'paused', reason: 'idle for 1h: paused' });
+    expect(paused).toContain(
+      '## 💤 Preview paused\n\n**Why:** idle for 1h: paused\n\nComment `/vcluster resume`',
+    );
+    expect(renderStickyComment({ state: 'destroyed', reason: 'past its ttl of 7d' })).toContain(
+      '**Why:** past its ttl of 7d',
+    );
+    expect(renderStickyComment({ state: 'destroyed' })).not.toContain('**Why:**');
   });
 
   it('shows the URL, the short commit, the steps with timings, and how to connect', () => {

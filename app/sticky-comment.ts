@@ -31,8 +31,13 @@ export interface StickyStep {
 
 export interface StickyCommentState {
   state: PreviewState;
-  /** 1-based place in the queue, for `queued`. */
+  /** 1-based place in the line of pull requests waiting for a preview slot, for `queued`. */
   queuePosition?: number;
+  /**
+   * Why the service itself put the preview in this state: for `queued`, what holds it back (a full
+   * cap); otherwise what the sweeper saw (`the pull request was closed`, `idle for 1h: paused`).
+   */
+  reason?: string;
   /** The preview URL, once known. */
   url?: string;
   /** The commit the preview is (being) built from. */
@@ -62,6 +67,20 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
 
+/** `1st`, `2nd`, `3rd`, `4th`, `11th`, `22nd`: the place in line as people say it. */
+export function ordinal(place: number): string {
+  const tens = place % 100;
+  const suffix =
+    tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[place % 10];
+  return `${place}${suffix ?? 'th'}`;
+}
+
+const sentence = (text: string): string => {
+  const trimmed = text.trim();
+  const capital = `${trimmed.charAt(0).toUpperCase()}${trimmed.slice(1)}`;
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+};
+
 const headline = (state: StickyCommentState): string => {
   switch (state.state) {
     case 'ready':
@@ -77,7 +96,9 @@ const headline = (state: StickyCommentState): string => {
     case 'waiting-approval':
       return '⏸️ Waiting for approval';
     case 'queued':
-      return state.queuePosition === undefined ? '🕒 Queued' : `🕒 Queued at position ${state.queuePosition}`;
+      return state.queuePosition === undefined
+        ? '🕒 Queued'
+        : `🕒 Waiting for a preview slot: ${ordinal(state.queuePosition)} in line`;
   }
 };
 
@@ -87,7 +108,9 @@ const explanation = (state: StickyCommentState): string | undefined => {
     case 'waiting-approval':
       return 'This pull request comes from a fork, so nothing is deployed until a maintainer has looked at this commit and comments `/vcluster approve`.';
     case 'queued':
-      return 'All preview slots are taken; this one starts as soon as one frees up.';
+      return state.reason
+        ? sentence(state.reason)
+        : 'All preview slots are taken; this one starts as soon as one frees up.';
     case 'paused':
       return 'Comment `/vcluster resume` to start it again.';
     case 'destroyed':
@@ -151,6 +174,7 @@ export function renderStickyComment(state: StickyCommentState): string {
   ];
   const sections = [
     `${STICKY_MARKER}\n## ${headline(state)}`,
+    state.reason && state.state !== 'queued' ? `**Why:** ${state.reason}` : undefined,
     explanation(state),
     facts.length > 0 ? facts.join(' · ') : undefined,
     state.steps && state.steps.length > 0 ? stepTable(state.steps) : undefined,

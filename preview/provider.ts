@@ -6,6 +6,8 @@ export const labels = {
   /** For previews: which repository and pull request it serves. */
   repo: 'vcluster-preview.dev/repo',
   pullRequest: 'vcluster-preview.dev/pull-request',
+  /** For previews: the GitHub App installation, to count live previews per installation. */
+  installation: 'vcluster-preview.dev/installation',
 } as const;
 
 export const annotations = {
@@ -15,6 +17,9 @@ export const annotations = {
   createdNamespace: 'vcluster-preview.dev/created-namespace',
   commit: 'vcluster-preview.dev/commit',
   lastActivity: 'vcluster-preview.dev/last-activity',
+  /** For previews: the repo config's `ttl` and `sleepAfter` as written, so a sweep needs no GitHub read. */
+  ttl: 'vcluster-preview.dev/ttl',
+  sleepAfter: 'vcluster-preview.dev/sleep-after',
 } as const;
 
 export type ProviderName = 'local' | 'kubernetes';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mustWait } from './preview-cap.ts';
+import { mustWait, needsSlot } from './preview-cap.ts';
 
 const limits = { total: 10, perInstallation: 3 };
 
@@ -37,5 +37,15 @@ describe('mustWait', () => {
   it('has no limit where none is set, and none at all with a limit of 0', () => {
     expect(mustWait({ live: 1000, perInstallation: 1000, limits: {} })).toEqual({ wait: false });
     expect(mustWait({ live: 0, perInstallation: 0, limits: { total: 0 } }).wait).toBe(true);
+  });
+});
+
+describe('needsSlot', () => {
+  it('is what starts a preview that is not live already', () => {
+    expect(needsSlot('up', false)).toBe(true);
+    expect(needsSlot('resume', false)).toBe(true);
+    expect(needsSlot('reset', true)).toBe(false);
+    expect(needsSlot('down', false)).toBe(false);
+    expect(needsSlot()).toBe(true);
   });
 });

@@ -39,9 +39,13 @@ export type CapDecision =
 /** Desired states that bring a preview up (or back up) and so take a slot. */
 const STARTS_A_PREVIEW: ReadonlySet<DesiredState['kind']> = new Set(['up', 'reset', 'redeploy', 'resume']);
 
+/** Whether `desired` would take a new slot: it starts a preview, and none of this pull request's is live. */
+export function needsSlot(desired: DesiredState['kind'] = 'up', hasLivePreview = false): boolean {
+  return STARTS_A_PREVIEW.has(desired) && !hasLivePreview;
+}
+
 export function mustWait(input: CapInput): CapDecision {
-  const desired = input.desired ?? 'up';
-  if (!STARTS_A_PREVIEW.has(desired) || input.hasLivePreview) return { wait: false };
+  if (!needsSlot(input.desired, input.hasLivePreview)) return { wait: false };
   const { total, perInstallation } = input.limits;
   if (total !== undefined && input.live >= total) {
     return {

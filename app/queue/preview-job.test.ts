@@ -25,6 +25,7 @@ describe('parsePreviewJob', () => {
       installationId: 7,
       requestedBy: 'octocat',
       deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      reason: { kind: 'closed', text: 'the pull request was closed' },
     };
     expect(parsePreviewJob(full)).toEqual(full);
   });
@@ -42,6 +43,20 @@ describe('parsePreviewJob', () => {
     expect(message).toContain('repo: expected owner/name');
     expect(message).toContain('pr:');
     expect(message).toContain('desired.sha: expected a commit id');
+  });
+
+  it('rejects a reason the sticky comment could not say', () => {
+    expect(() =>
+      parsePreviewJob({
+        repo: 'a/b',
+        pr: 1,
+        desired: { kind: 'down' },
+        reason: { kind: 'bored', text: 'x' },
+      }),
+    ).toThrow(/reason\.kind/);
+    expect(() =>
+      parsePreviewJob({ repo: 'a/b', pr: 1, desired: { kind: 'down' }, reason: { kind: 'idle', text: '' } }),
+    ).toThrow(/reason\.text/);
   });
 
   it('rejects an unknown desired state and data that is not an object', () => {

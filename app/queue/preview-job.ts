@@ -20,6 +20,18 @@ export const desiredStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('await-approval'), sha }),
 ]);
 
+/**
+ * Why the service itself asked for this desired state (the sweeper), for the sticky comment. An
+ * `orphaned` preview has no pull request left to comment on, so nothing is reported for it.
+ */
+export const jobReasonSchema = z.object({
+  kind: z.enum(['closed', 'orphaned', 'idle', 'expired']),
+  /** One phrase for people: `idle for 1h: paused`, `past its ttl of 7d`. */
+  text: z.string().min(1).max(200),
+});
+
+export type JobReason = z.infer<typeof jobReasonSchema>;
+
 export const previewJobSchema = z.object({
   /** `owner/name`, as GitHub spells it. */
   repo: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, 'expected owner/name, as in the repository URL'),
@@ -30,6 +42,7 @@ export const previewJobSchema = z.object({
   requestedBy: z.string().min(1).optional(),
   /** `X-GitHub-Delivery` of the webhook that asked, to follow one request through the logs. */
   deliveryId: z.string().min(1).optional(),
+  reason: jobReasonSchema.optional(),
 });
 
 export type PreviewJob = z.infer<typeof previewJobSchema>;

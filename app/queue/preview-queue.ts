@@ -132,6 +132,27 @@ export class PreviewQueue {
     return this.serial(id, () => this.enqueueOne(id, data));
   }
 
+  /**
+   * Asks for `job.desired` only if this pull request has no job at all (waiting, running or backing
+   * off), for the sweeper: one BullMQ add with plain de-duplication, so atomic, and a push that
+   * arrives during a sweep is never overruled by it. Answers the new job's id, or undefined.
+   */
+  async enqueueIfIdle(job: PreviewJob): Promise<string | undefined> {
+    const parsed = previewJobSchema.safeParse(job);
+    if (!parsed.success) throw new TypeError(`invalid preview job: ${describeIssues(parsed.error)}`);
+    const data = parsed.data;
+    const id = PreviewQueue.deduplicationId(data.repo, data.pr);
+    return this.serial(id, async () => {
+      const jobId = `${id}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+      const added = await this.queue.add(PREVIEW_JOB_NAME, data, {
+        ...this.jobOptions,
+        jobId,
+        deduplication: { id },
+      });
+      return added.id === jobId ? jobId : undefined;
+    });
+  }
+
   private async enqueueOne(id: string, data: PreviewJob): Promise<EnqueueResult> {
     for (let attempt = 0; attempt < MAX_SETTLE_TRIES; attempt++) {
       // Unique per enqueue: when keepLastIfActive turns the kept data into a job, its id must not

@@ -5,6 +5,7 @@ import { classifyError } from './classify-error.ts';
 import { type PreviewJob, parsePreviewJob } from './preview-job.ts';
 import { PREVIEW_QUEUE_NAME } from './preview-queue.ts';
 import { type RedisHandle, redisConnection } from './redis-connection.ts';
+import { WaitingForSlotError } from './waiting-for-slot-error.ts';
 
 export interface ReconcileContext {
   /** pino child logger with `jobId`, `repo`, `pr`, `desired` and `attempt`. */
@@ -143,7 +144,12 @@ export class PreviewWorker {
       const durationMs = Date.now() - started;
       if (verdict.kind === 'rate-limited' && token) {
         const delayMs = Math.min(verdict.retryAfterMs, this.maxRateLimitDelayMs);
-        log.warn({ durationMs, delayMs, reason: verdict.reason }, 'rate limited; job put back');
+        // Waiting for a preview slot is the cap working as meant, not trouble.
+        if (error instanceof WaitingForSlotError) {
+          log.info({ durationMs, delayMs, place: error.place }, 'waiting for a preview slot; job put back');
+        } else {
+          log.warn({ durationMs, delayMs, reason: verdict.reason }, 'rate limited; job put back');
+        }
         // Not a failed attempt: the job goes back to delayed with its attempts untouched.
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError(`rate limited: ${verdict.reason}; retry in ${delayMs} ms`);

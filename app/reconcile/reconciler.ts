@@ -6,9 +6,12 @@ import { annotations, type CreateOptions, type VirtualClusterProvider } from '..
 import { previewName } from '../desired-state.ts';
 import { createGitHubReporter, type GitHubClient, GitHubReportError } from '../github-reporter.ts';
 import { BadConfigError } from '../queue/bad-config-error.ts';
+import { needsSlot } from '../queue/preview-cap.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
+import type { PreviewSlots } from '../queue/preview-slots.ts';
 import type { ReconcileContext } from '../queue/preview-worker.ts';
 import { RateLimitedError } from '../queue/rate-limited-error.ts';
+import { WaitingForSlotError } from '../queue/waiting-for-slot-error.ts';
 import type { StickyCommentState } from '../sticky-comment.ts';
 import { type AppSource, asBadConfig, readApp } from './app-source.ts';
 import { LatestWins } from './latest-wins.ts';
@@ -38,6 +41,8 @@ export interface ReconcilerDeps {
   rolloutTimeoutMs?: number;
   /** Class of the host Ingress (default: the cluster's default class). */
   ingressClassName?: string;
+  /** The cap of live previews (MAX_PREVIEWS…); without it, previews start without limit. */
+  slots?: Pick<PreviewSlots, 'claim' | 'release'>;
 }
 
 /** What reconcile needs of the worker's context; `attempt` makes the "retrying" note precise. */
@@ -85,6 +90,14 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (desired.kind === 'skip') {
       log.info({ reason: desired.reason }, 'nothing to do');
       return { state: 'skipped' };
+    }
+    if (desired.kind === 'down' && job.reason?.kind === 'orphaned') {
+      // The sweeper found no pull request (or installation) left: nobody to tell, and a comment that
+      // cannot be written must not keep the preview alive.
+      await deps.provider.delete(ref);
+      await deps.slots?.release(job.repo, job.pr, job.installationId);
+      log.info({ reason: job.reason.text }, 'deleted an orphaned preview');
+      return { state: 'destroyed' };
     }
     const octokit = await deps.githubFor(job.installationId);
     const reporter = createGitHubReporter({ octokit, owner, repo, pullNumber: job.pr, log });
@@ -137,6 +150,34 @@ export function createReconciler(deps: ReconcilerDeps) {
       }
     };
 
+    if (deps.slots && needsSlot(desired.kind)) {
+      const existing = await deps.provider.get(ref);
+      try {
+        await deps.slots.claim({
+          repo: job.repo,
+          pr: job.pr,
+          ...(job.installationId !== undefined ? { installationId: job.installationId } : {}),
+          desired: desired.kind,
+          hasLivePreview: existing !== undefined && existing.state !== 'paused',
+        });
+      } catch (error) {
+        // Told once per place: the job asks again every ~30 s, and the comment need not change with it.
+        if (error instanceof WaitingForSlotError && error.placeChanged) {
+          await report(
+            {
+              state: 'queued',
+              queuePosition: error.place,
+              reason: error.reason,
+              ...('sha' in desired ? { sha: desired.sha } : {}),
+            },
+            { desired: desired.kind, waitingAt: error.place },
+          ).catch((reportError) => log.warn({ err: reportError }, 'could not report the place in line'));
+        }
+        throw error;
+      }
+    }
+    const why = job.reason ? { reason: job.reason.text } : {};
+
     switch (desired.kind) {
       case 'await-approval': {
         await report(
@@ -148,8 +189,9 @@ export function createReconciler(deps: ReconcilerDeps) {
       case 'down':
         return single(STEPS.delete, { state: 'deploying' }, async () => {
           await deps.provider.delete(ref);
+          await deps.slots?.release(job.repo, job.pr, job.installationId);
           await reporter.deactivateDeployments();
-          return { state: 'destroyed' };
+          return { state: 'destroyed', ...why };
         });
       case 'pause':
         return single(STEPS.pause, { state: 'deploying', connect: connectInfo }, async () => {
@@ -164,7 +206,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           }
           const url = await host.currentUrl(ref.namespace);
           await deps.provider.pause(ref);
-          return { state: 'paused', url, connect: connectInfo };
+          return { state: 'paused', url, connect: connectInfo, ...why };
         });
       case 'resume':
         return single(STEPS.resume, { state: 'deploying', connect: connectInfo }, async () => {
@@ -230,8 +272,12 @@ export function createReconciler(deps: ReconcilerDeps) {
         const existing = await deps.provider.get(ref);
         const options: CreateOptions = {
           ...ref,
-          labels: previewLabels(job.repo, job.pr),
-          annotations: previewAnnotations(job.repo, sha),
+          labels: previewLabels(job.repo, job.pr, job.installationId),
+          // The lifetimes go on the namespace so that the sweeper judges them without reading GitHub.
+          annotations: previewAnnotations(job.repo, sha, new Date(), {
+            ttl: app.config.ttl,
+            sleepAfter: app.config.sleepAfter,
+          }),
           allowedHostSuffix: app.host,
           report: (message) => log.info(message),
         };
@@ -274,7 +320,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           path: expose.path,
           previewHost: app.host,
           ingressClassName: deps.ingressClassName,
-          labels: previewLabels(job.repo, job.pr),
+          labels: previewLabels(job.repo, job.pr, job.installationId),
         });
       });
 
@@ -304,6 +350,12 @@ export function createReconciler(deps: ReconcilerDeps) {
         await deps.provider
           .delete(ref)
           .catch((deleteError) => log.error({ err: deleteError }, 'could not delete the virtual cluster'));
+      }
+      // A config that cannot work gives back the slot it was let through with.
+      if (bad) {
+        await deps.slots
+          ?.release(job.repo, job.pr, job.installationId)
+          .catch((releaseError) => log.warn({ err: releaseError }, 'could not free the preview slot'));
       }
       const hint = bad
         ? error.hint
