@@ -138,15 +138,21 @@ export class PreviewSlots {
       .exec();
   }
 
-  /** Previews that are not paused, plus those let through whose virtual cluster is not made yet. */
+  /**
+   * Previews that are not paused, plus those let through whose virtual cluster is not made yet. Once
+   * its namespace exists the host cluster alone says whether one is live (a paused one is not).
+   */
   private async countLive(starting: LineEntry[]) {
     const live = new Map<string, number | undefined>();
+    const existing = new Set<string>();
     for (const info of await this.options.listPreviews()) {
       const metadata = readPreviewMetadata(info);
-      if (!metadata || info.state === 'paused') continue;
-      live.set(jobIdFor(metadata.repo, metadata.pr), metadata.installationId);
+      if (!metadata) continue;
+      const key = jobIdFor(metadata.repo, metadata.pr);
+      existing.add(key);
+      if (info.state !== 'paused') live.set(key, metadata.installationId);
     }
-    for (const entry of starting) if (!live.has(entry.key)) live.set(entry.key, entry.installationId);
+    for (const entry of starting) if (!existing.has(entry.key)) live.set(entry.key, entry.installationId);
     const liveByInstallation = new Map<number | undefined, number>();
     for (const installation of live.values()) {
       liveByInstallation.set(installation, (liveByInstallation.get(installation) ?? 0) + 1);
