@@ -1,68 +1,56 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultReconciler } from '../../app/default-reconciler.ts';
+import { previewName } from '../../app/desired-state.ts';
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
 import { loadServiceConfig } from '../../app/service-config.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
-import { freePort, pidsMentioning } from '../../controlplane/index.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { kubeconfigFile } from '../support/kubectl.ts';
-import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type GitHubDouble, type IssueComment, startGitHubDouble } from '../support/github-double.ts';
+import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
+import {
+  issueCommentEvent,
+  type PullRequestSpec,
+  postWebhook,
+  pullRequestEvent,
+} from '../support/webhooks.ts';
 
-const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'hello');
 const OWNER = 'acme';
 const REPO = 'hello';
+const FULL_NAME = `${OWNER}/${REPO}`;
 const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const sha = (seed: string) => seed.repeat(40).slice(0, 40);
+const PREVIEW_WAIT = { timeoutMs: 120_000, intervalMs: 250 };
 
-async function exampleFiles(dir = EXAMPLE): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await exampleFiles(path)));
-    else out.push(relative(EXAMPLE, path));
-  }
-  return out;
-}
-
-/** The whole way: a signed webhook, the running service (web + worker), a virtual cluster, the URL. */
-describe('pull request opened → preview URL in the sticky comment', () => {
+/**
+ * The whole way, as a user sees it: signed webhooks posted to the running service (web + worker in
+ * one process, the real reconciler and the local provider), real virtual clusters in the test host
+ * cluster, and what lands on the pull request in the GitHub double.
+ */
+describe('the GitHub App end to end', () => {
   let github: GitHubDouble;
   let service: RunningService;
-  let previousHome: string | undefined;
+  let restoreHome: () => Promise<void>;
+  const host = kubeClients(inject('hostKubeconfig'));
 
   beforeAll(async () => {
-    previousHome = process.env.VCLUSTER_PREVIEW_HOME;
-    process.env.VCLUSTER_PREVIEW_HOME = `/tmp/vcp-e2e-${randomBytes(4).toString('hex')}`;
+    const home = isolatedHome(inject('hostKubeconfig'), `${OWNER}.${REPO}`);
+    restoreHome = home.restore;
     github = await startGitHubDouble();
     github.addRepo(OWNER, REPO, { installationId: 1 });
-    for (const path of await exampleFiles()) {
-      github.setFile(OWNER, REPO, sha('1'), path, await readFile(join(EXAMPLE, path), 'utf8'));
-    }
-    const env = {
-      APP_ID: '1',
-      PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 })
-        .privateKey.export({ type: 'pkcs8', format: 'pem' })
-        .toString(),
-      WEBHOOK_SECRET: SECRET,
-      GHE_HOST: github.host,
-      GHE_PROTOCOL: 'http',
-      PORT: String(await freePort()),
-      HOST: '127.0.0.1',
-      REDIS_URL: inject('redisUrl'),
-      KUBECONFIG: await kubeconfigFile(inject('hostKubeconfig')),
-      BASE_DOMAIN: 'preview.test',
-      VCLUSTER_PROVIDER: 'local',
-      LOG_LEVEL: 'silent',
-    };
-    const logger = pino({ level: 'silent' });
+    github.setPermission(OWNER, REPO, 'maintainer', 'maintain');
+    github.setPermission(OWNER, REPO, 'reader', 'read');
+    const env = await serviceEnv({
+      github,
+      hostKubeconfig: inject('hostKubeconfig'),
+      redisUrl: inject('redisUrl'),
+      webhookSecret: SECRET,
+    });
+    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
     const reconcile = await defaultReconciler(loadServiceConfig(env, 'all'), logger);
     service = await startService({
       role: 'all',
@@ -79,72 +67,197 @@ describe('pull request opened → preview URL in the sticky comment', () => {
       await service.stop();
       await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
     }
-    // A failed run must not leave its preview behind: delete what this test's home still holds.
-    const home = process.env.VCLUSTER_PREVIEW_HOME!;
-    const provider = localProvider({
-      hostKubeconfig: inject('hostKubeconfig'),
-      stateRoot: join(home, 'vclusters'),
-    });
-    for (const cluster of await provider.list()) {
-      if (cluster.labels['vcluster-preview.dev/pull-request'] === '7') await provider.delete(cluster);
-    }
-    for (const pid of pidsMentioning(home)) process.kill(pid, 'SIGKILL');
-    await rm(home, { recursive: true, force: true });
+    await restoreHome?.();
     await github?.stop();
-    if (previousHome === undefined) delete process.env.VCLUSTER_PREVIEW_HOME;
-    else process.env.VCLUSTER_PREVIEW_HOME = previousHome;
   });
 
-  it('deploys the example app, reports the URL and a successful deployment, and tears it all down on close', async () => {
-    const spec = { owner: OWNER, repo: REPO, number: 7, headSha: sha('1') };
-    github.addPullRequest(spec);
-    const opened = await postWebhook(
-      service.webhookUrl!,
-      'pull_request',
-      pullRequestEvent('opened', spec),
-      SECRET,
+  const post = (event: string, payload: unknown) => postWebhook(service.webhookUrl!, event, payload, SECRET);
+  const sticky = (pr: number): IssueComment[] =>
+    github.comments(OWNER, REPO, pr).filter((c) => c.body.startsWith(STICKY_MARKER));
+  const replies = (pr: number): IssueComment[] =>
+    github.comments(OWNER, REPO, pr).filter((c) => !c.body.startsWith(STICKY_MARKER));
+  const waitForSticky = (pr: number, what: string, matches: (body: string) => boolean) =>
+    waitUntil(async () => sticky(pr).find((c) => matches(c.body)), {
+      what: `PR #${pr}: the sticky comment ${what}`,
+      ...PREVIEW_WAIT,
+    });
+  const hostNamespaces = async (pr: number) =>
+    (
+      await host.core.listNamespace({ labelSelector: `vcluster-preview.dev/pull-request=${pr}` })
+    ).items.filter((ns) => ns.metadata?.labels?.['vcluster-preview.dev/repo'] === `${OWNER}.${REPO}`);
+  const deploymentsOf = (pr: number) =>
+    github.deployments(OWNER, REPO).filter((d) => d.environment === `preview/pr-${pr}`);
+  const pendingJobs = async (pr: number) =>
+    (await service.queue!.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).filter(
+      (job) => job.data.pr === pr,
     );
-    expect(opened.status).toBeLessThan(300);
+  const virtualClient = async (pr: number) =>
+    kubeClients(
+      await localProvider({ hostKubeconfig: inject('hostKubeconfig') }).kubeconfig(
+        previewName(FULL_NAME, pr),
+      ),
+    );
+  const openPullRequest = async (spec: Omit<PullRequestSpec, 'owner' | 'repo'>) => {
+    const full = { owner: OWNER, repo: REPO, ...spec };
+    await seedExample(github, OWNER, REPO, spec.headSha);
+    github.addPullRequest(full);
+    const response = await post('pull_request', pullRequestEvent('opened', full));
+    expect(response.status).toBeLessThan(300);
+    return full;
+  };
+  /** Writes the comment into the double (so it can be reacted to) and posts its webhook. */
+  const comment = async (spec: PullRequestSpec, body: string, sender: string) => {
+    const stored = github.addComment(OWNER, REPO, spec.number, body, sender);
+    const response = await post(
+      'issue_comment',
+      issueCommentEvent(spec, { body, sender, commentId: stored.id }),
+    );
+    expect(response.status).toBeLessThan(300);
+  };
+  const successes = (pr: number) => deploymentsOf(pr).filter((d) => d.statuses.at(-1)?.state === 'success');
 
-    const comment = await waitUntil(
-      async () =>
-        github
-          .comments(OWNER, REPO, 7)
-          .find((c) => c.body.startsWith(STICKY_MARKER) && c.body.includes('https://pr-7-')),
-      { what: 'the sticky comment with the preview URL', timeoutMs: 120_000, intervalMs: 500 },
-    );
+  it('opened → the URL in the sticky comment and a successful deployment; closed → all of it torn down', async () => {
+    const pr = await openPullRequest({ number: 7, headSha: sha('1') });
+
+    const comment = await waitForSticky(7, 'with the preview URL', (body) => body.includes('https://pr-7-'));
     expect(comment.body).toMatch(/https:\/\/pr-7-[a-z0-9-]*hello[a-z0-9-]*\.preview\.test/);
-    const deployment = await waitUntil(
-      async () => {
-        const [first] = github.deployments(OWNER, REPO);
-        return first?.statuses.at(-1)?.state === 'success' ? first : undefined;
-      },
-      { what: 'a successful deployment status' },
-    );
+    const deployment = await waitUntil(async () => successes(7)[0], {
+      what: 'a successful deployment status',
+    });
     expect(deployment.environment).toBe('preview/pr-7');
     expect(deployment.statuses.at(-1)?.environment_url).toMatch(/^https:\/\/pr-7-/);
+    const namespaces = await hostNamespaces(7);
+    expect(namespaces).toHaveLength(1);
+    const namespace = namespaces[0]!.metadata!.name!;
 
-    const host = kubeClients(inject('hostKubeconfig'));
-    const namespaces = await host.core.listNamespace({
-      labelSelector: 'vcluster-preview.dev/pull-request=7',
-    });
-    expect(namespaces.items).toHaveLength(1);
-    const namespace = namespaces.items[0]!.metadata!.name!;
-
-    const closed = await postWebhook(
-      service.webhookUrl!,
-      'pull_request',
-      pullRequestEvent('closed', spec),
-      SECRET,
-    );
-    expect(closed.status).toBeLessThan(300);
+    expect((await post('pull_request', pullRequestEvent('closed', pr))).status).toBeLessThan(300);
     await waitUntil(() => isGone(() => host.core.readNamespace({ name: namespace })), {
       what: `preview namespace ${namespace} deleted`,
-      timeoutMs: 120_000,
-      intervalMs: 500,
+      ...PREVIEW_WAIT,
     });
-    await waitUntil(async () => github.deployments(OWNER, REPO)[0]?.statuses.at(-1)?.state === 'inactive', {
+    await waitUntil(async () => deploymentsOf(7)[0]?.statuses.at(-1)?.state === 'inactive', {
       what: 'the deployment marked inactive',
     });
+    await waitForSticky(7, 'saying destroyed', (body) => /destroyed/i.test(body));
+    expect(sticky(7)).toHaveLength(1);
+  });
+
+  it('synchronize ×5 in a burst → one or two deploys, the last at the newest commit', async () => {
+    const first = await openPullRequest({ number: 8, headSha: sha('2') });
+    await waitUntil(async () => successes(8)[0], { what: 'the first deploy', ...PREVIEW_WAIT });
+    const before = deploymentsOf(8).length;
+
+    const pushes = ['3', '4', '5', '6', '7'].map((seed) => sha(seed));
+    for (const [index, head] of pushes.entries()) {
+      await seedExample(github, OWNER, REPO, head);
+      const spec = { ...first, headSha: head };
+      github.updatePullRequest(OWNER, REPO, 8, { headSha: head });
+      const response = await post(
+        'pull_request',
+        pullRequestEvent('synchronize', spec, { before: index === 0 ? first.headSha : pushes[index - 1] }),
+      );
+      expect(response.status).toBeLessThan(300);
+    }
+    const newest = pushes.at(-1)!;
+    const deployed = await waitUntil(
+      async () => deploymentsOf(8).find((d) => d.sha === newest && d.statuses.at(-1)?.state === 'success'),
+      { what: 'a successful deploy of the newest commit', ...PREVIEW_WAIT },
+    );
+    expect(await pendingJobs(8)).toEqual([]);
+    const burstDeploys = deploymentsOf(8).slice(before);
+    expect(burstDeploys.length).toBeGreaterThanOrEqual(1);
+    expect(burstDeploys.length).toBeLessThanOrEqual(2);
+    expect(burstDeploys.at(-1)?.id).toBe(deployed.id);
+    const [namespace] = await hostNamespaces(8);
+    expect(namespace?.metadata?.annotations?.['vcluster-preview.dev/commit']).toBe(newest);
+    expect(sticky(8)).toHaveLength(1);
+    expect(sticky(8)[0]?.body).toContain(newest.slice(0, 7));
+  });
+
+  it('/vcluster reset: refused for a read-only user with nothing changed; a maintainer gets a new, empty cluster with the app', async () => {
+    const pr = await openPullRequest({ number: 9, headSha: sha('8') });
+    await waitUntil(async () => successes(9)[0], { what: 'the first deploy', ...PREVIEW_WAIT });
+    const virtual = await virtualClient(9);
+    await virtual.core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'left-by-a-reviewer' }, data: { note: 'gone after a reset' } },
+    });
+
+    await comment(pr, '/vcluster reset', 'reader');
+    const refusal = replies(9).find((c) => c.body.includes('@reader'));
+    expect(refusal?.body).toMatch(/can only be run by people with write, maintain or admin permission/);
+    expect(await pendingJobs(9)).toHaveLength(0);
+    expect(deploymentsOf(9)).toHaveLength(1);
+    const kept = await virtual.core.readNamespacedConfigMap({
+      name: 'left-by-a-reviewer',
+      namespace: 'default',
+    });
+    expect(kept.data?.note).toBe('gone after a reset');
+
+    await comment(pr, '/vcluster reset', 'maintainer');
+    // The same commit keeps its GitHub Deployment; the reset adds a second success status to it.
+    const successStatuses = () =>
+      deploymentsOf(9)
+        .flatMap((d) => d.statuses)
+        .filter((status) => status.state === 'success').length;
+    await waitUntil(async () => successStatuses() === 2 || undefined, {
+      what: 'a second successful deploy after the reset',
+      ...PREVIEW_WAIT,
+    });
+    const fresh = await virtualClient(9);
+    const gone = await isGone(() =>
+      fresh.core.readNamespacedConfigMap({ name: 'left-by-a-reviewer', namespace: 'default' }),
+    );
+    expect(gone).toBe(true);
+    const app = await fresh.apps.listDeploymentForAllNamespaces();
+    expect(app.items.map((d) => d.metadata?.name)).toContain('hello');
+    expect(await hostNamespaces(9)).toHaveLength(1);
+    expect(sticky(9)).toHaveLength(1);
+  });
+
+  it('a fork: nothing deployed until a maintainer approves the commit, then the preview comes up', async () => {
+    await seedExample(github, OWNER, REPO, 'main');
+    const pr = await openPullRequest({
+      number: 10,
+      headSha: sha('a'),
+      forkOwner: 'stranger',
+      author: 'stranger',
+      baseRef: 'main',
+    });
+    await waitForSticky(10, 'asking for approval', (body) => body.includes('/vcluster approve'));
+    expect(await pendingJobs(10)).toEqual([]);
+    expect(await hostNamespaces(10)).toEqual([]);
+    expect(deploymentsOf(10)).toEqual([]);
+
+    await comment(pr, '/vcluster approve', 'maintainer');
+    await waitForSticky(10, 'with the preview URL', (body) => body.includes('https://pr-10-'));
+    expect(await hostNamespaces(10)).toHaveLength(1);
+    expect(deploymentsOf(10).map((d) => d.sha)).toEqual([sha('a')]);
+  });
+
+  it('a bad config → one clear error in the sticky comment, no retry, no virtual cluster left', async () => {
+    const head = sha('b');
+    await seedExample(github, OWNER, REPO, head);
+    github.setFile(
+      OWNER,
+      REPO,
+      head,
+      '.github/vcluster-preview.yml',
+      'manifest: deploy/\nexpose:\n  service: hello\n  port: 80\n',
+    );
+    const spec = { owner: OWNER, repo: REPO, number: 11, headSha: head };
+    github.addPullRequest(spec);
+    expect((await post('pull_request', pullRequestEvent('opened', spec))).status).toBeLessThan(300);
+
+    const failed = await waitForSticky(11, 'with the error', (body) => body.includes('Preview failed'));
+    expect(failed.body).toContain('.github/vcluster-preview.yml:1');
+    expect(failed.body).toMatch(/manifest: unknown field \(did you mean manifests\?\)/);
+    expect(failed.body).not.toContain('retrying');
+    await waitUntil(async () => (await pendingJobs(11)).length === 0 || undefined, {
+      what: 'the job ended',
+    });
+    expect(await hostNamespaces(11)).toEqual([]);
+    expect(sticky(11)).toHaveLength(1);
+    expect(deploymentsOf(11).at(-1)?.statuses.at(-1)?.state).toBe('failure');
   });
 });
