@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Installs the npm packages when node_modules is missing or older than package-lock.json, so the
-// README's two commands work on a fresh clone. Node built-ins only: nothing is installed yet.
+// Installs the npm packages when node_modules is missing or older than package-lock.json, then
+// builds dist/ when a source changed (cli/build.mjs), so the README's two commands work on a fresh
+// clone. Node built-ins only until the install is done: nothing may be installed yet.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,4 +23,15 @@ const stale = Object.entries(wanted).some(
 if (stale) {
   console.log('installing npm packages (npm ci)…');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+}
+// After the install: the build needs esbuild. The launchers would build on first use anyway; doing
+// it here keeps that wait out of the first command and reports a compile error up front.
+const { build, checkBuild, exitOnCompileError } = await import('./build.mjs');
+const current = checkBuild();
+if (current.reason) {
+  console.log(`building dist/ (${current.reason})…`);
+  await build().catch((error) => {
+    exitOnCompileError(error);
+    throw error;
+  });
 }

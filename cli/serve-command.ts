@@ -1,7 +1,5 @@
 import { type Command, Option } from 'commander';
 import { pino } from 'pino';
-import { defaultReconciler } from '../app/default-reconciler.ts';
-import { startService } from '../app/serve.ts';
 import {
   loadServiceConfig,
   SERVICE_ROLES,
@@ -27,6 +25,12 @@ export function registerServeCommand(program: Command): void {
     .action(async (options: { role: ServiceRole }) => {
       try {
         const config = loadServiceConfig(process.env, options.role);
+        // Loaded here, not at the top: Probot, BullMQ and ioredis are ~50 MB that every other
+        // command (the long-running `syncer` above all) would carry without using.
+        const [{ defaultReconciler }, { startService }] = await Promise.all([
+          import('../app/default-reconciler.ts'),
+          import('../app/serve.ts'),
+        ]);
         // The CLI assembles the real reconciler; startService alone fails jobs without one.
         const reconcile =
           config.role === 'web'

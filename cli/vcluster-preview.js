@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The published entry: registers tsx so the TypeScript sources run as they are, then hands over.
-import { register } from 'tsx/esm/api';
+// The published entry: runs the CLI compiled to dist/ (rebuilt first when a source changed; see
+// build.mjs), so a long-running command such as `syncer` or `serve` does not carry tsx's memory.
+import { load } from './build.mjs';
 
-register();
-await import('./main.ts');
+await load('cli');

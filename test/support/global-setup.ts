@@ -1,5 +1,6 @@
 import 'vitest';
 import type { TestProject } from 'vitest/node';
+import { ensureBuilt } from '../../cli/build.mjs';
 import { startLocalRedis } from '../../cli/local-redis.ts';
 import { ensureBinaries, startCluster } from '../../controlplane/index.ts';
 
@@ -17,6 +18,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (message: string) => console.log(`[global-setup] ${message}`);
   const binaries = await ensureBinaries(log);
+  // Tests start the CLI and the local runner as processes, from dist/: compiled once here (when a
+  // source changed) rather than by several of those processes at once, inside a test's timeout.
+  await ensureBuilt();
   const [host, redis] = await Promise.all([
     startCluster({ mode: 'host', name: 'test-host', nodes: 2, binaries, report: log }),
     process.env.REDIS_URL ? Promise.resolve(undefined) : startLocalRedis(),

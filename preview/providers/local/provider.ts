@@ -35,6 +35,17 @@ export interface LocalProviderOptions {
 }
 
 const runnerEntry = join(dirname(fileURLToPath(import.meta.url)), 'runner-entry.js');
+
+/**
+ * How the runner's Node starts. It lives as long as the virtual cluster and mostly waits on
+ * watches, so it trades a little CPU in bursts for memory (each measured on an idle cluster):
+ * - a young generation of 1 MB instead of growing to 32 MB during startup and staying there
+ *   (~35 MB of RSS);
+ * - one V8 helper thread, two libuv threads and two malloc arenas instead of one per thread: idle
+ *   threads keep freed memory in their own arenas (~15 MB of RSS together).
+ */
+const runnerNodeFlags = ['--max-semi-space-size=1', '--v8-pool-size=1'];
+const runnerEnv = { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '2' };
 const fieldManager = 'vcluster-preview';
 
 /**
@@ -89,9 +100,11 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
     if (!isAlive(current?.pid)) {
       await rm(paths(dir).runner, { force: true });
       const log = openSync(paths(dir).log, 'a');
-      const child = spawn(process.execPath, [runnerEntry, dir], {
+      const child = spawn(process.execPath, [...runnerNodeFlags, runnerEntry, dir], {
         detached: true,
         stdio: ['ignore', log, log],
+        // What the caller set explicitly (e.g. MALLOC_ARENA_MAX) wins over these defaults.
+        env: { ...runnerEnv, ...process.env },
       });
       child.unref();
       report(`started virtual control plane and syncer (pid ${child.pid})`);

@@ -1,6 +1,7 @@
 // Entry of a local virtual cluster's background process: `node runner-entry.js <state folder>`.
-import { register } from 'tsx/esm/api';
+// Runs the runner compiled to dist/ (rebuilt first when a source changed; see cli/build.mjs): the
+// process lives as long as the virtual cluster, and tsx would add about 100 MB to it.
+import { load } from '../../../cli/build.mjs';
 
-register();
-const { runLocalCluster } = await import('./runner.ts');
+const { runLocalCluster } = await load('runner');
 await runLocalCluster(process.argv[2]);
