@@ -5,10 +5,26 @@ import { registerPkiCommand } from './pki-command.ts';
 import { runCli } from './run-cli.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerSyncerCommand } from './syncer-command.ts';
+import { up } from './up.ts';
 import { registerVirtualClusterCommands } from './vcluster-commands.ts';
 
 /** Every command but the program itself, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
+  program
+    .command('up')
+    .description(
+      'the main job on local defaults: the embedded host cluster and Redis, then the GitHub App service on them',
+    )
+    .option('--nodes <count>', 'number of kwok fake nodes of the host cluster', '2')
+    .option(
+      '--env-file <path>',
+      'settings of the GitHub App (APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET…)',
+      '.env',
+    )
+    .action((options: { nodes: string; envFile: string }) =>
+      runCli((context) => up(context, { nodes: Number(options.nodes), envFile: options.envFile })),
+    );
+
   const host = program
     .command('host')
     .description('the embedded host cluster (local control plane with kwok nodes)');
@@ -24,11 +40,11 @@ export function registerCommands(program: Command): void {
           hostUp({ nodes: Number(options.nodes), report: log }),
         );
         log('');
-        log(`The host cluster is running (API server ${status.server}).`);
+        log(`The host cluster is running (API server ${status.server}); Redis at ${status.redisUrl}.`);
         log(`  export KUBECONFIG=${status.kubeconfig}`);
         log(`  export PATH=${binaries.binDir}:$PATH`);
         log('  kubectl get nodes');
-        log('Stop it with: vcluster-preview host down');
+        log('Stop both with: vcluster-preview host down');
       }),
     );
 

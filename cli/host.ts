@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Cluster, isAlive, startCluster, stateHome } from '../controlplane/index.ts';
+import { startLocalRedis } from './local-redis.ts';
 
 /** The embedded host cluster that `host up` keeps running in the background. */
 export interface HostStatus {
@@ -13,6 +14,8 @@ export interface HostStatus {
   pid?: number;
   startedAt?: string;
   nodes?: number;
+  /** The embedded Redis the host process runs beside the cluster, for the service's queue. */
+  redisUrl?: string;
   logFile: string;
 }
 
@@ -22,6 +25,7 @@ interface HostState {
   server?: string;
   startedAt?: string;
   nodes: number;
+  redisUrl?: string;
   ready: boolean;
   error?: string;
 }
@@ -56,6 +60,7 @@ export async function hostStatus(): Promise<HostStatus> {
     pid: state.pid,
     startedAt: state.startedAt,
     nodes: state.nodes,
+    redisUrl: state.redisUrl,
     logFile: logPath(),
   };
 }
@@ -112,23 +117,38 @@ export async function hostDown(): Promise<boolean> {
   return true;
 }
 
-/** The body of the background process: start the cluster, record it, stop it on SIGTERM. */
+/**
+ * The body of the background process: start the cluster and a durable Redis beside it (the local
+ * defaults of `vcluster-preview up`), record them, stop both on SIGTERM.
+ */
 export async function runHost(options: { nodes: number }): Promise<void> {
   const write = (state: HostState) => writeFile(statePath(), `${JSON.stringify(state, null, 2)}\n`);
   await write({ pid: process.pid, nodes: options.nodes, ready: false });
-  let cluster: Cluster;
-  try {
-    cluster = await startCluster({
+  const redisDir = join(hostStateDir(), 'redis');
+  await mkdir(redisDir, { recursive: true });
+  const started = await Promise.allSettled([
+    startCluster({
       mode: 'host',
       name: 'vcluster-preview-host',
       nodes: options.nodes,
       dir: join(hostStateDir(), 'cluster'),
       report: (message) => console.log(message),
-    });
-  } catch (error) {
-    await write({ pid: process.pid, nodes: options.nodes, ready: false, error: (error as Error).message });
-    throw error;
+    }),
+    startLocalRedis({ dir: redisDir, appendOnly: true }),
+  ]);
+  const [clusterResult, redisResult] = started;
+  if (clusterResult.status === 'rejected' || redisResult.status === 'rejected') {
+    const failure =
+      clusterResult.status === 'rejected'
+        ? clusterResult.reason
+        : (redisResult as PromiseRejectedResult).reason;
+    if (clusterResult.status === 'fulfilled') await clusterResult.value.stop();
+    if (redisResult.status === 'fulfilled') await redisResult.value.stop();
+    await write({ pid: process.pid, nodes: options.nodes, ready: false, error: (failure as Error).message });
+    throw failure;
   }
+  const cluster: Cluster = clusterResult.value;
+  const redis = redisResult.value;
   const kubeconfig = join(hostStateDir(), 'kubeconfig');
   await writeFile(kubeconfig, cluster.kubeconfig, { mode: 0o600 });
   await write({
@@ -137,11 +157,12 @@ export async function runHost(options: { nodes: number }): Promise<void> {
     server: cluster.server,
     startedAt: new Date().toISOString(),
     nodes: options.nodes,
+    redisUrl: redis.url,
     ready: true,
   });
   const shutdown = async () => {
-    console.log('stopping the host cluster');
-    await cluster.stop();
+    console.log('stopping the host cluster and Redis');
+    await Promise.all([cluster.stop(), redis.stop()]);
     await rm(kubeconfig, { force: true });
     process.exit(0);
   };

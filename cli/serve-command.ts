@@ -1,11 +1,6 @@
 import { type Command, Option } from 'commander';
 import { pino } from 'pino';
-import {
-  loadServiceConfig,
-  SERVICE_ROLES,
-  ServiceConfigError,
-  type ServiceRole,
-} from '../app/service-config.ts';
+import { loadServiceConfig, SERVICE_ROLES, type ServiceRole } from '../app/service-config.ts';
 import { ExitCode } from './run-cli.ts';
 
 /**
@@ -24,27 +19,29 @@ export function registerServeCommand(program: Command): void {
     )
     .action(async (options: { role: ServiceRole }) => {
       try {
-        const config = loadServiceConfig(process.env, options.role);
-        // Loaded here, not at the top: Probot, BullMQ and ioredis are ~50 MB that every other
-        // command (the long-running `syncer` above all) would carry without using.
-        const [{ defaultReconciler }, { startService }] = await Promise.all([
-          import('../app/default-reconciler.ts'),
-          import('../app/serve.ts'),
-        ]);
-        // The CLI assembles the real reconciler; startService alone fails jobs without one.
-        const reconcile =
-          config.role === 'web'
-            ? undefined
-            : await defaultReconciler(config, pino({ level: config.logLevel }));
-        const service = await startService({ role: options.role, env: process.env, reconcile });
-        if (service.webhookUrl) console.error(`listening for webhooks on ${service.webhookUrl}`);
+        await serve(options.role, process.env);
       } catch (error) {
-        console.error(
-          error instanceof ServiceConfigError
-            ? `error: ${error.message}`
-            : `error: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
         process.exitCode = ExitCode.failed;
       }
     });
+}
+
+/**
+ * Starts the service for `role` from `env` and returns once it listens and works; it runs until
+ * SIGTERM or SIGINT. Throws a ServiceConfigError naming every variable that is wrong.
+ */
+export async function serve(role: ServiceRole, env: Record<string, string | undefined>): Promise<void> {
+  const config = loadServiceConfig(env, role);
+  // Loaded here, not at the top: Probot, BullMQ and ioredis are ~50 MB that every other
+  // command (the long-running `syncer` above all) would carry without using.
+  const [{ defaultReconciler }, { startService }] = await Promise.all([
+    import('../app/default-reconciler.ts'),
+    import('../app/serve.ts'),
+  ]);
+  // The CLI assembles the real reconciler; startService alone fails jobs without one.
+  const reconcile =
+    config.role === 'web' ? undefined : await defaultReconciler(config, pino({ level: config.logLevel }));
+  const service = await startService({ role, env, reconcile });
+  if (service.webhookUrl) console.error(`listening for webhooks on ${service.webhookUrl}`);
 }

@@ -1,0 +1,114 @@
+import { execFile, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, pidsMentioning } from '../../controlplane/index.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import { runBinary } from '../support/kubectl.ts';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', '..', 'cli', 'vcluster-preview.js');
+
+/** `npm start` is `vcluster-preview up`: the README's first command, on a home of its own. */
+describe('vcluster-preview up (npm start)', () => {
+  let home: string;
+  let workdir: string;
+  const env = () => {
+    const clean: Record<string, string | undefined> = { ...process.env, VCLUSTER_PREVIEW_HOME: home };
+    for (const name of [
+      'APP_ID',
+      'PRIVATE_KEY',
+      'PRIVATE_KEY_PATH',
+      'WEBHOOK_SECRET',
+      'REDIS_URL',
+      'KUBECONFIG',
+    ])
+      delete clean[name];
+    return clean;
+  };
+  const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { cwd: workdir, env: env() });
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'vcp-up-home-'));
+    workdir = await mkdtemp(join(tmpdir(), 'vcp-up-cwd-'));
+  });
+  afterAll(async () => {
+    await cli(['host', 'down']).catch(() => {});
+    for (const pid of pidsMentioning(home)) process.kill(pid, 'SIGKILL');
+    await rm(home, { recursive: true, force: true });
+    await rm(workdir, { recursive: true, force: true });
+  });
+
+  it('without the GitHub App settings: starts the host cluster and Redis, says what to set, exits 0', async () => {
+    const { stdout } = await cli(['up', '--nodes', '1']);
+    expect(stdout).toContain('To serve your GitHub App here, set APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET');
+
+    const status = JSON.parse((await cli(['host', 'status', '-o', 'json'])).stdout) as {
+      running: boolean;
+      kubeconfig: string;
+      redisUrl: string;
+    };
+    expect(status.running).toBe(true);
+    const nodes = await runBinary('kubectl', ['get', 'nodes', '-o', 'name'], {
+      kubeconfig: status.kubeconfig,
+    });
+    expect(nodes.trim().split('\n')).toHaveLength(1);
+    const redis = new Redis(status.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      expect(await redis.ping()).toBe('PONG');
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('with them in .env: serves webhooks on the running host until SIGTERM; host down stops it all', async () => {
+    const keyPath = join(workdir, 'app-key.pem');
+    await writeFile(
+      keyPath,
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
+    const port = await freePort();
+    await writeFile(
+      join(workdir, '.env'),
+      `APP_ID=4242\nPRIVATE_KEY_PATH=${keyPath}\nWEBHOOK_SECRET=s3cret\nPORT=${port}\nHOST=127.0.0.1\nLOG_LEVEL=warn\n`,
+    );
+    const service = spawn(process.execPath, [CLI, 'up'], { cwd: workdir, env: env(), stdio: 'pipe' });
+    let output = '';
+    service.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    service.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
+    await waitUntil(
+      async () => output.includes(`listening for webhooks on http://127.0.0.1:${port}`) || undefined,
+      {
+        what: `the service listening (output so far: ${output})`,
+        timeoutMs: 60_000,
+      },
+    );
+    // An unsigned delivery is refused: the webhook secret from .env is in force.
+    const unsigned = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': '1' },
+      body: '{}',
+    });
+    expect(unsigned.status).toBeGreaterThanOrEqual(400);
+    expect(unsigned.status).toBeLessThan(500);
+
+    service.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    expect((await cli(['host', 'down'])).stdout).toContain('host cluster stopped');
+    const status = JSON.parse((await cli(['host', 'status', '-o', 'json'])).stdout) as { running: boolean };
+    expect(status.running).toBe(false);
+    await waitUntil(async () => pidsMentioning(home).length === 0 || undefined, {
+      what: 'no process of the host cluster or its Redis left',
+    });
+  });
+});
