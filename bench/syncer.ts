@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
+import { get, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type V1Pod, Watch } from '@kubernetes/client-node';
+import { type KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import { type Cluster, ensureBinaries, freePort, startCluster } from '../controlplane/index.ts';
-import { type KubeClients, kubeClients } from '../kube/client.ts';
+import { isGone, type KubeClients, kubeClients } from '../kube/client.ts';
 import { waitUntil } from '../kube/wait.ts';
 import { median, percentile, rssMiB, writeSection } from './results.ts';
 
@@ -55,6 +56,42 @@ function watchAdds(clients: KubeClients, namespace: string, keyOf: (pod: V1Pod) 
   return { seen, stop: async () => (await controller).abort() };
 }
 
+/** The API server's request counters (`apiserver_request_total`) by verb and resource, summed over codes. */
+async function apiRequests(config: KubeConfig): Promise<Map<string, number>> {
+  const options: RequestOptions = {};
+  await config.applyToHTTPSOptions(options);
+  const url = new URL('/metrics', config.getCurrentCluster()?.server);
+  const text = await new Promise<string>((resolve, reject) => {
+    get(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+/** Requests per pod between two counter readings, writes first, for the log: where the API time goes. */
+function perPod(before: Map<string, number>, after: Map<string, number>, n: number): string {
+  const isWrite = (key: string) => /^(POST|PUT|PATCH|DELETE|APPLY|CREATE|UPDATE)/.test(key);
+  const rows = [...after]
+    .map(([key, value]) => [key, (value - (before.get(key) ?? 0)) / n] as const)
+    .filter(([, perPod]) => perPod >= 0.05)
+    .sort((a, b) => Number(isWrite(b[0])) - Number(isWrite(a[0])) || b[1] - a[1]);
+  const writes = rows.filter(([key]) => isWrite(key)).reduce((sum, [, v]) => sum + v, 0);
+  return `${writes.toFixed(2)} writes/pod [${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}]`;
+}
+
 interface RunResult {
   n: number;
   directSeconds: number;
@@ -79,6 +116,7 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
   }
 
   // The API server's own limit: the same pods created directly in a host namespace by a plain client.
+  const directRequests = await apiRequests(hostClients.config);
   const directStarted = performance.now();
   await createPods(hostClients, directNs, n, 'direct');
   const directSeconds = (performance.now() - directStarted) / 1000;
@@ -91,7 +129,15 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
     { what: `${n} running direct pods`, timeoutMs: 600_000, intervalMs: 250 },
   );
   const directRunningSeconds = (performance.now() - directStarted) / 1000;
+  console.log(`N=${n} direct, host API: ${perPod(directRequests, await apiRequests(hostClients.config), n)}`);
   await hostClients.core.deleteNamespace({ name: directNs });
+  // The host deletes those pods one by one (kwok finishes each): let it finish, so the synced run
+  // below does not share the host API server with 1000 deletions the direct run never had to pay.
+  await waitUntil(() => isGone(() => hostClients.core.readNamespace({ name: directNs })), {
+    what: `namespace ${directNs} gone`,
+    timeoutMs: 600_000,
+    intervalMs: 250,
+  });
 
   const virtual = await startCluster({ mode: 'virtual', name: `bench-${id}`, binaries: host.binaries });
   const virtualClients = kubeClients(virtual.kubeconfig);
@@ -130,8 +176,11 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
       syncNs,
       (pod) => pod.metadata?.annotations?.['vcluster.loft.sh/object-name'],
     );
+    const hostRequests = await apiRequests(hostClients.config);
+    const virtualRequests = await apiRequests(virtualClients.config);
     const started = performance.now();
     const created = await createPods(virtualClients, 'default', n, 'pod');
+    console.log(`N=${n} virtual creates answered in ${((performance.now() - started) / 1000).toFixed(2)} s`);
     await waitUntil(async () => hostAdds.seen.size >= n || undefined, {
       what: `${n} host pods`,
       timeoutMs: 600_000,
@@ -147,6 +196,10 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
     );
     const runningSeconds = (performance.now() - started) / 1000;
     const rss = rssMiB([syncer.pid ?? -1]);
+    console.log(`N=${n} synced, host API: ${perPod(hostRequests, await apiRequests(hostClients.config), n)}`);
+    console.log(
+      `N=${n} synced, virtual API: ${perPod(virtualRequests, await apiRequests(virtualClients.config), n)}`,
+    );
     await hostAdds.stop();
     // Latency per pod: the create answered by the virtual API server → the host pod's ADDED event.
     const latencies = [...created].map(([name, at]) => (hostAdds.seen.get(name) ?? at) - at);

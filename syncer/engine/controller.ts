@@ -55,9 +55,19 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
       ...virtualSource,
       logger: this.logger,
       onError: onError(`virtual/${syncer.kind}`),
-      onEvent: (_event, object) => {
+      onEvent: (event, object) => {
         if (syncer.ignoreVirtual?.(object)) return;
-        this.queue.add(keyOf(object.metadata?.namespace, object.metadata?.name));
+        const { namespace, name } = object.metadata ?? {};
+        const key = keyOf(namespace, name);
+        // A new object without a host twin yet: creating it goes before updates of existing pairs.
+        const fresh =
+          event === 'add' &&
+          !this.hostInformer.get(
+            hostName(name ?? '', namespace ?? '', context.translate.vclusterName),
+            context.translate.hostNamespace,
+          );
+        if (fresh) this.queue.addUrgent(key);
+        else this.queue.add(key);
         syncer.onVirtualEvent?.(context, object);
       },
     });

@@ -28,6 +28,20 @@ describe('WorkQueue', () => {
     expect(second).toBe('a');
   });
 
+  it('hands out urgent keys before the others, each lane in order, and still only once', async () => {
+    const queue = new WorkQueue();
+    queue.add('status-1');
+    queue.add('status-2');
+    queue.addUrgent('new-1');
+    queue.addUrgent('status-1');
+    queue.addUrgent('new-2');
+    expect(queue.depth).toBe(4);
+    const keys = [];
+    for (let i = 0; i < 4; i++) keys.push((await queue.get())?.key);
+    // status-1 was already waiting: it keeps its place instead of jumping the line twice
+    expect(keys).toEqual(['new-1', 'new-2', 'status-1', 'status-2']);
+  });
+
   it('wakes a waiting worker when a key arrives', async () => {
     const queue = new WorkQueue();
     const waiting = queue.get();

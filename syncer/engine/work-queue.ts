@@ -18,6 +18,8 @@ export interface QueueItem {
 export class WorkQueue {
   private readonly queue: string[] = [];
   private head = 0;
+  /** Keys added with addUrgent, handed out before `queue`; short-lived, so a plain array. */
+  private readonly urgent: string[] = [];
   /** Keys waiting to be processed, with the time they were first added. */
   private readonly dirty = new Map<string, number>();
   private readonly processing = new Set<string>();
@@ -35,7 +37,7 @@ export class WorkQueue {
 
   /** Keys waiting (not counting those being processed or delayed). */
   get depth(): number {
-    return this.queue.length - this.head;
+    return this.queue.length - this.head + this.urgent.length;
   }
 
   get isShutDown(): boolean {
@@ -43,6 +45,19 @@ export class WorkQueue {
   }
 
   add(key: string): void {
+    this.enqueue(key, this.queue);
+  }
+
+  /**
+   * Adds the key ahead of every key added with `add` (once: a key already waiting keeps its place).
+   * For work nothing else can start without, like creating a new pod's host twin, so a burst of
+   * status updates does not stand between a user's new pod and the host.
+   */
+  addUrgent(key: string): void {
+    this.enqueue(key, this.urgent);
+  }
+
+  private enqueue(key: string, lane: string[]): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.set(key, Date.now());
     if (this.processing.has(key)) return;
@@ -53,7 +68,7 @@ export class WorkQueue {
       waiter({ key, queuedAt });
       return;
     }
-    this.queue.push(key);
+    lane.push(key);
   }
 
   /** Adds the key after a delay; a later addAfter for the same key replaces an earlier pending one. */
@@ -93,6 +108,12 @@ export class WorkQueue {
 
   /** The next key, or undefined once the queue is shut down. */
   get(): Promise<QueueItem | undefined> {
+    const urgent = this.urgent.shift();
+    if (urgent !== undefined) {
+      const queuedAt = this.dirty.get(urgent) ?? Date.now();
+      this.take(urgent);
+      return Promise.resolve({ key: urgent, queuedAt });
+    }
     if (this.head < this.queue.length) {
       const key = this.queue[this.head++]!;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {

@@ -30,6 +30,7 @@ export interface EventSyncerOptions {
 
 const METRIC_KIND = 'Event';
 const MAX_UNMANAGED = 10_000;
+const MAX_COPIED = 50_000;
 
 /**
  * Events, up only (like vcluster): a core/v1 Event in the host namespace about a host object this
@@ -44,6 +45,8 @@ export class EventSyncer implements SyncLoop {
   private workers: Promise<void>[] = [];
   /** Host objects (kind/name/uid) known not to be ours, with when to look again. */
   private readonly unmanaged = new Map<string, number>();
+  /** Virtual events (`namespace/name`) this process wrote: a change to their host event is an update. */
+  private readonly copied = new Set<string>();
   private readonly workerCount: number;
   private readonly unmanagedTtlMs: number;
 
@@ -136,12 +139,25 @@ export class EventSyncer implements SyncLoop {
     const desired = eventToVirtual(source, involved);
     const name = desired.metadata.name ?? '';
     const events = this.context.virtual.core;
+    // Most host events are new (a pod scheduled, pulled, started): create without reading first, and
+    // read only when the virtual copy exists, which saves the virtual API server a GET per event.
+    if (!this.copied.has(`${involved.namespace}/${name}`)) {
+      try {
+        await events.createNamespacedEvent({ namespace: involved.namespace, body: desired });
+        this.rememberCopied(`${involved.namespace}/${name}`);
+        return 'create';
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+    }
     const existing = await this.readVirtualEvent(name, involved.namespace);
     if (!existing) {
-      // A conflict (created meanwhile) is retried by the worker and becomes an update.
+      // Gone meanwhile (its TTL ran out): copy it again. A conflict is retried by the worker.
       await events.createNamespacedEvent({ namespace: involved.namespace, body: desired });
+      this.rememberCopied(`${involved.namespace}/${name}`);
       return 'create';
     }
+    this.rememberCopied(`${involved.namespace}/${name}`);
     const patch = eventUpdateToVirtual(source, existing, involved);
     if (!patch) return 'none';
     await events.patchNamespacedEvent({ name, namespace: involved.namespace, body: patch }, mergePatch);
@@ -192,6 +208,12 @@ export class EventSyncer implements SyncLoop {
       uid: virtualObject.metadata?.uid,
       resourceVersion: virtualObject.metadata?.resourceVersion,
     };
+  }
+
+  private rememberCopied(key: string): void {
+    // Only a hint (a forgotten one costs a refused create): bounded like `unmanaged`.
+    if (this.copied.size >= MAX_COPIED) this.copied.clear();
+    this.copied.add(key);
   }
 
   private rememberUnmanaged(id: string): void {

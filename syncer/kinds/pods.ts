@@ -1,4 +1,4 @@
-import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
@@ -12,8 +12,6 @@ import {
   podStatusToVirtual,
   podToHost,
   podUpdateToHost,
-  saTokenSecret,
-  saTokenSecretName,
 } from '../translate/pod.ts';
 
 export interface PodSyncerOptions {
@@ -34,8 +32,6 @@ export const POD_SECURITY_VIOLATION_REASON = 'PodSecurityViolation';
  * A host pod that disappears takes its virtual pod with it, so the virtual controller recreates it.
  */
 export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod> {
-  // Host pods whose token secret this process made: the secret cache may not have caught up yet.
-  const tokenSecretsMade = new Set<string>();
   const extrasFor = (context: SyncContext, pod: V1Pod): PodExtras => ({
     services: [...context.virtualCache<V1Service>('Service').list(pod.metadata?.namespace)],
     workloadServiceAccount: options.workloadServiceAccount,
@@ -87,13 +83,13 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
         return 'skip';
       }
       await ensureReferencesOnHost(context, pod);
-      const created = await context.host.core.createNamespacedPod({
+      // Minted only for a pod that passed the checks; they go into the host pod's own annotations,
+      // so the pod and its tokens are one write and can never exist one without the other.
+      const tokens = await mintTokens(context, pod);
+      await context.host.core.createNamespacedPod({
         namespace: context.translate.hostNamespace,
-        body: hostPod,
+        body: tokens ? podToHost(pod, context.translate, { ...extrasFor(context, pod), tokens }) : hostPod,
       });
-      // The token secret comes right after its pod, owned by it, so the host garbage collector
-      // removes it with the pod; a kubelet waits for a missing secret volume meanwhile.
-      await ensureTokenSecret(context, pod, created, tokenSecretsMade);
       return 'create';
     },
 
@@ -114,8 +110,6 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
         return 'none';
       }
       let action: SyncAction = 'none';
-      // A crash between creating the host pod and its token secret: make the secret now.
-      if (await ensureTokenSecret(context, pod, hostPod, tokenSecretsMade)) action = 'update';
       const node = podNodeNameToVirtual(hostPod, pod);
       if (node) {
         await virtual.core.createNamespacedPodBinding({
@@ -193,55 +187,34 @@ async function ensureReferencesOnHost(context: SyncContext, pod: V1Pod): Promise
 
 /**
  * Mints the tokens for the pod's projected service-account volumes against the virtual API server
- * and keeps them in a host secret owned by the host pod. Returns whether it had to create one.
+ * (bound to the virtual pod, as kubelet would), by host annotation; undefined when it has none.
  */
-async function ensureTokenSecret(
-  context: SyncContext,
-  pod: V1Pod,
-  hostPod: V1Pod,
-  made: Set<string>,
-): Promise<boolean> {
-  const owner = { name: hostPod.metadata?.name ?? '', uid: hostPod.metadata?.uid ?? '' };
-  if (made.has(owner.uid)) return false;
+async function mintTokens(context: SyncContext, pod: V1Pod): Promise<Record<string, string> | undefined> {
   const requests = podServiceAccountTokens(pod, context.translate);
-  if (requests.length === 0) return false;
-  const existing = context.hostCache<V1Secret>('Secret').get(saTokenSecretName(pod, context.translate));
-  if (existing?.metadata?.ownerReferences?.some((ref) => ref.uid === owner.uid)) {
-    made.add(owner.uid);
-    return false;
-  }
-  const tokens: Record<string, string> = {};
-  for (const request of requests) {
-    const response = await context.virtual.core.createNamespacedServiceAccountToken({
-      name: request.serviceAccountName,
-      namespace: pod.metadata?.namespace ?? '',
-      body: {
-        spec: {
-          audiences: request.audiences,
-          expirationSeconds: request.expirationSeconds,
-          boundObjectRef: {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            name: request.boundPod.name,
-            uid: request.boundPod.uid,
+  if (requests.length === 0) return undefined;
+  const minted = await Promise.all(
+    requests.map(async (request) => {
+      const response = await context.virtual.core.createNamespacedServiceAccountToken({
+        name: request.serviceAccountName,
+        namespace: pod.metadata?.namespace ?? '',
+        body: {
+          spec: {
+            audiences: request.audiences,
+            expirationSeconds: request.expirationSeconds,
+            boundObjectRef: {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              name: request.boundPod.name,
+              uid: request.boundPod.uid,
+            },
           },
         },
-      },
-    });
-    tokens[request.key] = response.status?.token ?? '';
-  }
-  const secret = saTokenSecret(pod, context.translate, tokens, owner);
-  const namespace = context.translate.hostNamespace;
-  try {
-    await context.host.core.createNamespacedSecret({ namespace, body: secret });
-  } catch (error) {
-    if (!isConflict(error)) throw error;
-    // Left by an earlier pod of the same name: its tokens are bound to that pod, so replace them.
-    await context.host.core.replaceNamespacedSecret({
-      name: secret.metadata?.name ?? '',
-      namespace,
-      body: secret,
-    });
-  }
-  return true;
+      });
+      const token = response.status?.token;
+      // An empty annotation would give the container an empty token file: fail and retry instead.
+      if (!token) throw new Error(`TokenRequest for ${request.serviceAccountName} returned no token`);
+      return [request.annotation, token] as const;
+    }),
+  );
+  return Object.fromEntries(minted);
 }

@@ -12,9 +12,9 @@ import { deleteHostObject, managedHostSource, requireUsageCaches, usedByPods } f
  * envFrom, imagePullSecrets), an ingress names them (TLS or an auth annotation, possibly from another
  * namespace), or they carry `vcluster.loft.sh/force-sync=true`; the host copy goes once unused.
  *
- * The host secrets holding pods' service-account tokens (`<pod>-sa-token-x-…`) carry the
+ * Token secrets (`<pod>-sa-token-x-…`) left by syncers that kept pod tokens in secrets carry the
  * managed-by label but no object-name annotation: the controller neither maps them to a virtual key
- * nor counts them as ours (`isManagedBy`), so this syncer never updates or deletes them.
+ * nor counts them as ours (`isManagedBy`), so this syncer leaves them to the host garbage collector.
  */
 export function secretSyncer(): ResourceSyncer<V1Secret> {
   return {

@@ -100,11 +100,10 @@ export {
   podStatusToVirtual,
   podToHost,
   podUpdateToHost,
+  SA_TOKEN_ANNOTATION_PREFIX,
   SA_TOKEN_EXPIRATION_SECONDS,
-  SA_TOKEN_POD_ANNOTATION,
   type ServiceAccountTokenRequest,
-  saTokenSecret,
-  saTokenSecretName,
+  saTokenAnnotation,
 } from './pod.ts';
 export {
   type PersistentVolumeMode,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { V1Pod, V1PodSpec, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1PodCondition, V1PodSpec, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { TranslateContext } from './context.ts';
 import {
@@ -11,8 +11,7 @@ import {
   podStatusToVirtual,
   podToHost,
   podUpdateToHost,
-  saTokenSecret,
-  saTokenSecretName,
+  saTokenAnnotation,
 } from './pod.ts';
 
 const ctx: TranslateContext = {
@@ -22,6 +21,10 @@ const ctx: TranslateContext = {
   kubernetesServiceIP: '10.96.0.20',
 };
 const hash10 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 10);
+// The token annotation of a projected source: vcluster's prefix, 8 characters from volume and index.
+const tokenAnnotation = (volume: string, index: number) =>
+  `vcluster.loft.sh/token-${createHash('sha256').update(`${volume}/${index}`).digest('hex').slice(0, 8)}`;
+const apiAccessToken = tokenAnnotation('kube-api-access-abcde', 0);
 
 // A pod as the virtual API server returns it: defaulted, with the service-account token volume.
 function virtualPod(spec: Partial<V1PodSpec> = {}, name = 'web-7d4b9c-x2x9q'): V1Pod {
@@ -179,7 +182,7 @@ describe('podToHost: a typical deployment pod', () => {
     expect((host.spec as unknown as Record<string, unknown>)[field]).toStrictEqual(value);
   });
 
-  it('translates volumes and replaces the token projection with the token secret', () => {
+  it('translates volumes and reads the token from a pod annotation through the downward API', () => {
     expect(host.spec?.volumes).toStrictEqual([
       { name: 'config', configMap: { name: 'settings-x-shop-x-pr-12' } },
       { name: 'certs', secret: { secretName: 'tls-x-shop-x-pr-12' } },
@@ -190,9 +193,14 @@ describe('podToHost: a typical deployment pod', () => {
           defaultMode: 420,
           sources: [
             {
-              secret: {
-                name: 'web-7d4b9c-x2x9q-sa-token-x-shop-x-pr-12',
-                items: [{ key: 'kube-api-access-abcde', path: 'token', mode: 0o644 }],
+              downwardAPI: {
+                items: [
+                  {
+                    path: 'token',
+                    fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${apiAccessToken}']` },
+                    mode: 0o644,
+                  },
+                ],
               },
             },
             {
@@ -448,9 +456,17 @@ describe('podToHost: volumes', () => {
           sources: [
             { secret: { name: 's-x-shop-x-pr-12' } },
             {
-              secret: {
-                name: 'web-7d4b9c-x2x9q-sa-token-x-shop-x-pr-12',
-                items: [{ key: 'vault', path: 't', mode: 0o644 }],
+              downwardAPI: {
+                items: [
+                  {
+                    path: 't',
+                    fieldRef: {
+                      apiVersion: 'v1',
+                      fieldPath: `metadata.annotations['${tokenAnnotation('vault', 1)}']`,
+                    },
+                    mode: 0o644,
+                  },
+                ],
               },
             },
           ],
@@ -580,15 +596,11 @@ describe('podReferences', () => {
 });
 
 describe('service account tokens', () => {
-  it('names the token secret after the pod', () => {
-    expect(saTokenSecretName(virtualPod(), ctx)).toBe('web-7d4b9c-x2x9q-sa-token-x-shop-x-pr-12');
-  });
-
-  it('lists the tokens to mint', () => {
+  it('lists the tokens to mint, each with its host annotation', () => {
     const vPod = virtualPod({ serviceAccountName: 'builder' });
     expect(podServiceAccountTokens(vPod, ctx)).toStrictEqual([
       {
-        key: 'kube-api-access-abcde',
+        annotation: apiAccessToken,
         serviceAccountName: 'builder',
         audiences: [
           'https://kubernetes.default.svc.cluster.local',
@@ -601,7 +613,18 @@ describe('service account tokens', () => {
     ]);
   });
 
-  it('keys two tokens in one volume by index', () => {
+  it.each([
+    { volume: 'kube-api-access-abcde', index: 0 },
+    { volume: 'tokens', index: 1 },
+  ])(
+    'names the annotation of $volume source $index like vcluster (prefix + 8 characters)',
+    ({ volume, index }) => {
+      expect(saTokenAnnotation(volume, index)).toBe(tokenAnnotation(volume, index));
+      expect(saTokenAnnotation(volume, index)).toMatch(/^vcluster\.loft\.sh\/token-[0-9a-f]{8}$/);
+    },
+  );
+
+  it('gives two tokens of one volume an annotation each', () => {
     const vPod = virtualPod({
       volumes: [
         {
@@ -615,34 +638,40 @@ describe('service account tokens', () => {
         },
       ],
     });
-    expect(podServiceAccountTokens(vPod, ctx).map((t) => [t.key, t.audiences])).toStrictEqual([
-      ['tokens-0', ['x']],
-      ['tokens-1', ['y']],
+    expect(podServiceAccountTokens(vPod, ctx).map((t) => [t.annotation, t.audiences])).toStrictEqual([
+      [tokenAnnotation('tokens', 0), ['x']],
+      [tokenAnnotation('tokens', 1), ['y']],
     ]);
     const sources = podToHost(vPod, ctx).spec?.volumes?.[0]?.projected?.sources;
-    expect(sources?.map((s) => s.secret?.items?.[0]?.key)).toStrictEqual(['tokens-0', 'tokens-1']);
+    expect(sources?.map((s) => s.downwardAPI?.items?.[0]?.fieldRef?.fieldPath)).toStrictEqual([
+      `metadata.annotations['${tokenAnnotation('tokens', 0)}']`,
+      `metadata.annotations['${tokenAnnotation('tokens', 1)}']`,
+    ]);
   });
 
-  it('builds the token secret owned by the host pod', () => {
-    const secret = saTokenSecret(
-      virtualPod(),
-      ctx,
-      { 'kube-api-access-abcde': 'jwt' },
-      { name: 'hp', uid: 'host-uid' },
+  it('puts the minted tokens on the host pod as annotations it owns', () => {
+    const host = podToHost(virtualPod(), ctx, { tokens: { [apiAccessToken]: 'jwt', 'not-a-source': 'x' } });
+    expect(host.metadata?.annotations?.[apiAccessToken]).toBe('jwt');
+    // only the pod's own token sources: anything else passed in is not the pod's
+    expect(host.metadata?.annotations?.['not-a-source']).toBeUndefined();
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/managed-annotations']?.split('\n')).toContain(
+      apiAccessToken,
     );
-    expect(secret).toStrictEqual({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: 'web-7d4b9c-x2x9q-sa-token-x-shop-x-pr-12',
-        namespace: 'preview-pr-12',
-        labels: { 'vcluster.loft.sh/managed-by': 'pr-12', 'vcluster.loft.sh/namespace': 'shop' },
-        annotations: { 'vcluster.loft.sh/sa-token-pod': 'shop/web-7d4b9c-x2x9q' },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'hp', uid: 'host-uid' }],
-      },
-      type: 'Opaque',
-      data: { 'kube-api-access-abcde': Buffer.from('jwt').toString('base64') },
-    });
+    // no secret is involved any more
+    expect(JSON.stringify(host.spec?.volumes)).not.toContain('sa-token');
+  });
+
+  it('leaves the annotation out without a minted token', () => {
+    expect(podToHost(virtualPod(), ctx).metadata?.annotations?.[apiAccessToken]).toBeUndefined();
+  });
+
+  it('keeps the host pod tokens on update (they are minted only at creation)', () => {
+    const vPod = virtualPod();
+    const host = podToHost(vPod, ctx, { tokens: { [apiAccessToken]: 'jwt' } });
+    expect(podUpdateToHost(vPod, host, ctx)).toBeUndefined();
+    const relabelled = structuredClone(vPod);
+    relabelled.metadata!.labels!.tier = 'front';
+    expect(podUpdateToHost(relabelled, host, ctx)?.metadata?.annotations?.[apiAccessToken]).toBeUndefined();
   });
 });
 
@@ -781,6 +810,63 @@ describe('podStatusToVirtual', () => {
     },
   ])('$name', ({ host, expected }) => {
     expect(podStatusToVirtual(host, vPod)).toStrictEqual(expected);
+  });
+
+  const scheduledAt = (at: string): V1PodCondition => ({
+    type: 'PodScheduled',
+    status: 'True',
+    lastTransitionTime: new Date(at),
+  });
+  const hostScheduled: V1Pod = {
+    spec: { containers: [], nodeName: 'kwok-node-3' },
+    status: { phase: 'Pending', qosClass: 'BestEffort', conditions: [scheduledAt('2024-05-01T10:00:01Z')] },
+  };
+  const unbound = virtualPod({ nodeName: undefined });
+  const bound = virtualPod({ nodeName: 'kwok-node-3' });
+  bound.status = {
+    phase: 'Pending',
+    qosClass: 'BestEffort',
+    conditions: [scheduledAt('2024-05-01T10:00:02Z')],
+  };
+
+  it.each<{ name: string; host: V1Pod; virtual: V1Pod; writes: boolean }>([
+    // the Binding written in the same reconcile shows the same thing
+    {
+      name: 'host only scheduled, virtual about to be bound',
+      host: hostScheduled,
+      virtual: unbound,
+      writes: false,
+    },
+    {
+      name: 'host only scheduled, virtual bound at another instant',
+      host: hostScheduled,
+      virtual: bound,
+      writes: false,
+    },
+    {
+      name: 'host unschedulable (a reason the user must see)',
+      host: {
+        status: {
+          phase: 'Pending',
+          conditions: [
+            { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes' },
+          ],
+        },
+      },
+      virtual: unbound,
+      writes: true,
+    },
+    {
+      name: 'host running',
+      host: { ...hostScheduled, status: { ...hostScheduled.status, phase: 'Running', podIP: '10.244.1.7' } },
+      virtual: bound,
+      writes: true,
+    },
+  ])('$name: writes $writes', ({ host, virtual, writes }) => {
+    const status = podStatusToVirtual(host, virtual);
+    expect(status !== undefined).toBe(writes);
+    // when it writes, it writes the host's status, scheduling time included
+    if (status) expect(status.conditions).toStrictEqual(host.status?.conditions);
   });
 });
 

@@ -15,7 +15,6 @@ import type {
   V1PodSpec,
   V1PodStatus,
   V1ProjectedVolumeSource,
-  V1Secret,
   V1Service,
   V1Toleration,
   V1Volume,
@@ -35,7 +34,7 @@ import {
   requireVirtualKey,
   type VirtualKey,
 } from './metadata.ts';
-import { hostName, MAX_NAME_LENGTH } from './names.ts';
+import { hostName, MAX_NAME_LENGTH, sha256Hex } from './names.ts';
 
 // Pod annotations the downward API is redirected to: the host pod's own name, namespace, uid and
 // labels are the translated ones, so the virtual values travel as annotations.
@@ -48,8 +47,11 @@ export const POD_OWNER_REFERENCES_ANNOTATION = 'vcluster.loft.sh/owner-reference
 export const POD_OWNER_SET_KIND_ANNOTATION = 'vcluster.loft.sh/owner-set-kind';
 export const SAFE_TO_EVICT_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
 export const DAEMONSET_POD_ANNOTATION = 'cluster-autoscaler.kubernetes.io/daemonset-pod';
-/** On the service-account token secret: the virtual pod (`<namespace>/<name>`) it belongs to. */
-export const SA_TOKEN_POD_ANNOTATION = 'vcluster.loft.sh/sa-token-pod';
+/**
+ * Prefix of the host pod annotations holding service-account tokens minted by the virtual API server
+ * (vcluster's default: no secret per pod); the projected volume reads them through the downward API.
+ */
+export const SA_TOKEN_ANNOTATION_PREFIX = 'vcluster.loft.sh/token-';
 
 /** vcluster mints tokens for ten years: nothing refreshes them inside the host pod. */
 export const SA_TOKEN_EXPIRATION_SECONDS = 10 * 365 * 24 * 60 * 60;
@@ -65,12 +67,17 @@ export interface PodExtras {
   workloadServiceAccount?: string;
   /** Labels of the pod's virtual namespace, copied as namespace-label keys for namespaceSelector terms. */
   namespaceLabels?: Record<string, string>;
+  /**
+   * Service-account tokens the engine minted for the pod (podServiceAccountTokens), by annotation.
+   * They become host pod annotations; a token not given here leaves its annotation out.
+   */
+  tokens?: Record<string, string>;
 }
 
-/** What the engine must mint (TokenRequest against the virtual API) for one token in the secret. */
+/** What the engine must mint (TokenRequest against the virtual API) for one token of the pod. */
 export interface ServiceAccountTokenRequest {
-  /** Key in the token secret. */
-  key: string;
+  /** Host pod annotation the token goes into. */
+  annotation: string;
   serviceAccountName: string;
   audiences: string[];
   expirationSeconds: number;
@@ -154,36 +161,52 @@ function namespaceLabels(
   return out;
 }
 
-function podMetadataOptions(vPod: V1Pod, key: VirtualKey, ctx: TranslateContext, extras: PodExtras) {
+function podMetadataOptions(
+  vPod: V1Pod,
+  key: VirtualKey,
+  ctx: TranslateContext,
+  extras: PodExtras,
+  tokens: Record<string, string>,
+) {
   return {
-    extraAnnotations: podAnnotations(vPod, key),
+    extraAnnotations: { ...podAnnotations(vPod, key), ...tokens },
     extraLabels: namespaceLabels(extras.namespaceLabels, ctx),
   };
 }
 
-/** Host name of the secret holding the pod's service-account tokens (vcluster's `<pod>-sa-token`). */
-export function saTokenSecretName(vPod: V1Pod, ctx: TranslateContext): string {
-  const key = requireVirtualKey(vPod, 'Pod');
-  return hostName(`${key.name}-sa-token`, key.namespace, ctx.vclusterName);
+/**
+ * Host pod annotation holding one projected token. vcluster appends 8 random characters; ours are
+ * derived from the volume and source, so translating the same pod twice gives the same host pod.
+ */
+export function saTokenAnnotation(volumeName: string, sourceIndex: number): string {
+  return `${SA_TOKEN_ANNOTATION_PREFIX}${sha256Hex(`${volumeName}/${sourceIndex}`).slice(0, 8)}`;
 }
 
 interface TokenSource {
   volumeName: string;
   sourceIndex: number;
-  key: string;
+  annotation: string;
 }
 
-// One secret key per projected token: the volume name, suffixed by the source index when a volume
-// projects more than one token.
 function tokenSources(spec: V1PodSpec | undefined): TokenSource[] {
   const out: TokenSource[] = [];
   for (const volume of spec?.volumes ?? []) {
-    const sources = volume.projected?.sources ?? [];
-    const indexes = sources.flatMap((s, i) => (s.serviceAccountToken ? [i] : []));
-    for (const i of indexes) {
-      const key = indexes.length > 1 ? `${volume.name}-${i}` : volume.name;
-      out.push({ volumeName: volume.name, sourceIndex: i, key });
-    }
+    volume.projected?.sources?.forEach((source, i) => {
+      if (source.serviceAccountToken)
+        out.push({ volumeName: volume.name, sourceIndex: i, annotation: saTokenAnnotation(volume.name, i) });
+    });
+  }
+  return out;
+}
+
+/**
+ * The token annotations a host pod carries. Tokens are minted only when the host pod is created, so
+ * an update keeps the ones the host pod has instead of removing them as no longer wanted.
+ */
+function hostTokenAnnotations(hostPod: V1Pod): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(hostPod.metadata?.annotations ?? {})) {
+    if (k.startsWith(SA_TOKEN_ANNOTATION_PREFIX)) out[k] = v;
   }
   return out;
 }
@@ -192,7 +215,7 @@ function serviceAccountOf(spec: V1PodSpec | undefined): string {
   return spec?.serviceAccountName || spec?.serviceAccount || 'default';
 }
 
-/** The tokens the engine must request from the virtual API and store in saTokenSecretName(). */
+/** The tokens the engine must request from the virtual API and pass to podToHost as `tokens`. */
 export function podServiceAccountTokens(vPod: V1Pod, ctx: TranslateContext): ServiceAccountTokenRequest[] {
   const key = requireVirtualKey(vPod, 'Pod');
   const domain = clusterDomainOf(ctx);
@@ -205,49 +228,13 @@ export function podServiceAccountTokens(vPod: V1Pod, ctx: TranslateContext): Ser
     const volume = vPod.spec?.volumes?.find((v) => v.name === t.volumeName);
     const source = volume?.projected?.sources?.[t.sourceIndex]?.serviceAccountToken;
     return {
-      key: t.key,
+      annotation: t.annotation,
       serviceAccountName: serviceAccountOf(vPod.spec),
       audiences: source?.audience ? [source.audience] : defaultAudiences,
       expirationSeconds: SA_TOKEN_EXPIRATION_SECONDS,
       boundPod: { name: key.name, uid: vPod.metadata?.uid ?? '' },
     };
   });
-}
-
-/**
- * The host secret carrying the minted tokens. It deliberately has no object-name annotation: it is not
- * the copy of a virtual secret, so the secret syncer never treats it as its own (or as an orphan).
- * Pass the host pod once it exists so the secret is garbage-collected with it.
- */
-export function saTokenSecret(
-  vPod: V1Pod,
-  ctx: TranslateContext,
-  tokens: Record<string, string>,
-  hostPod?: { name: string; uid: string },
-): V1Secret {
-  const key = requireVirtualKey(vPod, 'Pod');
-  const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tokens)) data[k] = Buffer.from(v, 'utf8').toString('base64');
-  const secret: V1Secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
-      name: saTokenSecretName(vPod, ctx),
-      namespace: ctx.hostNamespace,
-      labels: { [MARKER_LABEL]: ctx.vclusterName, [NAMESPACE_LABEL]: key.namespace },
-      annotations: { [SA_TOKEN_POD_ANNOTATION]: `${key.namespace}/${key.name}` },
-    },
-    type: 'Opaque',
-    data,
-  };
-  if (hostPod) {
-    secret.metadata!.ownerReferences = [
-      { apiVersion: 'v1', kind: 'Pod', name: hostPod.name, uid: hostPod.uid },
-    ];
-  } else if (ctx.owner) {
-    secret.metadata!.ownerReferences = [{ ...ctx.owner, controller: false }];
-  }
-  return secret;
 }
 
 function translateFieldRef(ref: V1ObjectFieldSelector | undefined, ctx: TranslateContext): void {
@@ -373,7 +360,6 @@ function translateProjected(
   projected: V1ProjectedVolumeSource,
   volumeName: string,
   tokens: TokenSource[],
-  tokenSecret: string,
   ns: string,
   ctx: TranslateContext,
 ): void {
@@ -384,21 +370,26 @@ function translateProjected(
     for (const item of source.downwardAPI?.items ?? []) translateFieldRef(item.fieldRef, ctx);
     const token = source.serviceAccountToken;
     if (token) {
-      // the host cannot mint tokens of the virtual API server: read the engine-minted one from a secret
-      const key = tokens.find((t) => t.volumeName === volumeName && t.sourceIndex === i)?.key ?? volumeName;
+      // the host cannot mint tokens of the virtual API server: the engine-minted one sits in an
+      // annotation of the host pod itself, so no object besides the pod is written for it
+      const annotation =
+        tokens.find((t) => t.volumeName === volumeName && t.sourceIndex === i)?.annotation ??
+        saTokenAnnotation(volumeName, i);
       delete source.serviceAccountToken;
-      source.secret = { name: tokenSecret, items: [{ key, path: token.path, mode: 0o644 }] };
+      source.downwardAPI = {
+        items: [
+          {
+            path: token.path,
+            fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${annotation}']` },
+            mode: 0o644,
+          },
+        ],
+      };
     }
   });
 }
 
-function translateVolumes(
-  spec: V1PodSpec,
-  podName: string,
-  ns: string,
-  ctx: TranslateContext,
-  tokenSecret: string,
-) {
+function translateVolumes(spec: V1PodSpec, podName: string, ns: string, ctx: TranslateContext) {
   const h = (name: string) => hostName(name, ns, ctx.vclusterName);
   const tokens = tokenSources(spec);
   for (const volume of spec.volumes ?? []) {
@@ -412,7 +403,7 @@ function translateVolumes(
       delete volume.ephemeral;
       volume.persistentVolumeClaim = { claimName: h(`${podName}-${volume.name}`) };
     }
-    if (volume.projected) translateProjected(volume.projected, volume.name, tokens, tokenSecret, ns, ctx);
+    if (volume.projected) translateProjected(volume.projected, volume.name, tokens, ns, ctx);
     for (const item of volume.downwardAPI?.items ?? []) translateFieldRef(item.fieldRef, ctx);
     for (const ref of volumeSecretRefs(volume)) ref.name = h(ref.name ?? '');
     if (volume.azureFile?.secretName) volume.azureFile.secretName = h(volume.azureFile.secretName);
@@ -516,11 +507,16 @@ export function podHostname(virtualName: string): string {
   return virtualName.slice(0, MAX_NAME_LENGTH).replaceAll('.', '-').replace(/-+$/, '');
 }
 
-/** The host pod for a virtual pod. Pure: the token secret, if any, is for the engine to create. */
+/** The host pod for a virtual pod. Pure: the engine mints the tokens first and passes them in `extras`. */
 export function podToHost(vPod: V1Pod, ctx: TranslateContext, extras: PodExtras = {}): V1Pod {
   const key = requireVirtualKey(vPod, 'Pod');
   const ns = key.namespace;
-  const metadata = hostMetadata(vPod, ctx, 'Pod', podMetadataOptions(vPod, key, ctx, extras));
+  const tokens: Record<string, string> = {};
+  for (const t of tokenSources(vPod.spec)) {
+    const token = extras.tokens?.[t.annotation];
+    if (token !== undefined) tokens[t.annotation] = token;
+  }
+  const metadata = hostMetadata(vPod, ctx, 'Pod', podMetadataOptions(vPod, key, ctx, extras, tokens));
   const spec: V1PodSpec = structuredClone(vPod.spec) ?? { containers: [] };
 
   // the host scheduler picks the node; the syncer binds the virtual pod to it afterwards
@@ -567,7 +563,7 @@ export function podToHost(vPod: V1Pod, ctx: TranslateContext, extras: PodExtras 
   for (const secret of spec.imagePullSecrets ?? []) {
     if (secret.name) secret.name = hostName(secret.name, ns, ctx.vclusterName);
   }
-  translateVolumes(spec, key.name, ns, ctx, saTokenSecretName(vPod, ctx));
+  translateVolumes(spec, key.name, ns, ctx);
   translateAffinity(spec, ns, ctx);
 
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec };
@@ -673,7 +669,13 @@ export function podUpdateToHost(
   if (keptGates.length !== hostGates.length) spec.schedulingGates = structuredClone(keptGates);
 
   if (Object.keys(spec).length > 0) patch.spec = spec;
-  const metadata = hostMetadataPatch(vPod, hostPod, ctx, 'Pod', podMetadataOptions(vPod, key, ctx, extras));
+  const metadata = hostMetadataPatch(
+    vPod,
+    hostPod,
+    ctx,
+    'Pod',
+    podMetadataOptions(vPod, key, ctx, extras, hostTokenAnnotations(hostPod)),
+  );
   if (metadata) patch.metadata = metadata;
   return patch.spec || patch.metadata ? patch : undefined;
 }
@@ -687,7 +689,30 @@ export function podStatusToVirtual(hostPod: V1Pod, vPod: V1Pod): V1PodStatus | u
   const status: V1PodStatus = structuredClone(hostPod.status);
   delete status.qosClass;
   if (vPod.status?.qosClass !== undefined) status.qosClass = vPod.status.qosClass;
-  return deepEqual(status, vPod.status) ? undefined : status;
+  // The Binding (podNodeNameToVirtual) marks the virtual pod scheduled itself, moments after the host
+  // scheduler did: a host pod that is only scheduled so far shows nothing new once bound, so it costs
+  // no write; the times come along with the next real change (Running, a container state).
+  const virtualStatus = podNodeNameToVirtual(hostPod, vPod) ? boundStatus(vPod.status) : vPod.status;
+  return deepEqual(withoutScheduledTimes(status), withoutScheduledTimes(virtualStatus)) ? undefined : status;
+}
+
+const SCHEDULED = 'PodScheduled';
+
+// What a Binding does to the status: PodScheduled becomes True.
+function boundStatus(status: V1PodStatus | undefined): V1PodStatus {
+  const others = (status?.conditions ?? []).filter((c) => c.type !== SCHEDULED);
+  return { ...status, conditions: [...others, { type: SCHEDULED, status: 'True' }] };
+}
+
+// A True PodScheduled condition without the times the two schedulers stamp on it.
+function withoutScheduledTimes(status: V1PodStatus | undefined): V1PodStatus | undefined {
+  if (!status?.conditions) return status;
+  return {
+    ...status,
+    conditions: status.conditions.map((c) =>
+      c.type === SCHEDULED && c.status === 'True' ? { type: c.type, status: c.status } : c,
+    ),
+  };
 }
 
 /** Node the virtual pod must be bound to (via a Binding), once the host scheduler placed the host pod. */
