@@ -1,7 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { ApplicationFunction, Context, Probot } from 'probot';
-import { parseRepoConfig, REPO_CONFIG_PATH } from '../preview/repo-config.ts';
+import type { ApplicationFunction, Probot } from 'probot';
 import {
   type Command,
   helpText,
@@ -10,32 +7,20 @@ import {
   permissionAllows,
   requiredPermission,
 } from './commands.ts';
-import { type DesiredState, desiredStateFor, type PreviewPolicy } from './desired-state.ts';
 import { createGitHubReporter, type GitHubClient } from './github-reporter.ts';
+import { applyDesiredState } from './policy/apply-desired-state.ts';
+import type { ApprovalStore } from './policy/approvals.ts';
+import { judgePullRequest } from './policy/judge-pull-request.ts';
+import { policyDeps } from './policy/policy-deps.ts';
+import { factsOf, type PullLike } from './policy/pull-facts.ts';
+import { DEFAULT_POLICY, type ReadConfig } from './policy/repo-policy.ts';
+import { httpStatusOf } from './queue/classify-error.ts';
 import type { PreviewQueue, QueuePlace } from './queue/preview-queue.ts';
 
 /**
  * The GitHub App's webhook handlers: `pull_request` and `/vcluster …` comments become desired
  * states, enqueued on the preview queue. Nothing here touches a cluster; the worker does that.
  */
-
-/** The policy when the repo has no config file (or one the worker will report as broken). */
-export const DEFAULT_POLICY: PreviewPolicy = { drafts: false, labels: [], forks: 'approve' };
-
-export type ReadConfig = (
-  octokit: GitHubClient,
-  owner: string,
-  repo: string,
-  ref: string,
-  log: Logger,
-) => Promise<PreviewPolicy>;
-
-/** Which commit of a fork's pull request a maintainer approved; approval holds for that commit only. */
-export interface ApprovalStore {
-  get(repo: string, pr: number): Promise<string | undefined>;
-  set(repo: string, pr: number, sha: string): Promise<void>;
-  delete(repo: string, pr: number): Promise<void>;
-}
 
 export interface PreviewAppDeps {
   queue: PreviewQueue;
@@ -44,52 +29,6 @@ export interface PreviewAppDeps {
   /** Default: a Redis hash next to the queue's keys (`bull:<queue>:approvals`), on the queue's connection. */
   approvals?: ApprovalStore;
 }
-
-const approvalField = (repo: string, pr: number) => `${repo.toLowerCase()}#${pr}`;
-
-/** Approvals in one Redis hash, field `owner/repo#12` → approved sha. */
-export function redisApprovalStore(client: () => Promise<Redis>, key: string): ApprovalStore {
-  return {
-    async get(repo, pr) {
-      return (await (await client()).hget(key, approvalField(repo, pr))) ?? undefined;
-    },
-    async set(repo, pr, sha) {
-      await (await client()).hset(key, approvalField(repo, pr), sha);
-    },
-    async delete(repo, pr) {
-      await (await client()).hdel(key, approvalField(repo, pr));
-    },
-  };
-}
-
-const statusOf = (error: unknown) =>
-  typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number'
-    ? (error as { status: number }).status
-    : undefined;
-
-/** Reads and parses the repo config at `ref`; a missing or broken file gives the default policy. */
-export const readRepoPolicy: ReadConfig = async (octokit, owner, repo, ref, log) => {
-  let text: string;
-  try {
-    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: REPO_CONFIG_PATH, ref });
-    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) {
-      log.warn({ ref }, `${REPO_CONFIG_PATH} is not a file; using the default policy`);
-      return DEFAULT_POLICY;
-    }
-    text = Buffer.from(data.content, 'base64').toString('utf8');
-  } catch (error) {
-    if (statusOf(error) === 404) return DEFAULT_POLICY;
-    throw error;
-  }
-  try {
-    const config = parseRepoConfig(text);
-    return { drafts: config.drafts, labels: config.labels, forks: config.forks };
-  } catch (error) {
-    // The worker reads the file again and reports the error on the pull request.
-    log.warn({ ref, err: error }, `${REPO_CONFIG_PATH} is not valid; using the default policy`);
-    return DEFAULT_POLICY;
-  }
-};
 
 const PR_ACTIONS = new Set([
   'opened',
@@ -103,36 +42,6 @@ const PR_ACTIONS = new Set([
 ]);
 
 const KNOWN_LEVELS = new Set<PermissionLevel>(['admin', 'maintain', 'write', 'triage', 'read', 'none']);
-
-interface PullFacts {
-  draft: boolean;
-  labels: string[];
-  headSha: string;
-  isFork: boolean;
-  state: 'open' | 'closed';
-  baseRef: string;
-}
-
-interface PullLike {
-  draft?: boolean | undefined;
-  state: string;
-  labels: { name: string }[];
-  head: { sha: string; repo: { full_name: string } | null };
-  base: { ref: string; repo: { full_name: string } };
-}
-
-const factsOf = (pull: PullLike): PullFacts => ({
-  draft: pull.draft === true,
-  labels: pull.labels.map((label) => label.name),
-  headSha: pull.head.sha,
-  // A deleted fork leaves `head.repo` null: still not the base repository.
-  isFork: pull.head.repo?.full_name.toLowerCase() !== pull.base.repo.full_name.toLowerCase(),
-  state: pull.state === 'closed' ? 'closed' : 'open',
-  baseRef: pull.base.ref,
-});
-
-/** Config is read at the head commit, but a fork's from the base branch: never trust the fork's file. */
-const configRef = (facts: PullFacts) => (facts.isFork ? facts.baseRef : facts.headSha);
 
 const describePlace = (place: QueuePlace): string => {
   switch (place.state) {
@@ -149,13 +58,8 @@ const describePlace = (place: QueuePlace): string => {
 
 export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
   const { queue } = deps;
-  const readConfig = deps.readConfig ?? readRepoPolicy;
-  const approvals =
-    deps.approvals ??
-    redisApprovalStore(
-      async () => (await queue.queue.getBackend().client) as unknown as Redis,
-      queue.queue.toKey('approvals'),
-    );
+  const policy = policyDeps(queue, deps);
+  const { approvals } = policy;
 
   return (app: Probot) => {
     app.on('pull_request', async (context) => {
@@ -175,24 +79,28 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
       const facts = factsOf(payload.pull_request as PullLike);
       const octokit = context.octokit as unknown as GitHubClient;
       const [owner, name] = [payload.repository.owner.login, payload.repository.name];
-      const config =
-        payload.action === 'closed'
-          ? DEFAULT_POLICY
-          : await readConfig(octokit, owner, name, configRef(facts), log);
-      const approvedSha = facts.isFork ? await approvals.get(repo, pr) : undefined;
       const label = 'label' in payload && payload.label ? payload.label.name : undefined;
-      const desired = desiredStateFor(
-        {
+      const target = { octokit, owner, name, repo, pr, log };
+      const desired = await judgePullRequest(policy, {
+        ...target,
+        facts,
+        request: {
           type: 'pull_request',
           action: payload.action,
           merged: payload.pull_request.merged === true,
           ...(label !== undefined ? { label } : {}),
-          ...facts,
         },
-        { config, ...(approvedSha ? { approvedSha } : {}) },
-      );
+        // Closing needs no config: whatever it says, the preview goes.
+        ...(payload.action === 'closed' ? { policy: DEFAULT_POLICY } : {}),
+      });
       if (payload.action === 'closed') await approvals.delete(repo, pr);
-      await act(context, log, { owner, name, repo, pr, desired, sender: payload.sender?.login ?? 'unknown' });
+      await applyDesiredState(queue, {
+        ...target,
+        desired,
+        sender: payload.sender?.login ?? 'unknown',
+        ...installationOf(context.payload),
+        deliveryId: context.id,
+      });
     });
 
     app.on('issue_comment.created', async (context) => {
@@ -243,13 +151,12 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
       }
 
       const { data: pull } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: pr });
-      const facts = factsOf(pull as PullLike);
-      const config = await readConfig(octokit, owner, name, configRef(facts), log);
-      const approvedSha = facts.isFork ? await approvals.get(repo, pr) : undefined;
-      const desired = desiredStateFor(
-        { type: 'command', command, ...facts },
-        { config, ...(approvedSha ? { approvedSha } : {}) },
-      );
+      const target = { octokit, owner, name, repo, pr, log };
+      const desired = await judgePullRequest(policy, {
+        ...target,
+        facts: factsOf(pull as PullLike),
+        request: { type: 'command', command },
+      });
       if (command.kind === 'approve' && desired.kind === 'up') {
         await approvals.set(repo, pr, desired.sha);
         log.info({ sha: desired.sha, approvedBy: sender }, 'fork commit approved');
@@ -257,48 +164,21 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
       if (desired.kind === 'skip') {
         await reply(`@${sender}, nothing to do: ${desired.reason}.`);
       }
-      await act(context, log, { owner, name, repo, pr, desired, sender });
+      await applyDesiredState(queue, {
+        ...target,
+        desired,
+        sender,
+        ...installationOf(context.payload),
+        deliveryId: context.id,
+      });
     });
   };
-
-  async function act(
-    context: Context,
-    log: Logger,
-    target: { owner: string; name: string; repo: string; pr: number; desired: DesiredState; sender: string },
-  ): Promise<void> {
-    const { owner, name, repo, pr, desired, sender } = target;
-    if (desired.kind === 'skip') {
-      log.info({ reason: desired.reason }, 'no preview change');
-      return;
-    }
-    if (desired.kind === 'await-approval') {
-      log.info({ sha: desired.sha }, 'fork pull request waits for a maintainer to approve');
-      const reporter = createGitHubReporter({
-        octokit: context.octokit as unknown as GitHubClient,
-        owner,
-        repo: name,
-        pullNumber: pr,
-        log,
-      });
-      await reporter.upsertStickyComment({
-        state: 'waiting-approval',
-        sha: desired.sha,
-        updatedAt: new Date().toISOString(),
-      });
-      return;
-    }
-    const installationId = (context.payload as { installation?: { id: number } }).installation?.id;
-    const result = await queue.enqueue({
-      repo,
-      pr,
-      desired,
-      ...(installationId ? { installationId } : {}),
-      requestedBy: sender,
-      deliveryId: context.id,
-    });
-    log.info({ desired, jobId: result.jobId, outcome: result.outcome }, 'preview job enqueued');
-  }
 }
+
+const installationOf = (payload: unknown): { installationId?: number } => {
+  const id = (payload as { installation?: { id: number } }).installation?.id;
+  return id ? { installationId: id } : {};
+};
 
 async function permissionOf(
   octokit: GitHubClient,
@@ -316,7 +196,7 @@ async function permissionOf(
       : 'none';
   } catch (error) {
     // Not a collaborator at all (GitHub answers 404 for some of those): no permission.
-    if (statusOf(error) === 404) return 'none';
+    if (httpStatusOf(error) === 404) return 'none';
     throw error;
   }
 }

@@ -1,7 +1,11 @@
 import { Queue, UnrecoverableError } from 'bullmq';
 import { type Logger, pino } from 'pino';
 import { Probot, Server } from 'probot';
+import { API_PREFIX } from './api/api-handler.ts';
+import { lazyPreviewHosts } from './api/host-lookup.ts';
+import { createPreviewApi } from './api/preview-api.ts';
 import type { WorkerReconcile } from './default-reconciler.ts';
+import { policyDeps } from './policy/policy-deps.ts';
 import { createPreviewApp, type PreviewAppDeps } from './probot-app.ts';
 import { PreviewQueue } from './queue/preview-queue.ts';
 import { PreviewWorker, type Reconcile } from './queue/preview-worker.ts';
@@ -102,6 +106,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       });
     if (serves) {
       queue = previewQueue();
+      // BullMQ prints connection errors to the console unless someone listens; say them in the log.
+      queue.queue.on('error', (error) => log.warn({ err: error }, 'queue connection error'));
       server = new Server({
         Probot: Probot.defaults({
           appId: config.appId,
@@ -116,13 +122,32 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         webhookPath: WEBHOOK_PATH,
         enableStaticFiles: false,
       });
+      // Webhooks and the API judge pull requests with the same policy and the same approvals.
+      const policy = policyDeps(queue, options.readConfig ? { readConfig: options.readConfig } : {});
+      await server.load(createPreviewApp({ queue, ...policy }));
       await server.load(
-        createPreviewApp({ queue, ...(options.readConfig ? { readConfig: options.readConfig } : {}) }),
+        createPreviewApi({
+          queue,
+          policy,
+          issuer: config.oidcIssuer,
+          audience: config.apiAudience,
+          ...(config.kubeconfig ? { hosts: lazyPreviewHosts(config.kubeconfig, config.provider) } : {}),
+          log: logger,
+        }),
       );
       await server.start();
       const host = /^(0\.0\.0\.0|::|\[::\])$/.test(server.host) ? '127.0.0.1' : server.host;
       url = `http://${host}:${server.port}`;
-      log.info({ url, webhookPath: WEBHOOK_PATH, github: config.githubBaseUrl }, 'webhook server listening');
+      log.info(
+        {
+          url,
+          webhookPath: WEBHOOK_PATH,
+          apiPath: API_PREFIX,
+          github: config.githubBaseUrl,
+          oidcIssuer: config.oidcIssuer,
+        },
+        'webhook server and API listening',
+      );
     }
     if (works) {
       if (!options.reconcile) log.warn('no reconciler configured: every preview job will fail');

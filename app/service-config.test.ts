@@ -79,6 +79,23 @@ describe('loadServiceConfig', () => {
     ]);
   });
 
+  it('accepts GitHub Actions OIDC tokens from github.com, or from the GHE_HOST, for the API audience', () => {
+    expect(loadServiceConfig(base, 'web')).toMatchObject({
+      oidcIssuer: 'https://token.actions.githubusercontent.com',
+      apiAudience: 'vcluster-preview',
+    });
+    expect(
+      loadServiceConfig({ ...base, GHE_HOST: 'ghe.example.com', API_AUDIENCE: ' previews ' }, 'web'),
+    ).toMatchObject({ oidcIssuer: 'https://ghe.example.com/_services/token', apiAudience: 'previews' });
+    expect(
+      loadServiceConfig({ ...base, GHE_HOST: 'ghe.example.com', OIDC_ISSUER: 'https://issuer.test/' }, 'web')
+        .oidcIssuer,
+    ).toBe('https://issuer.test');
+    expect(problemsOf({ ...base, OIDC_ISSUER: 'token.actions.githubusercontent.com' })).toEqual([
+      expect.stringMatching(/^OIDC_ISSUER must be the https:\/\/ URL of the token issuer/),
+    ]);
+  });
+
   it('accepts the key as one line with \\n escapes, base64, or a file', () => {
     expect(loadServiceConfig({ ...base, PRIVATE_KEY: pem.replace(/\n/g, '\\n') }, 'all').privateKey).toBe(
       pem,

@@ -7,7 +7,8 @@ import { parseDuration } from '../preview/repo-config.ts';
  * The service's configuration, read from the environment in this one place: Probot's standard
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
  * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `BASE_DOMAIN`,
- * `VCLUSTER_PROVIDER`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`). Every problem is reported at once, each naming its variable.
+ * `VCLUSTER_PROVIDER`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, and for the
+ * service API `OIDC_ISSUER`, `API_AUDIENCE`). Every problem is reported at once, each naming its variable.
  */
 
 export const SERVICE_ROLES = ['all', 'web', 'worker'] as const;
@@ -45,6 +46,14 @@ export interface ServiceConfig {
   maxPreviews?: number;
   /** Live previews at most per GitHub App installation (`MAX_PREVIEWS_PER_INSTALLATION`); unset for no limit. */
   maxPreviewsPerInstallation?: number;
+  /**
+   * Who issues the GitHub Actions OIDC tokens the service API accepts (`OIDC_ISSUER`): by default
+   * `https://token.actions.githubusercontent.com`, or `<GHE_PROTOCOL>://<GHE_HOST>/_services/token`
+   * on GitHub Enterprise Server.
+   */
+  oidcIssuer: string;
+  /** The `aud` those tokens must carry (`API_AUDIENCE`, default `vcluster-preview`). */
+  apiAudience: string;
 }
 
 export class ServiceConfigError extends Error {
@@ -169,7 +178,26 @@ const envSchema = z.object({
   ),
   MAX_PREVIEWS: optionalLimit,
   MAX_PREVIEWS_PER_INSTALLATION: optionalLimit,
+  OIDC_ISSUER: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .transform((url) => url.replace(/\/+$/, ''))
+      .refine((url) => {
+        try {
+          return ['https:', 'http:'].includes(new URL(url).protocol);
+        } catch {
+          return false;
+        }
+      }, 'must be the https:// URL of the token issuer, like https://token.actions.githubusercontent.com')
+      .optional(),
+  ),
+  API_AUDIENCE: z.preprocess(blankToUndefined, z.string().trim().min(1).default('vcluster-preview')),
 });
+
+/** GitHub Actions' OIDC issuer on github.com. */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** PEM from `PRIVATE_KEY` as GitHub hands it out, with `\n` escapes, or base64 of the PEM (Probot's rules). */
 const normalizePem = (text: string): string => {
@@ -266,5 +294,11 @@ export function loadServiceConfig(
     ...(values.MAX_PREVIEWS_PER_INSTALLATION !== undefined
       ? { maxPreviewsPerInstallation: values.MAX_PREVIEWS_PER_INSTALLATION }
       : {}),
+    oidcIssuer:
+      values.OIDC_ISSUER ??
+      (values.GHE_HOST
+        ? `${values.GHE_PROTOCOL}://${values.GHE_HOST}/_services/token`
+        : GITHUB_ACTIONS_ISSUER),
+    apiAudience: values.API_AUDIENCE,
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -6,6 +6,7 @@ import {
   type PullRequestSpec,
   pullRequestObject,
   repositoryObject,
+  stableId,
   userObject,
 } from './webhooks.ts';
 
@@ -152,7 +153,40 @@ export interface GitHubDouble {
   /** Deployments, oldest first, each with its statuses oldest first. */
   deployments(owner: string, repo: string): (Deployment & { statuses: DeploymentStatus[] })[];
   failNext(spec: FailureSpec): void;
+  /**
+   * `<url>/_services/token`: where a GitHub Enterprise Server issues GitHub Actions OIDC tokens (its
+   * discovery document and JWKS are served below it), so the service's `OIDC_ISSUER` with `GHE_HOST`.
+   */
+  oidcIssuer: string;
+  /** A GitHub Actions OIDC token with the claims a workflow run gets, signed with the double's key. */
+  issueActionsToken(spec: ActionsTokenSpec): string;
+  /**
+   * The runner's side of `core.getIDToken()`: `ACTIONS_ID_TOKEN_REQUEST_URL` and
+   * `ACTIONS_ID_TOKEN_REQUEST_TOKEN` of a job of `spec`; the URL answers `{ value: <token> }` for
+   * the `audience` asked, like the Actions runtime does.
+   */
+  actionsRuntime(spec: Omit<ActionsTokenSpec, 'audience'>): { requestUrl: string; requestToken: string };
   stop(): Promise<void>;
+}
+
+/** Who a GitHub Actions OIDC token is for; the other claims get a workflow run's usual values. */
+export interface ActionsTokenSpec {
+  /** `owner/name` of the repository the workflow runs in. */
+  repository: string;
+  /** Default `vcluster-preview` (the Action's default audience). */
+  audience?: string | string[];
+  sha?: string;
+  ref?: string;
+  /** Default `pull_request`. */
+  eventName?: string;
+  /** Default the repository's owner. */
+  actor?: string;
+  /** Seconds until it expires (default 300); negative for a token that has expired. */
+  expiresIn?: number;
+  /** Signed with a key the issuer never published (same key id): a forged token. */
+  forged?: boolean;
+  /** Claims set or overridden as given (`iss`, …). */
+  claims?: Record<string, unknown>;
 }
 
 class HttpError extends Error {
@@ -331,6 +365,103 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
       permissions: { contents: 'read', deployments: 'write', issues: 'write', pull_requests: 'write' },
       repository_selection: 'all',
     });
+  });
+
+  // GitHub Actions OIDC: a GHES publishes its token issuer under /_services/token.
+  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const forgingKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyId = createHash('sha256')
+    .update(signingKey.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 40);
+  let baseUrl = '';
+  const issuerOf = (origin: string) => `${origin}/_services/token`;
+  const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const signJwt = (payload: Record<string, unknown>, key: KeyObject) => {
+    const input = `${base64url({ typ: 'JWT', alg: 'RS256', x5t: keyId, kid: keyId })}.${base64url(payload)}`;
+    return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+  };
+  let runNumber = 1;
+  const actionsToken = (spec: ActionsTokenSpec, issuer: string): string => {
+    const now = Math.floor(Date.now() / 1000);
+    const [owner = ''] = spec.repository.split('/');
+    const run = runNumber++;
+    const eventName = spec.eventName ?? 'pull_request';
+    const ref = spec.ref ?? 'refs/pull/1/merge';
+    const payload = {
+      jti: randomUUID(),
+      sub: `repo:${spec.repository}:${eventName === 'pull_request' ? 'pull_request' : `ref:${ref}`}`,
+      aud: spec.audience ?? 'vcluster-preview',
+      ref,
+      sha: spec.sha ?? createHash('sha1').update(`run:${run}`).digest('hex'),
+      repository: spec.repository,
+      repository_owner: owner,
+      repository_owner_id: String(stableId(owner)),
+      run_id: String(9_000_000_000 + run),
+      run_number: String(run),
+      run_attempt: '1',
+      repository_visibility: 'private',
+      repository_id: String(stableId(spec.repository)),
+      actor_id: String(stableId(spec.actor ?? owner)),
+      actor: spec.actor ?? owner,
+      workflow: 'Preview',
+      head_ref: 'changes',
+      base_ref: 'main',
+      event_name: eventName,
+      ref_type: 'branch',
+      workflow_ref: `${spec.repository}/.github/workflows/preview.yml@${ref}`,
+      job_workflow_ref: `${spec.repository}/.github/workflows/preview.yml@${ref}`,
+      runner_environment: 'github-hosted',
+      iss: issuer,
+      nbf: now - 5,
+      iat: now - 5,
+      exp: now + (spec.expiresIn ?? 300),
+      ...spec.claims,
+    };
+    return signJwt(payload, spec.forged ? forgingKey.privateKey : signingKey.privateKey);
+  };
+  /** Request token → the job it stands for, as the runner hands them to a step. */
+  const runtimeJobs = new Map<string, Omit<ActionsTokenSpec, 'audience'>>();
+
+  route('GET', '/_services/token/.well-known/openid-configuration', (selfUrl) => (_request, respond) => {
+    const issuer = issuerOf(selfUrl.origin);
+    respond(200, {
+      issuer,
+      jwks_uri: `${issuer}/.well-known/jwks`,
+      subject_types_supported: ['public', 'pairwise'],
+      response_types_supported: ['id_token'],
+      claims_supported: [
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'iss',
+        'jti',
+        'nbf',
+        'ref',
+        'sha',
+        'repository',
+        'repository_owner',
+        'run_id',
+        'actor',
+        'event_name',
+      ],
+      id_token_signing_alg_values_supported: ['RS256'],
+      scopes_supported: ['openid'],
+    });
+  });
+
+  route('GET', '/_services/token/.well-known/jwks', () => (_request, respond) => {
+    const jwk = signingKey.publicKey.export({ format: 'jwk' });
+    respond(200, { keys: [{ ...jwk, kid: keyId, x5t: keyId, alg: 'RS256', use: 'sig' }] });
+  });
+
+  route('GET', '/_apis/actions/idtoken', (selfUrl) => (request, respond) => {
+    const token = /^bearer\s+(\S+)$/i.exec(request.authorization ?? '')?.[1];
+    const job = token ? runtimeJobs.get(token) : undefined;
+    if (!job) throw new HttpError(401, 'Bad credentials');
+    const audience = request.query.get('audience') ?? `https://github.com/${job.repository.split('/')[0]}`;
+    respond(200, { count: 1, value: actionsToken({ ...job, audience }, issuerOf(selfUrl.origin)) });
   });
 
   route('GET', '/repos/:owner/:repo/installation', () => (request, respond) => {
@@ -737,6 +868,7 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
 
   const repoFor = (owner: string, repo: string) => {
     const state = repos.get(key(owner, repo));
@@ -815,6 +947,14 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
     },
     failNext(spec) {
       failures.push({ ...spec, remaining: spec.times ?? 1 });
+    },
+    oidcIssuer: issuerOf(baseUrl),
+    issueActionsToken: (spec) => actionsToken(spec, issuerOf(baseUrl)),
+    actionsRuntime(spec) {
+      const requestToken = randomBytes(20).toString('hex');
+      runtimeJobs.set(requestToken, spec);
+      // The runtime's URL already has a query; `core.getIDToken` appends `&audience=…`.
+      return { requestUrl: `${baseUrl}/_apis/actions/idtoken?api-version=2.0`, requestToken };
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { previewHostAccess } from '../../preview/host-access.ts';
+import type { ProviderName } from '../../preview/provider.ts';
+import { providerNamed } from '../../preview/providers/index.ts';
+import type { PreviewHosts } from './read-preview-status.ts';
+
+/**
+ * The host cluster as the status endpoint reads it, opened on first use: a web-only process should
+ * not need the cluster (nor the provider's binaries) until someone asks for a status.
+ */
+export function lazyPreviewHosts(kubeconfigPath: string, providerName: ProviderName): PreviewHosts {
+  let opened:
+    | Promise<{
+        provider: Awaited<ReturnType<typeof providerNamed>>;
+        access: ReturnType<typeof previewHostAccess>;
+      }>
+    | undefined;
+  const open = () => {
+    opened ??= (async () => {
+      const kubeconfig = await readFile(kubeconfigPath, 'utf8');
+      return {
+        provider: await providerNamed(providerName, kubeconfig),
+        access: previewHostAccess(kubeconfig),
+      };
+    })().catch((error: unknown) => {
+      opened = undefined;
+      throw error;
+    });
+    return opened;
+  };
+  return {
+    get: async (ref) => (await open()).provider.get(ref),
+    currentUrl: async (namespace) => (await open()).access.currentUrl(namespace),
+  };
+}

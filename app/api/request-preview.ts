@@ -1,0 +1,126 @@
+import type { Logger } from 'pino';
+import type { Command } from '../commands.ts';
+import type { DesiredState } from '../desired-state.ts';
+import type { GitHubClient } from '../github-reporter.ts';
+import { applyDesiredState } from '../policy/apply-desired-state.ts';
+import { judgePullRequest, type PolicyDeps } from '../policy/judge-pull-request.ts';
+import { factsOf, type PullLike } from '../policy/pull-facts.ts';
+import { httpStatusOf } from '../queue/classify-error.ts';
+import type { EnqueueOutcome, PreviewQueue } from '../queue/preview-queue.ts';
+import type { ActionsClaims } from './actions-claims.ts';
+import { ApiError } from './api-error.ts';
+import type { ApiAction, PreviewRequest } from './preview-request.ts';
+
+/**
+ * `POST /api/v1/previews`: a workflow asks for a desired state of one of its repository's pull
+ * requests. It goes the webhooks' way (judgePullRequest, then applyDesiredState): the same policy
+ * (drafts, labels, fork approval) and the same queue.
+ */
+
+/** GitHub as the App (its JWT) and as one of its installations, as Probot's `app.auth()` gives them. */
+export interface AppGitHub {
+  app(): Promise<GitHubClient>;
+  installation(id: number): Promise<GitHubClient>;
+}
+
+export interface RequestPreviewDeps {
+  queue: PreviewQueue;
+  policy: PolicyDeps;
+  github: AppGitHub;
+}
+
+export interface RequestPreviewInput {
+  claims: ActionsClaims;
+  request: PreviewRequest;
+  /** Follows the request through the logs and the job (its `deliveryId`). */
+  requestId: string;
+  log: Logger;
+}
+
+export interface PreviewRequested {
+  repo: string;
+  pr: number;
+  desired: DesiredState;
+  /** The job carrying `desired`; none for a skip or a fork commit awaiting approval. */
+  jobId?: string;
+  outcome?: EnqueueOutcome;
+}
+
+/**
+ * The `/vcluster` command that means the same. `up` is judged as `redeploy` (the same gates at the
+ * head commit, and a closed pull request is refused) and reported as `up` again.
+ */
+const COMMAND_OF: Record<ApiAction, Command> = {
+  up: { kind: 'redeploy', args: [] },
+  redeploy: { kind: 'redeploy', args: [] },
+  reset: { kind: 'reset', args: [] },
+  down: { kind: 'destroy', args: [] },
+  pause: { kind: 'pause', args: [] },
+  resume: { kind: 'resume', args: [] },
+};
+
+async function installationOf(github: AppGitHub, owner: string, name: string): Promise<number> {
+  try {
+    const { data } = await (await github.app()).rest.apps.getRepoInstallation({ owner, repo: name });
+    return data.id;
+  } catch (error) {
+    if (httpStatusOf(error) !== 404) throw error;
+    throw new ApiError(
+      403,
+      `the vcluster-preview GitHub App is not installed on ${owner}/${name}`,
+      `install the App on ${owner}/${name} (its page on GitHub → Install, or Configure to add the repository), then run the workflow again`,
+    );
+  }
+}
+
+async function pullOf(octokit: GitHubClient, owner: string, name: string, pr: number): Promise<PullLike> {
+  try {
+    const { data } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: pr });
+    return data as PullLike;
+  } catch (error) {
+    if (httpStatusOf(error) !== 404) throw error;
+    throw new ApiError(
+      404,
+      `pull request #${pr} does not exist in ${owner}/${name}`,
+      'pass the number of a pull request of the repository the workflow runs in (the Action reads it from the pull_request event)',
+    );
+  }
+}
+
+export async function requestPreview(
+  deps: RequestPreviewDeps,
+  input: RequestPreviewInput,
+): Promise<PreviewRequested> {
+  const { claims, request } = input;
+  // The repository is the token's, never the body's: a workflow can only ask for its own previews.
+  const repo = claims.repository;
+  const [owner = '', name = ''] = repo.split('/');
+  const pr = request.pullRequest;
+  const log = input.log.child({ repo, pr, action: request.action });
+  const installationId = await installationOf(deps.github, owner, name);
+  const octokit = await deps.github.installation(installationId);
+  const facts = factsOf(await pullOf(octokit, owner, name, pr));
+  // A given commit is what the workflow built; the policy (fork approval included) judges that one.
+  if (request.sha) facts.headSha = request.sha;
+  const target = { octokit, owner, name, repo, pr, log };
+  const judged = await judgePullRequest(deps.policy, {
+    ...target,
+    facts,
+    request: { type: 'command', command: COMMAND_OF[request.action] },
+  });
+  const desired: DesiredState =
+    request.action === 'up' && judged.kind === 'redeploy' ? { kind: 'up', sha: judged.sha } : judged;
+  const enqueued = await applyDesiredState(deps.queue, {
+    ...target,
+    desired,
+    sender: claims.actor ?? 'github-actions',
+    installationId,
+    deliveryId: input.requestId,
+  });
+  return {
+    repo,
+    pr,
+    desired,
+    ...(enqueued ? { jobId: enqueued.jobId, outcome: enqueued.outcome } : {}),
+  };
+}

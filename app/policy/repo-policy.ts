@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import { parseRepoConfig, REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
+import type { PreviewPolicy } from '../desired-state.ts';
+import type { GitHubClient } from '../github-reporter.ts';
+import { httpStatusOf } from '../queue/classify-error.ts';
+
+/** The policy when the repo has no config file (or one the worker will report as broken). */
+export const DEFAULT_POLICY: PreviewPolicy = { drafts: false, labels: [], forks: 'approve' };
+
+export type ReadConfig = (
+  octokit: GitHubClient,
+  owner: string,
+  repo: string,
+  ref: string,
+  log: Logger,
+) => Promise<PreviewPolicy>;
+
+/** Reads and parses the repo config at `ref`; a missing or broken file gives the default policy. */
+export const readRepoPolicy: ReadConfig = async (octokit, owner, repo, ref, log) => {
+  let text: string;
+  try {
+    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: REPO_CONFIG_PATH, ref });
+    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) {
+      log.warn({ ref }, `${REPO_CONFIG_PATH} is not a file; using the default policy`);
+      return DEFAULT_POLICY;
+    }
+    text = Buffer.from(data.content, 'base64').toString('utf8');
+  } catch (error) {
+    if (httpStatusOf(error) === 404) return DEFAULT_POLICY;
+    throw error;
+  }
+  try {
+    const config = parseRepoConfig(text);
+    return { drafts: config.drafts, labels: config.labels, forks: config.forks };
+  } catch (error) {
+    // The worker reads the file again and reports the error on the pull request.
+    log.warn({ ref, err: error }, `${REPO_CONFIG_PATH} is not valid; using the default policy`);
+    return DEFAULT_POLICY;
+  }
+};
