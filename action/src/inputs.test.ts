@@ -1,0 +1,78 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError, MissingInputError, parseTimeout, readInputs } from './inputs.ts';
+
+const inputs = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+const eventFile = (payload: unknown) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'event-')), 'event.json');
+  writeFileSync(path, JSON.stringify(payload));
+  return path;
+};
+
+describe('readInputs', () => {
+  it('defaults: up, wait, 10m, audience vcluster-preview, the pull request of the event', () => {
+    const env = { GITHUB_EVENT_PATH: eventFile({ action: 'opened', pull_request: { number: 12 } }) };
+    expect(readInputs(inputs({ 'service-url': 'https://previews.example.com/' }), env)).toEqual({
+      serviceUrl: 'https://previews.example.com',
+      action: 'up',
+      pullRequest: 12,
+      wait: true,
+      timeoutMs: 600_000,
+      audience: 'vcluster-preview',
+    });
+  });
+
+  it('takes every input as given, and a comment on a pull request as its event', () => {
+    const env = { GITHUB_EVENT_PATH: eventFile({ issue: { number: 7, pull_request: { url: 'x' } } }) };
+    expect(
+      readInputs(
+        inputs({
+          'service-url': 'http://127.0.0.1:3000',
+          action: 'reset',
+          wait: 'False',
+          timeout: '1h30m',
+          audience: 'a',
+        }),
+        env,
+      ),
+    ).toMatchObject({ action: 'reset', pullRequest: 7, wait: false, timeoutMs: 5_400_000, audience: 'a' });
+    expect(readInputs(inputs({ 'service-url': 'http://x', 'pull-request': '42' }), {}).pullRequest).toBe(42);
+  });
+
+  it('fails with the input named and what it takes', () => {
+    const url = { 'service-url': 'https://x' };
+    expect(() => readInputs(inputs({}), {})).toThrow(MissingInputError);
+    expect(() => readInputs(inputs({ 'service-url': 'previews.example.com' }), {})).toThrow(
+      /input service-url is "previews.example.com", but it must be an http\(s\) URL/,
+    );
+    expect(() => readInputs(inputs({ ...url, action: 'destroy', 'pull-request': '1' }), {})).toThrow(
+      new InvalidInputError(
+        'action',
+        'destroy',
+        'it must be one of up, down, reset, redeploy, pause, resume',
+      ),
+    );
+    expect(() => readInputs(inputs({ ...url, 'pull-request': '#12' }), {})).toThrow(
+      /input pull-request is "#12"/,
+    );
+    expect(() =>
+      readInputs(inputs(url), { GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: eventFile({ ref: 'x' }) }),
+    ).toThrow(/input pull-request is required: this push event is not about a pull request/);
+    expect(() => readInputs(inputs({ ...url, 'pull-request': '1', wait: 'yes' }), {})).toThrow(
+      /input wait is "yes"/,
+    );
+  });
+});
+
+describe('parseTimeout', () => {
+  it('reads durations and plain seconds', () => {
+    expect(parseTimeout('10m')).toBe(600_000);
+    expect(parseTimeout('90s')).toBe(90_000);
+    expect(parseTimeout('45')).toBe(45_000);
+    expect(parseTimeout('1h5m10s')).toBe(3_910_000);
+    for (const bad of ['', 'ten', '10 minutes', '0s', '5d'])
+      expect(() => parseTimeout(bad), bad).toThrow(InvalidInputError);
+  });
+});
