@@ -82,6 +82,26 @@ export function statusCodeOf(error: unknown): number | undefined {
 }
 
 export const isNotFound = (error: unknown) => statusCodeOf(error) === 404;
+
+/**
+ * What the API server said, in its own words: the Status `message` of an error thrown by
+ * @kubernetes/client-node (whose `message` is the whole response: code, body and headers), or the
+ * message of any other error.
+ */
+export function apiErrorMessage(error: unknown): string {
+  const body = (error as { body?: unknown } | undefined)?.body;
+  let status: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      status = JSON.parse(body);
+    } catch {
+      status = undefined;
+    }
+  }
+  const message = (status as { message?: unknown } | undefined)?.message;
+  if (typeof message === 'string' && message) return message;
+  return error instanceof Error ? error.message : String(error);
+}
 export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
 export const isAlreadyExists = (error: unknown) => statusCodeOf(error) === 409;
 

@@ -78,6 +78,8 @@ export interface VirtualClusterProvider {
   get(ref: VirtualClusterRef): Promise<VirtualClusterInfo | undefined>;
   /** The virtual cluster's admin kubeconfig (YAML). */
   kubeconfig(ref: VirtualClusterRef): Promise<string>;
+  /** The last lines its syncer logged, raw (see syncer-log.ts), for failure reports; none when it has no log. */
+  syncerLog(ref: VirtualClusterRef, tailLines: number): Promise<string[]>;
 }
 
 /** A user-facing error: what was wrong and what to do. */

@@ -1,8 +1,15 @@
 import type { JobProgress } from 'bullmq';
+import type { Logger } from 'pino';
 import { deployApp, readInventory, waitForRollout } from '../../preview/deploy/index.ts';
 import { previewHostAccess } from '../../preview/host-access.ts';
 import { resetVirtualCluster } from '../../preview/lifecycle.ts';
-import { annotations, type CreateOptions, type VirtualClusterProvider } from '../../preview/provider.ts';
+import {
+  annotations,
+  type CreateOptions,
+  type VirtualClusterProvider,
+  type VirtualClusterRef,
+} from '../../preview/provider.ts';
+import { summarizeSyncerLog } from '../../preview/syncer-log.ts';
 import { previewName } from '../desired-state.ts';
 import { createGitHubReporter, type GitHubClient, GitHubReportError } from '../github-reporter.ts';
 import { BadConfigError } from '../queue/bad-config-error.ts';
@@ -76,6 +83,21 @@ const forQueue = (error: unknown): unknown =>
   error instanceof GitHubReportError && error.retryAfterMs !== undefined
     ? new RateLimitedError(error.retryAfterMs, error.message, { cause: error })
     : error;
+
+/** The last lines the syncer logged, as a paragraph of the failure message; empty when none can be read. */
+async function syncerSaw(
+  provider: VirtualClusterProvider,
+  ref: VirtualClusterRef,
+  log: Logger,
+): Promise<string> {
+  try {
+    const lines = summarizeSyncerLog(await provider.syncerLog(ref, 400), 15);
+    return lines.length > 0 ? `\n\nWhat the syncer saw last:\n${lines.join('\n')}` : '';
+  } catch (error) {
+    log.warn({ err: error }, 'could not read the syncer log');
+    return '';
+  }
+}
 
 export function createReconciler(deps: ReconcilerDeps) {
   const host = previewHostAccess(deps.hostKubeconfig);
@@ -362,7 +384,9 @@ export function createReconciler(deps: ReconcilerDeps) {
           ? `${error.hint.charAt(0).toUpperCase()}${error.hint.slice(1)}.`
           : undefined
         : `vcluster-preview retries this automatically${ctx.attempt ? ` (attempt ${ctx.attempt} failed)` : ''}; if it keeps failing, comment \`/vcluster reset\`.`;
-      const message = `${step ?? 'Preparing'} failed${bad ? '' : ' (retrying)'}:\n${bad && error.hint ? error.message.slice(0, -` (${error.hint})`.length) : messageOf(error)}`;
+      // A deploy that fails often fails in the host cluster (a pod refused, a name taken): the syncer saw it.
+      const seen = step === STEPS.deploy ? await syncerSaw(deps.provider, ref, log) : '';
+      const message = `${step ?? 'Preparing'} failed${bad ? '' : ' (retrying)'}:\n${bad && error.hint ? error.message.slice(0, -` (${error.hint})`.length) : messageOf(error)}${seen}`;
       try {
         const failed = await report(
           {

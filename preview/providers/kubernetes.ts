@@ -10,7 +10,13 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { isAlreadyExists, isNotFound, type KubeClients, kubeClients } from '../../kube/client.ts';
+import {
+  isAlreadyExists,
+  isNotFound,
+  type KubeClients,
+  kubeClients,
+  statusCodeOf,
+} from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import {
   annotations,
@@ -713,6 +719,26 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
         return Buffer.from(config, 'base64').toString('utf8');
       } catch (error) {
         if (isNotFound(error)) throw notReady;
+        throw error;
+      }
+    },
+
+    async syncerLog(ref, tailLines) {
+      const info = await get(ref);
+      if (!info) return [];
+      const [pod] = await controlPlanePods(ref.name, info.namespace);
+      if (!pod?.metadata?.name) return [];
+      try {
+        const log = await host.core.readNamespacedPodLog({
+          name: pod.metadata.name,
+          namespace: info.namespace,
+          container: 'syncer',
+          tailLines,
+        });
+        return log.split('\n');
+      } catch (error) {
+        // A container that has not started yet has no log to show.
+        if (statusCodeOf(error) === 400 || isNotFound(error)) return [];
         throw error;
       }
     },

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { isConflict, isNotFound } from '../../kube/client.ts';
+import { apiErrorMessage, isConflict, isNotFound } from '../../kube/client.ts';
 import { isManagedBy, UID_ANNOTATION, virtualKeyOf } from '../translate/metadata.ts';
 import { hostName } from '../translate/names.ts';
 import { Informer } from './informer.ts';
@@ -154,12 +154,12 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
     this.options.metrics.errors.inc({ kind: this.syncer.kind });
     const delay = this.queue.addRateLimited(key);
     const level = error instanceof HostNameTakenError ? 'info' : 'warn';
-    this.logger[level]({ key, err: error, retryInMs: delay }, 'sync failed');
+    const reason = apiErrorMessage(error);
+    this.logger[level]({ key, reason, err: error, retryInMs: delay }, 'sync failed');
     const { namespace, name } = splitKey(key);
     const virtualObject = this.virtualInformer.get(name, namespace);
     if (virtualObject) {
-      const message = error instanceof Error ? error.message : String(error);
-      void this.context.recorder.warning(this.withKind(virtualObject), 'SyncError', message);
+      void this.context.recorder.warning(this.withKind(virtualObject), 'SyncError', reason);
     }
   }
 

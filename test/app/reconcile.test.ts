@@ -189,6 +189,36 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
     expect(deployment?.statuses.at(-1)?.log_url).toContain('/octo/hello/pull/2#issuecomment-');
   }, 60_000);
 
+  it('a rollout the host refuses: the failure quotes what the syncer saw', async () => {
+    // Each pod asks for more CPU than the preview namespace's ResourceQuota allows in all.
+    await seed(sha('9'));
+    const deployment = await readFile(join(EXAMPLE, 'deploy', 'deployment.yaml'), 'utf8');
+    github.setFile(
+      OWNER,
+      REPO,
+      sha('9'),
+      'deploy/deployment.yaml',
+      deployment.replace('cpu: 20m', 'cpu: "50"').replace('cpu: 200m', 'cpu: "50"'),
+    );
+    github.updatePullRequest(OWNER, REPO, 1, { headSha: sha('9') });
+    const impatient = createReconciler({
+      provider,
+      hostKubeconfig: inject('hostKubeconfig'),
+      githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
+      baseDomain: BASE_DOMAIN,
+      rolloutTimeoutMs: 10_000,
+    });
+    const error = await impatient(job(1, { kind: 'up', sha: sha('9') }), ctx()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(BadConfigError);
+    const [comment] = sticky(1);
+    expect(comment?.body).toMatch(/❌ \| Deploy/);
+    expect(comment?.body).toContain('What the syncer saw last:');
+    expect(comment?.body).toMatch(
+      /WARN sync failed \(kind Pod, key default\/hello-[a-z0-9-]+\): .*exceeded quota/,
+    );
+  }, 120_000);
+
   it('down: deletes the virtual cluster, deactivates deployments, says destroyed', async () => {
     const ref = previewName(`${OWNER}/${REPO}`, 1);
     const outcome = await reconcile(job(1, { kind: 'down' }), ctx());

@@ -1,0 +1,34 @@
+import { ApiException } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { apiErrorMessage } from './client.ts';
+
+describe('apiErrorMessage', () => {
+  const status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    message: 'pods "web-1" is forbidden: exceeded quota: vc-demo',
+    reason: 'Forbidden',
+    code: 403,
+  };
+
+  it.each([
+    [
+      "client-node's ApiException: the Status message, not the whole response",
+      new ApiException(403, 'Unknown API Status Code!', JSON.stringify(status), { 'audit-id': 'x' }),
+      'pods "web-1" is forbidden: exceeded quota: vc-demo',
+    ],
+    ['a body already parsed', Object.assign(new Error('HTTP 409'), { body: status }), status.message],
+    ['a body that is not JSON', Object.assign(new Error('bad gateway'), { body: '<html>' }), 'bad gateway'],
+    [
+      'a Status without a message',
+      Object.assign(new Error('HTTP 500'), { body: '{"kind":"Status"}' }),
+      'HTTP 500',
+    ],
+    ['a plain error', new Error('socket hang up'), 'socket hang up'],
+    ['not an error at all', 'timeout', 'timeout'],
+    ['nothing', undefined, 'undefined'],
+  ])('%s', (_what, error, expected) => {
+    expect(apiErrorMessage(error)).toBe(expected);
+  });
+});
