@@ -33,7 +33,7 @@ export interface StartServiceOptions {
   /** Default: pino at `LOG_LEVEL`. */
   logger?: Logger;
   readConfig?: PreviewAppDeps['readConfig'];
-  /** Worker concurrency; default 2. */
+  /** Worker concurrency; default `WORKER_CONCURRENCY` from the environment (2). */
   concurrency?: number;
   /** Stop on SIGTERM and SIGINT; default true. */
   handleSignals?: boolean;
@@ -156,7 +156,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         reconcile: options.reconcile ?? missingReconcile,
         logger,
         ...(options.queueName ? { queueName: options.queueName } : {}),
-        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        concurrency: options.concurrency ?? config.workerConcurrency,
       });
       log.info({ provider: config.provider, baseDomain: config.baseDomain }, 'preview worker started');
       if (reconcile && 'hosts' in reconcile) {

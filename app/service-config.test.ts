@@ -62,6 +62,14 @@ describe('loadServiceConfig', () => {
     expect(
       loadServiceConfig({ ...base, MAX_PREVIEWS: '20', MAX_PREVIEWS_PER_INSTALLATION: ' 5 ' }, 'all'),
     ).toMatchObject({ maxPreviews: 20, maxPreviewsPerInstallation: 5 });
+    expect(loadServiceConfig({ ...base, WORKER_CONCURRENCY: '4' }, 'all').workerConcurrency).toBe(4);
+    expect(loadServiceConfig(base, 'all').workerConcurrency).toBe(2);
+    expect(problemsOf({ ...base, WORKER_CONCURRENCY: '0' })).toEqual([
+      'WORKER_CONCURRENCY must be between 1 and 64',
+    ]);
+    expect(problemsOf({ ...base, WORKER_CONCURRENCY: 'many' })).toEqual([
+      'WORKER_CONCURRENCY must be a whole number of jobs at once, like 2',
+    ]);
     expect(problemsOf({ ...base, MAX_PREVIEWS: '0', MAX_PREVIEWS_PER_INSTALLATION: 'ten' })).toEqual([
       'MAX_PREVIEWS must be at least 1 (leave it unset for no limit)',
       'MAX_PREVIEWS_PER_INSTALLATION must be a whole number of previews, like 20 (leave it unset for no limit)',

@@ -7,7 +7,7 @@ import { parseDuration } from '../preview/repo-config.ts';
  * The service's configuration, read from the environment in this one place: Probot's standard
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
  * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `BASE_DOMAIN`,
- * `VCLUSTER_PROVIDER`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, and for the
+ * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, and for the
  * service API `OIDC_ISSUER`, `API_AUDIENCE`). Every problem is reported at once, each naming its variable.
  */
 
@@ -40,6 +40,8 @@ export interface ServiceConfig {
   /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
   baseDomain?: string;
   provider: ProviderName;
+  /** Jobs one worker process runs at once, always for different pull requests (`WORKER_CONCURRENCY`, default 2). */
+  workerConcurrency: number;
   /** How often the sweeper looks for previews to pause or delete (`SWEEP_INTERVAL`, default 5m). */
   sweepIntervalMs: number;
   /** Live previews at most, in all (`MAX_PREVIEWS`); unset for no limit. */
@@ -176,6 +178,16 @@ const envSchema = z.object({
         }
       }),
   ),
+  WORKER_CONCURRENCY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a whole number of jobs at once, like 2')
+      .transform(Number)
+      .refine((count) => count >= 1 && count <= 64, 'must be between 1 and 64')
+      .default(2),
+  ),
   MAX_PREVIEWS: optionalLimit,
   MAX_PREVIEWS_PER_INSTALLATION: optionalLimit,
   OIDC_ISSUER: z.preprocess(
@@ -289,6 +301,7 @@ export function loadServiceConfig(
     ...(values.KUBECONFIG !== undefined ? { kubeconfig: values.KUBECONFIG } : {}),
     ...(values.BASE_DOMAIN !== undefined ? { baseDomain: values.BASE_DOMAIN } : {}),
     provider: values.VCLUSTER_PROVIDER,
+    workerConcurrency: values.WORKER_CONCURRENCY,
     sweepIntervalMs: values.SWEEP_INTERVAL,
     ...(values.MAX_PREVIEWS !== undefined ? { maxPreviews: values.MAX_PREVIEWS } : {}),
     ...(values.MAX_PREVIEWS_PER_INSTALLATION !== undefined
