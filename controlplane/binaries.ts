@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,11 +39,12 @@ export function stateHome(): string {
   );
 }
 
-/** The cache key: pinned versions plus a digest of the wrapper modules and build flags. */
+/** The cache key: pinned versions plus a digest of the wrapper modules (with their own Go code) and build flags. */
 export async function cacheKey(): Promise<string> {
   const hash = createHash('sha256');
   for (const module of Object.keys(binariesByModule).sort()) {
-    for (const file of ['go.mod', 'go.sum']) {
+    const goFiles = (await readdir(join(goRoot, module))).filter((file) => file.endsWith('.go')).sort();
+    for (const file of ['go.mod', 'go.sum', ...goFiles]) {
       hash.update(`${module}/${file}\n`);
       hash.update(await readFile(join(goRoot, module, file)));
     }
@@ -135,7 +136,8 @@ async function acquireLock(lock: string, report: ProgressReporter): Promise<void
 /** Upstream's release flags: static, stripped, and stamped with the real version. */
 function buildFlags(module: GoModule): string[] {
   const ldflags = ['-s', '-w'];
-  if (module === 'kubernetes') {
+  // The one-process control plane is built from the same Kubernetes packages: same version stamp.
+  if (module === 'kubernetes' || module === 'vcontrolplane') {
     const [major, minor] = versions.kubernetes.slice(1).split('.');
     for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) {
       ldflags.push(

@@ -6,6 +6,7 @@ import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { type Binaries, ensureBinaries } from './binaries.ts';
 import { type ClusterCertificates, createClusterCertificates } from './certs.ts';
 import {
+  virtualApiServerArgs,
   virtualControllerManagerArgs,
   virtualDisabledControllers,
   virtualGoEnvironment,
@@ -21,10 +22,15 @@ export type ClusterMode = 'host' | 'virtual';
 export interface ClusterOptions {
   /**
    * `host`: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok fake nodes.
-   * `virtual`: etcd (or a prefix in a shared one), kube-apiserver and kube-controller-manager only;
-   * its pods stay Pending until a syncer runs them elsewhere.
+   * `virtual`: etcd (or a prefix in a shared one), kube-apiserver and kube-controller-manager only,
+   * in one `vcontrolplane` process; its pods stay Pending until a syncer runs them elsewhere.
    */
   mode: ClusterMode;
+  /**
+   * Virtual mode: run etcd, kube-apiserver and kube-controller-manager as three processes, as host
+   * mode does, instead of one. For comparisons (benchmarks, a suspected one-process problem).
+   */
+  separateProcesses?: boolean;
   /** Names the kubeconfig context and the working folder. */
   name?: string;
   /** Host mode: how many kwok fake nodes to create (default 2). */
@@ -127,12 +133,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return child;
     };
 
+    // One process for a virtual cluster: one Go runtime and one copy of the code the three share.
+    const combined = options.mode === 'virtual' && !options.separateProcesses;
     let etcd = options.etcd;
+    let etcdArgs: string[] | undefined;
     if (!etcd) {
       const [clientPort, peerPort] = [await freePort(), await freePort()];
       const client = `http://127.0.0.1:${clientPort}`;
       const peer = `http://127.0.0.1:${peerPort}`;
-      start('etcd', [
+      etcdArgs = [
         '--name=default',
         `--data-dir=${join(dir, 'etcd')}`,
         `--listen-client-urls=${client}`,
@@ -146,12 +155,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         '--auto-compaction-mode=periodic',
         '--auto-compaction-retention=5m',
         '--log-level=warn',
-      ]);
+      ];
+      if (!combined) start('etcd', etcdArgs);
       etcd = { servers: client, prefix: '/registry' };
     }
 
     const serviceRange = options.serviceClusterIPRange ?? '10.96.0.0/16';
-    start('kube-apiserver', [
+    const apiServerArgs = [
       `--etcd-servers=${etcd.servers}`,
       `--etcd-prefix=${etcd.prefix}`,
       `--cert-dir=${join(dir, 'pki')}`,
@@ -173,15 +183,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       '--profiling=false',
       '--enable-priority-and-fairness=false',
       ...(options.mode === 'virtual' ? [`--runtime-config=${virtualRuntimeConfig.join(',')}`] : []),
+      ...(options.mode === 'virtual' ? virtualApiServerArgs : []),
       ...(options.extraApiServerArgs ?? []),
-    ]);
-
+    ];
     const tls = { ca: certificates.ca.cert, cert: certificates.admin.cert, key: certificates.admin.key };
     const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
-    await waitFor('kube-apiserver /readyz', deadline, processes, async () => {
-      const res = await httpsGet(`${server}/readyz`, tls).catch(() => undefined);
-      return res?.status === 200;
-    });
+    const apiServerReady = () =>
+      waitFor('kube-apiserver /readyz', deadline, processes, async () => {
+        const res = await httpsGet(`${server}/readyz`, tls).catch(() => undefined);
+        return res?.status === 200;
+      });
+    if (!combined) {
+      start('kube-apiserver', apiServerArgs);
+      await apiServerReady();
+    }
 
     const controllers =
       options.mode === 'virtual'
@@ -189,7 +204,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           // Nor the dynamic resource allocation API (see footprint.ts): its controllers would only retry lists.
           `*,-nodeipam,-nodelifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-cloud-node-lifecycle,-ttl,${virtualDisabledControllers.map((c) => `-${c}`).join(',')}`
         : '*';
-    start('kube-controller-manager', [
+    const controllerManagerArgs = [
       `--kubeconfig=${kubeconfigPath}`,
       `--authentication-kubeconfig=${kubeconfigPath}`,
       `--authorization-kubeconfig=${kubeconfigPath}`,
@@ -209,7 +224,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       '--node-monitor-grace-period=5m',
       '--profiling=false',
       ...(options.mode === 'virtual' ? virtualControllerManagerArgs : []),
-    ]);
+    ];
+    if (combined) {
+      // It starts the controller manager itself once its API server's /readyz answers.
+      start('vcontrolplane', [
+        ...(etcdArgs ? ['etcd', ...etcdArgs, '--'] : []),
+        'kube-apiserver',
+        ...apiServerArgs,
+        // Its own controller manager's watches keep connections open until the process ends: without
+        // this the API server waits out its 60 s request timeout for them on SIGTERM, with it 2 s.
+        '--shutdown-send-retry-after=true',
+        '--',
+        'kube-controller-manager',
+        ...controllerManagerArgs,
+      ]);
+      await apiServerReady();
+    } else {
+      start('kube-controller-manager', controllerManagerArgs);
+    }
 
     const kc = new KubeConfig();
     kc.loadFromString(kubeconfig);

@@ -39,6 +39,13 @@ export const virtualDisabledControllers = ['resourceclaim-controller', 'device-t
 export const virtualControllerManagerArgs = ['--feature-gates=DRAExtendedResource=false'];
 
 /**
+ * In one process the API server and the controller manager share their feature gates: the API
+ * server is given the same setting (harmless without resource.k8s.io), so the controller manager
+ * starting later changes no gate under a running server.
+ */
+export const virtualApiServerArgs = virtualControllerManagerArgs;
+
+/**
  * Go runtime settings per process. GOGC below the default 100 collects garbage more often, which
  * an idle server hardly notices: GOGC=25 took about 60 MB off the three servers. The API server
  * holds most of the heap (about 75 MB live, a third of it OpenAPI): GOGC=15 takes another 8-9 MB
@@ -48,6 +55,7 @@ export const virtualControllerManagerArgs = ['--feature-gates=DRAExtendedResourc
  * server: 58% CPU while idle). A GOGC in the environment wins.
  */
 export function virtualGoEnvironment(component: BinaryName): Record<string, string> {
-  const gogc = component === 'kube-apiserver' ? '15' : '25';
+  // vcontrolplane: the API server's heap is most of the one process's heap.
+  const gogc = component === 'kube-apiserver' || component === 'vcontrolplane' ? '15' : '25';
   return { GOGC: process.env.GOGC ?? gogc };
 }

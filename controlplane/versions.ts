@@ -17,6 +17,8 @@ export const binariesByModule = {
   },
   etcd: { etcd: 'go.etcd.io/etcd/server/v3' },
   helm: { helm: 'helm.sh/helm/v4/cmd/helm' },
+  // A virtual cluster's etcd, kube-apiserver and kube-controller-manager in one process (see its main.go).
+  vcontrolplane: { vcontrolplane: 'vcluster-preview/controlplane/vcontrolplane' },
 } as const;
 
 export type GoModule = keyof typeof binariesByModule;

@@ -21,12 +21,19 @@ const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const CLI = join(import.meta.dirname, '..', '..', 'cli', 'vcluster-preview.js');
 const HEAD = 'c'.repeat(40);
 
-/** Command lines of this test's processes that are a virtual cluster's API server. */
+/**
+ * Pids of this test's processes that are a virtual cluster's API server: a kube-apiserver, or the
+ * one-process control plane (vcontrolplane) that runs it beside etcd and the controller manager.
+ */
 async function apiServersUnder(home: string): Promise<number[]> {
   const pids: number[] = [];
   for (const pid of pidsMentioning(home)) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0')[0]?.endsWith('kube-apiserver')) pids.push(pid);
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (
+      argv[0]?.endsWith('kube-apiserver') ||
+      (argv[0]?.endsWith('vcontrolplane') && argv.includes('kube-apiserver'))
+    )
+      pids.push(pid);
   }
   return pids;
 }

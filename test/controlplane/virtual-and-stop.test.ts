@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, pidsMentioning, startCluster } from '../../controlplane/index.ts';
 import { type KubeClients, kubeClients } from '../../kube/client.ts';
@@ -17,12 +17,12 @@ describe('virtual mode (no scheduler, no nodes)', () => {
     await cluster?.stop();
   });
 
-  it('runs only etcd, kube-apiserver and kube-controller-manager', () => {
-    expect(cluster.processes.map((p) => p.name).sort()).toEqual([
-      'etcd',
-      'kube-apiserver',
-      'kube-controller-manager',
-    ]);
+  it('runs only etcd, kube-apiserver and kube-controller-manager, in one process', () => {
+    expect(cluster.processes.map((p) => p.name)).toEqual(['vcontrolplane']);
+    const argv = readFileSync(`/proc/${cluster.processes[0]!.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.filter((arg) => ['etcd', 'kube-apiserver', 'kube-controller-manager'].includes(arg))).toEqual(
+      ['etcd', 'kube-apiserver', 'kube-controller-manager'],
+    );
   });
 
   it('turns a Deployment into a ReplicaSet and pods that stay Pending', async () => {
@@ -67,6 +67,40 @@ describe('virtual mode (no scheduler, no nodes)', () => {
       expect(pod.spec?.nodeName).toBeUndefined();
     }
     expect((await virtual.core.listNode()).items).toEqual([]);
+  });
+});
+
+describe('the one-process virtual control plane', () => {
+  it('exits 0 on SIGTERM, leaving nothing behind', async () => {
+    const cluster = await startCluster({ mode: 'virtual', name: 'virtual-stop-test' });
+    const [controlPlane] = cluster.processes;
+    await cluster.stop();
+    expect(await controlPlane!.exited).toBe(0);
+    expect(existsSync(`/proc/${controlPlane!.pid}`)).toBe(false);
+    expect(pidsMentioning(cluster.dir)).toEqual([]);
+  });
+
+  it('fails the start, with its log, when the API server cannot start', async () => {
+    await expect(
+      startCluster({ mode: 'virtual', name: 'virtual-bad-test', extraApiServerArgs: ['--no-such-flag'] }),
+    ).rejects.toThrow(/vcontrolplane exited[\s\S]*unknown flag: --no-such-flag/);
+  });
+
+  it('runs as three processes on request, for comparisons', async () => {
+    const cluster = await startCluster({
+      mode: 'virtual',
+      name: 'virtual-split-test',
+      separateProcesses: true,
+    });
+    try {
+      expect(cluster.processes.map((p) => p.name).sort()).toEqual([
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+      ]);
+    } finally {
+      await cluster.stop();
+    }
   });
 });
 
