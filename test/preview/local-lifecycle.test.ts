@@ -89,20 +89,37 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
       '--replicas=2',
     );
     await kubectl('demo', 'create', 'configmap', 'keep-me', '-n', 'ns1', '--from-literal=a=b');
+    let virtualPods = '';
     await waitUntil(
-      async () =>
-        (await kubectl(
-          'demo',
-          'get',
-          'deployment',
-          'nginx-deploy',
-          '-n',
-          'ns1',
-          '-o',
-          'jsonpath={.status.availableReplicas}',
-        )) === '2',
-      { what: 'nginx-deploy available in the virtual cluster', timeoutMs: 60_000 },
-    );
+      async () => {
+        virtualPods = await kubectl('demo', 'get', 'pods', '-A', '-o', 'wide').catch(String);
+        return (
+          (await kubectl(
+            'demo',
+            'get',
+            'deployment',
+            'nginx-deploy',
+            '-n',
+            'ns1',
+            '-o',
+            'jsonpath={.status.availableReplicas}',
+          )) === '2'
+        );
+      },
+      { what: 'nginx-deploy available in the virtual cluster', timeoutMs: 120_000 },
+    ).catch(async (error: Error) => {
+      // Say what was seen on both sides, so a failure here can be understood from the CI log alone.
+      const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items;
+      const events = (await host().core.listNamespacedEvent({ namespace: 'vcluster-demo' })).items.slice(-10);
+      throw new Error(
+        [
+          error.message,
+          `virtual pods:\n${virtualPods}`,
+          `host pods:\n${hostPods.map((p) => `${p.metadata?.name} ${p.status?.phase} node=${p.spec?.nodeName ?? '-'}`).join('\n')}`,
+          `host events:\n${events.map((e) => `${e.type} ${e.reason} ${e.involvedObject.name}: ${e.message}`).join('\n')}`,
+        ].join('\n'),
+      );
+    });
     const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items;
     expect(
       hostPods
@@ -178,7 +195,7 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
     expect(pidsMentioning(join(home, 'vclusters'))).toEqual([]);
     const after = JSON.parse(await ok('list', '--kubeconfig', hostKubeconfigPath, '-o', 'json'));
     expect(after.map((c: { name: string }) => c.name)).not.toContain('demo');
-  });
+  }, 300_000);
 
   it('cleans up a create killed halfway with delete', async () => {
     let child: ChildProcess | undefined;
