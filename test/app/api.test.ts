@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PreviewJob } from '../../app/queue/preview-job.ts';
@@ -7,12 +7,10 @@ import { type RunningService, startService } from '../../app/serve.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { freePort } from '../../controlplane/index.ts';
 import { type ActionsTokenSpec, type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
+import { serviceEnv } from '../support/preview-service.ts';
 import type { PullRequestSpec } from '../support/webhooks.ts';
 
 const redisUrl = inject('redisUrl');
-const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
 const silent = pino({ level: 'silent' });
 
 const OWNER = 'acme';
@@ -45,16 +43,8 @@ const openPullRequest = (spec: Partial<PullRequestSpec> = {}): PullRequestSpec =
   return full;
 };
 
-const serviceEnv = async (overrides: Record<string, string> = {}) => ({
-  APP_ID: '1',
-  PRIVATE_KEY: privateKey,
-  WEBHOOK_SECRET: 'whsec',
-  GHE_HOST: github.host,
-  GHE_PROTOCOL: 'http',
-  PORT: String(await freePort()),
-  HOST: '127.0.0.1',
-  REDIS_URL: redisUrl,
-  LOG_LEVEL: 'silent',
+const env = async (overrides: Record<string, string> = {}) => ({
+  ...(await serviceEnv({ github, redisUrl, webhookSecret: 'whsec' })),
   ...overrides,
 });
 
@@ -62,7 +52,7 @@ async function start() {
   const queueName = `test-api-${randomBytes(4).toString('hex')}`;
   const service: RunningService = await startService({
     role: 'web',
-    env: await serviceEnv(),
+    env: await env(),
     queueName,
     logger: silent,
     handleSignals: false,
@@ -308,7 +298,7 @@ describe('the API when Redis is down', () => {
   it('answers 503 with what to do, instead of hanging', async () => {
     const service = await startService({
       role: 'web',
-      env: await serviceEnv({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }),
+      env: await env({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }),
       queueName: `test-api-down-${randomBytes(4).toString('hex')}`,
       logger: silent,
       handleSignals: false,

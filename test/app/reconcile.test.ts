@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { previewName } from '../../app/desired-state.ts';
 import { BadConfigError } from '../../app/queue/bad-config-error.ts';
 import type { PreviewJob } from '../../app/queue/preview-job.ts';
-import { createReconciler, type Reconciler } from '../../app/reconcile/index.ts';
+import { createReconciler, type Reconciler, type ReconcilerDeps } from '../../app/reconcile/index.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isNotFound, kubeClients } from '../../kube/client.ts';
 import { annotations, labels, type VirtualClusterProvider } from '../../preview/provider.ts';
@@ -23,6 +23,20 @@ const sha = (char: string) => char.repeat(40);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 /** Octokit may send the config's path with its `/` escaped. */
 const CONFIG_PATH_PATTERN = /\/contents\/\.github(\/|%2F)vcluster-preview\.yml$/i;
+
+/** The real reconciler on the test host cluster, talking to the GitHub double. */
+const reconcilerFor = (
+  provider: VirtualClusterProvider,
+  github: GitHubDouble,
+  timeouts: Pick<ReconcilerDeps, 'readyTimeoutMs' | 'rolloutTimeoutMs'> = {},
+): Reconciler =>
+  createReconciler({
+    provider,
+    hostKubeconfig: inject('hostKubeconfig'),
+    githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
+    baseDomain: BASE_DOMAIN,
+    ...timeouts,
+  });
 
 async function exampleFiles(dir = EXAMPLE): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -79,14 +93,7 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
     github.addRepo(OWNER, REPO);
     stateRoot = await mkdtemp(join(tmpdir(), 'vcp-reconcile-'));
     provider = localProvider({ hostKubeconfig: inject('hostKubeconfig'), stateRoot });
-    reconcile = createReconciler({
-      provider,
-      hostKubeconfig: inject('hostKubeconfig'),
-      githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
-      baseDomain: BASE_DOMAIN,
-      readyTimeoutMs: 60_000,
-      rolloutTimeoutMs: 90_000,
-    });
+    reconcile = reconcilerFor(provider, github, { readyTimeoutMs: 60_000, rolloutTimeoutMs: 90_000 });
   });
   afterAll(async () => {
     for (const pr of [1, 2]) await provider?.delete(previewName(`${OWNER}/${REPO}`, pr)).catch(() => {});
@@ -201,13 +208,7 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
       deployment.replace('cpu: 20m', 'cpu: "50"').replace('cpu: 200m', 'cpu: "50"'),
     );
     github.updatePullRequest(OWNER, REPO, 1, { headSha: sha('9') });
-    const impatient = createReconciler({
-      provider,
-      hostKubeconfig: inject('hostKubeconfig'),
-      githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
-      baseDomain: BASE_DOMAIN,
-      rolloutTimeoutMs: 10_000,
-    });
+    const impatient = reconcilerFor(provider, github, { rolloutTimeoutMs: 10_000 });
     const error = await impatient(job(1, { kind: 'up', sha: sha('9') }), ctx()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(BadConfigError);
@@ -255,12 +256,7 @@ describe('reconcile failures that need no virtual cluster', () => {
     github.addRepo(OWNER, REPO);
     stateRoot = await mkdtemp(join(tmpdir(), 'vcp-reconcile-'));
     provider = localProvider({ hostKubeconfig: inject('hostKubeconfig'), stateRoot });
-    reconcile = createReconciler({
-      provider,
-      hostKubeconfig: inject('hostKubeconfig'),
-      githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
-      baseDomain: BASE_DOMAIN,
-    });
+    reconcile = reconcilerFor(provider, github);
   });
   afterAll(async () => {
     for (const pr of [3, 4]) await provider?.delete(previewName(`${OWNER}/${REPO}`, pr)).catch(() => {});

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PreviewJob } from '../../app/queue/preview-job.ts';
@@ -6,8 +6,8 @@ import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import type { Reconcile } from '../../app/queue/preview-worker.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
-import { freePort } from '../../controlplane/index.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
+import { serviceEnv } from '../support/preview-service.ts';
 import {
   issueCommentEvent,
   type PullRequestSpec,
@@ -17,9 +17,6 @@ import {
 
 const redisUrl = inject('redisUrl');
 const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
-const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
 const silent = pino({ level: 'silent' });
 
 const OWNER = 'acme';
@@ -57,18 +54,7 @@ async function start(role: 'web' | 'all' = 'web', reconcile?: Reconcile) {
   const queueName = `test-webhooks-${randomBytes(4).toString('hex')}`;
   const service: RunningService = await startService({
     role,
-    env: {
-      APP_ID: '1',
-      PRIVATE_KEY: privateKey,
-      WEBHOOK_SECRET: SECRET,
-      GHE_HOST: github.host,
-      GHE_PROTOCOL: 'http',
-      PORT: String(await freePort()),
-      HOST: '127.0.0.1',
-      REDIS_URL: redisUrl,
-      BASE_DOMAIN: 'preview.test',
-      LOG_LEVEL: 'silent',
-    },
+    env: await serviceEnv({ github, redisUrl, webhookSecret: SECRET }),
     queueName,
     logger: silent,
     handleSignals: false,

@@ -46,6 +46,17 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
   };
   const kubectl = (name: string, ...args: string[]) =>
     ok('connect', name, '--kubeconfig', hostKubeconfigPath, '--', 'kubectl', ...args);
+  const availableReplicas = () =>
+    kubectl(
+      'demo',
+      'get',
+      'deployment',
+      'nginx-deploy',
+      '-n',
+      'ns1',
+      '-o',
+      'jsonpath={.status.availableReplicas}',
+    );
   const namespaceGone = async (name: string) => {
     try {
       await host().core.readNamespace({ name });
@@ -93,18 +104,7 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
     await waitUntil(
       async () => {
         virtualPods = await kubectl('demo', 'get', 'pods', '-A', '-o', 'wide').catch(String);
-        return (
-          (await kubectl(
-            'demo',
-            'get',
-            'deployment',
-            'nginx-deploy',
-            '-n',
-            'ns1',
-            '-o',
-            'jsonpath={.status.availableReplicas}',
-          )) === '2'
-        );
+        return (await availableReplicas()) === '2';
       },
       { what: 'nginx-deploy available in the virtual cluster', timeoutMs: 120_000 },
     ).catch(async (error: Error) => {
@@ -153,16 +153,7 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
     ).toBe('b');
     await waitUntil(
       async () => {
-        const available = await kubectl(
-          'demo',
-          'get',
-          'deployment',
-          'nginx-deploy',
-          '-n',
-          'ns1',
-          '-o',
-          'jsonpath={.status.availableReplicas}',
-        );
+        const available = await availableReplicas();
         if (available === '2') return true;
         // Thrown, so a timeout shows what both sides looked like.
         const virtualPods = await kubectl('demo', 'get', 'pods', '-n', 'ns1', '-o', 'wide');

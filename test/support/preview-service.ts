@@ -34,12 +34,13 @@ export async function seedExample(
 
 export interface ServiceEnvOptions {
   github: GitHubDouble;
-  hostKubeconfig: string;
   redisUrl: string;
   webhookSecret: string;
+  /** The worker's host cluster (the local provider on it); left out for a service without one. */
+  hostKubeconfig?: string;
 }
 
-/** The environment `vcluster-preview serve` reads, pointed at the double, the test host cluster and Redis. */
+/** The environment `vcluster-preview serve` reads, pointed at the double, Redis and the test host cluster. */
 export async function serviceEnv(options: ServiceEnvOptions): Promise<Record<string, string>> {
   return {
     APP_ID: '1',
@@ -52,10 +53,11 @@ export async function serviceEnv(options: ServiceEnvOptions): Promise<Record<str
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
     REDIS_URL: options.redisUrl,
-    KUBECONFIG: await kubeconfigFile(options.hostKubeconfig),
     BASE_DOMAIN: 'preview.test',
-    VCLUSTER_PROVIDER: 'local',
     LOG_LEVEL: 'silent',
+    ...(options.hostKubeconfig
+      ? { KUBECONFIG: await kubeconfigFile(options.hostKubeconfig), VCLUSTER_PROVIDER: 'local' }
+      : {}),
   };
 }
 
