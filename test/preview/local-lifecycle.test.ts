@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -57,6 +57,39 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
       '-o',
       'jsonpath={.status.availableReplicas}',
     );
+  /*
+   * What a Deployment that does not become available looked like, so a failure can be understood
+   * from the CI log alone: pods on both sides, the ReplicaSet's and Deployment's status, whether the
+   * controller manager's queues and the API server's pod watches were alive, and its log's tail.
+   */
+  const describeStall = async (): Promise<string> => {
+    const show = (...args: string[]) => kubectl('demo', ...args).catch((error: Error) => error.message);
+    const logs = join(home, 'vclusters', 'vcluster-demo--demo', 'cluster', 'logs');
+    const logTail = async (file: string) =>
+      (await readFile(join(logs, file), 'utf8').catch(() => '')).split('\n').slice(-40).join('\n');
+    const metrics = (await show('get', '--raw', '/metrics'))
+      .split('\n')
+      .filter((line) =>
+        /^(workqueue_(depth|adds_total)\{name="(replicaset|deployment)"|apiserver_longrunning_requests\{.*resource="pods".*verb="WATCH")/.test(
+          line,
+        ),
+      );
+    const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items;
+    const events = (await host().core.listNamespacedEvent({ namespace: 'vcluster-demo' })).items.slice(-10);
+    return [
+      `virtual pods:\n${await show('get', 'pods', '-A', '-o', 'wide')}`,
+      `virtual ReplicaSets and Deployments:\n${await show('get', 'rs,deploy', '-n', 'ns1', '-o', 'jsonpath={range .items[*]}{.kind} {.metadata.name} gen={.metadata.generation} status={.status}{"\\n"}{end}')}`,
+      `virtual pod conditions:\n${await show('get', 'pods', '-n', 'ns1', '-o', 'jsonpath={range .items[*]}{.metadata.name} rv={.metadata.resourceVersion} {.status.conditions}{"\\n"}{end}')}`,
+      `controller queues and pod watches (virtual API server /metrics):\n${metrics.join('\n') || '(none shown)'}`,
+      `host pods:\n${hostPods.map((p) => `${p.metadata?.name} ${p.status?.phase} node=${p.spec?.nodeName ?? '-'}`).join('\n')}`,
+      `host events:\n${events.map((e) => `${e.type} ${e.reason} ${e.involvedObject.name}: ${e.message}`).join('\n')}`,
+      ...(await Promise.all(
+        ['vcontrolplane.log', 'kube-controller-manager.log'].map(
+          async (f) => `${f} (tail):\n${await logTail(f)}`,
+        ),
+      )),
+    ].join('\n');
+  };
   const namespaceGone = async (name: string) => {
     try {
       await host().core.readNamespace({ name });
@@ -100,25 +133,11 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
       '--replicas=2',
     );
     await kubectl('demo', 'create', 'configmap', 'keep-me', '-n', 'ns1', '--from-literal=a=b');
-    let virtualPods = '';
-    await waitUntil(
-      async () => {
-        virtualPods = await kubectl('demo', 'get', 'pods', '-A', '-o', 'wide').catch(String);
-        return (await availableReplicas()) === '2';
-      },
-      { what: 'nginx-deploy available in the virtual cluster', timeoutMs: 120_000 },
-    ).catch(async (error: Error) => {
-      // Say what was seen on both sides, so a failure here can be understood from the CI log alone.
-      const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items;
-      const events = (await host().core.listNamespacedEvent({ namespace: 'vcluster-demo' })).items.slice(-10);
-      throw new Error(
-        [
-          error.message,
-          `virtual pods:\n${virtualPods}`,
-          `host pods:\n${hostPods.map((p) => `${p.metadata?.name} ${p.status?.phase} node=${p.spec?.nodeName ?? '-'}`).join('\n')}`,
-          `host events:\n${events.map((e) => `${e.type} ${e.reason} ${e.involvedObject.name}: ${e.message}`).join('\n')}`,
-        ].join('\n'),
-      );
+    await waitUntil(async () => (await availableReplicas()) === '2', {
+      what: 'nginx-deploy available in the virtual cluster',
+      timeoutMs: 120_000,
+    }).catch(async (error: Error) => {
+      throw new Error(`${error.message}\n${await describeStall()}`);
     });
     const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items;
     expect(
@@ -151,19 +170,12 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
     expect(
       await kubectl('demo', 'get', 'configmap', 'keep-me', '-n', 'ns1', '-o', 'jsonpath={.data.a}'),
     ).toBe('b');
-    await waitUntil(
-      async () => {
-        const available = await availableReplicas();
-        if (available === '2') return true;
-        // Thrown, so a timeout shows what both sides looked like.
-        const virtualPods = await kubectl('demo', 'get', 'pods', '-n', 'ns1', '-o', 'wide');
-        const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items.map(
-          (p) => `${p.metadata?.name} ${p.status?.phase} ${p.spec?.nodeName}`,
-        );
-        throw new Error(`available ${available}; virtual:\n${virtualPods}\nhost: ${hostPods.join(', ')}`);
-      },
-      { what: 'nginx-deploy available again after resume', timeoutMs: 60_000 },
-    );
+    await waitUntil(async () => (await availableReplicas()) === '2', {
+      what: 'nginx-deploy available again after resume',
+      timeoutMs: 60_000,
+    }).catch(async (error: Error) => {
+      throw new Error(`${error.message}\n${await describeStall()}`);
+    });
     await waitUntil(
       async () => (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items.length === 2,
       {
