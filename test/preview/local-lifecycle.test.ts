@@ -60,7 +60,8 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
   /*
    * What a Deployment that does not become available looked like, so a failure can be understood
    * from the CI log alone: pods on both sides, the ReplicaSet's and Deployment's status, whether the
-   * controller manager's queues and the API server's pod watches were alive, and its log's tail.
+   * controller manager's queues and the API server's pod watches were alive, whether a controller
+   * skipped syncs waiting for its cache to see its own writes (Kubernetes 1.36's staleness checks), and its log's tail.
    */
   const describeStall = async (): Promise<string> => {
     const show = (...args: string[]) => kubectl('demo', ...args).catch((error: Error) => error.message);
@@ -70,7 +71,7 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
     const metrics = (await show('get', '--raw', '/metrics'))
       .split('\n')
       .filter((line) =>
-        /^(workqueue_(depth|adds_total)\{name="(replicaset|deployment)"|apiserver_longrunning_requests\{.*resource="pods".*verb="WATCH")/.test(
+        /^(workqueue_(depth|adds_total)\{name="(replicaset|deployment)"|apiserver_longrunning_requests\{.*resource="pods".*verb="WATCH"|stale_sync_skips_total|store_resource_version\{.*(pods|replicasets|deployments))/.test(
           line,
         ),
       );
