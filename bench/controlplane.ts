@@ -28,7 +28,7 @@ export async function benchControlPlane(runs = Number(process.env.BENCH_RUNS ?? 
   writeSection(
     'controlplane',
     [
-      'Start to ready (`/readyz` and the default service account), and resident memory of all its processes 3 s after.',
+      'Start to ready (`/readyz` and the default service account), and resident memory of all its processes 3 s after (virtual: one `vcontrolplane` process; host: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok).',
       'Targets: virtual mode ready in under 5 s with under 400 MB RSS.',
       '',
       '| mode | starts | median s | min s | max s | median RSS MiB |',

@@ -59,7 +59,7 @@ export async function benchVirtualClusters(runs = Number(process.env.BENCH_RUNS 
   writeSection(
     'vcluster',
     [
-      'Local provider: `create` (host namespace, isolation objects, control plane + syncer process) until it serves, and the resident memory of its processes (the runner with the syncer, etcd, kube-apiserver, kube-controller-manager) 3 s later, idle; "runner" is the Node process alone (compiled JavaScript from dist/).',
+      'Local provider: `create` (host namespace, isolation objects, control plane + syncer process) until it serves, and the resident memory of its processes (the runner with the syncer, and the control plane: one `vcontrolplane` process with etcd, kube-apiserver and kube-controller-manager) 3 s later, idle; "runner" is the Node process alone (compiled JavaScript from dist/).',
       `Targets: create-to-ready under 8 s, an idle virtual cluster under 350 MB RSS. Load average when it started: ${load.toFixed(1)}.`,
       '',
       '| run | creates | seconds to ready (median) | RSS MiB | runner RSS MiB |',

@@ -31,6 +31,44 @@ describe('host cluster (etcd, apiserver, controller manager, scheduler, kwok)', 
     expect(JSON.parse(version).serverVersion.gitVersion).toBe('v1.36.3');
   });
 
+  it("renews each fake node's lease, the heartbeat that keeps nodes (and their pods) Ready", async () => {
+    // Without renewed leases the node controller marks every node NotReady after its grace period
+    // and sets Ready=False on all their pods: previews would stop being available after 5 minutes.
+    const renewTimes = async () =>
+      (
+        await runBinary(
+          'kubectl',
+          [
+            'get',
+            'leases',
+            '-n',
+            'kube-node-lease',
+            '-o',
+            'jsonpath={range .items[*]}{.metadata.name}={.spec.renewTime}{"\\n"}{end}',
+          ],
+          { kubeconfig },
+        )
+      )
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .sort();
+    const first = await waitUntil(
+      async () => ((await renewTimes()).length === 2 ? renewTimes() : undefined),
+      {
+        what: 'a lease for each kwok node',
+      },
+    );
+    expect(first.map((line) => line.split('=')[0])).toEqual(['kwok-node-0', 'kwok-node-1']);
+    await waitUntil(
+      async () => {
+        const now = await renewTimes();
+        return now.every((line, i) => line !== first[i]) || undefined;
+      },
+      { what: 'both leases renewed', timeoutMs: 60_000, intervalMs: 1000 },
+    );
+  });
+
   it('runs a Deployment of 3 replicas to Available with 3 Running pods that have IPs', async () => {
     await host.apps.createNamespacedDeployment({
       namespace,

@@ -17,12 +17,12 @@ describe('virtual mode (no scheduler, no nodes)', () => {
     await cluster?.stop();
   });
 
-  it('runs only etcd, kube-apiserver and kube-controller-manager', () => {
-    expect(cluster.processes.map((p) => p.name).sort()).toEqual([
-      'etcd',
-      'kube-apiserver',
-      'kube-controller-manager',
-    ]);
+  it('runs only etcd, kube-apiserver and kube-controller-manager, in one process', () => {
+    expect(cluster.processes.map((p) => p.name)).toEqual(['vcontrolplane']);
+    const argv = readFileSync(`/proc/${cluster.processes[0]!.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.filter((arg) => ['etcd', 'kube-apiserver', 'kube-controller-manager'].includes(arg))).toEqual(
+      ['etcd', 'kube-apiserver', 'kube-controller-manager'],
+    );
   });
 
   it('turns a Deployment into a ReplicaSet and pods that stay Pending', async () => {
@@ -71,13 +71,8 @@ describe('virtual mode (no scheduler, no nodes)', () => {
 });
 
 describe('the one-process virtual control plane', () => {
-  it('runs etcd, kube-apiserver and kube-controller-manager in one process, and exits 0 on SIGTERM, leaving nothing behind', async () => {
-    const cluster = await startCluster({ mode: 'virtual', name: 'virtual-stop-test', oneProcess: true });
-    expect(cluster.processes.map((p) => p.name)).toEqual(['vcontrolplane']);
-    const argv = readFileSync(`/proc/${cluster.processes[0]!.pid}/cmdline`, 'utf8').split('\0');
-    expect(argv.filter((arg) => ['etcd', 'kube-apiserver', 'kube-controller-manager'].includes(arg))).toEqual(
-      ['etcd', 'kube-apiserver', 'kube-controller-manager'],
-    );
+  it('exits 0 on SIGTERM, leaving nothing behind', async () => {
+    const cluster = await startCluster({ mode: 'virtual', name: 'virtual-stop-test' });
     const [controlPlane] = cluster.processes;
     await cluster.stop();
     expect(await controlPlane!.exited).toBe(0);
@@ -87,13 +82,25 @@ describe('the one-process virtual control plane', () => {
 
   it('fails the start, with its log, when the API server cannot start', async () => {
     await expect(
-      startCluster({
-        mode: 'virtual',
-        name: 'virtual-bad-test',
-        oneProcess: true,
-        extraApiServerArgs: ['--no-such-flag'],
-      }),
+      startCluster({ mode: 'virtual', name: 'virtual-bad-test', extraApiServerArgs: ['--no-such-flag'] }),
     ).rejects.toThrow(/vcontrolplane exited[\s\S]*unknown flag: --no-such-flag/);
+  });
+
+  it('runs as three processes on request, for comparisons', async () => {
+    const cluster = await startCluster({
+      mode: 'virtual',
+      name: 'virtual-split-test',
+      separateProcesses: true,
+    });
+    try {
+      expect(cluster.processes.map((p) => p.name).sort()).toEqual([
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+      ]);
+    } finally {
+      await cluster.stop();
+    }
   });
 });
 
