@@ -68,6 +68,13 @@ describe('virtual mode (no scheduler, no nodes)', () => {
     }
     expect((await virtual.core.listNode()).items).toEqual([]);
   });
+
+  it('logs no line per etcd request: only slow ones, as etcd on its own does', () => {
+    // By now the servers made hundreds of etcd requests (the Deployment above, every controller's list).
+    const log = readFileSync(cluster.processes[0]!.logFile, 'utf8');
+    expect(log).toContain('"caller":"embed/'); // etcd's own lines go to this log
+    expect(log.match(/"msg":"request stats"/g) ?? []).toHaveLength(0);
+  });
 });
 
 describe('the one-process virtual control plane', () => {

@@ -76,13 +76,17 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
         ),
       );
     const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items;
+    const hostNodes = (await host().core.listNode()).items;
+    const ready = (conditions?: { type: string; status: string }[]) =>
+      conditions?.find((c) => c.type === 'Ready')?.status ?? '-';
     const events = (await host().core.listNamespacedEvent({ namespace: 'vcluster-demo' })).items.slice(-10);
     return [
       `virtual pods:\n${await show('get', 'pods', '-A', '-o', 'wide')}`,
       `virtual ReplicaSets and Deployments:\n${await show('get', 'rs,deploy', '-n', 'ns1', '-o', 'jsonpath={range .items[*]}{.kind} {.metadata.name} gen={.metadata.generation} status={.status}{"\\n"}{end}')}`,
       `virtual pod conditions:\n${await show('get', 'pods', '-n', 'ns1', '-o', 'jsonpath={range .items[*]}{.metadata.name} rv={.metadata.resourceVersion} {.status.conditions}{"\\n"}{end}')}`,
       `controller queues and pod watches (virtual API server /metrics):\n${metrics.join('\n') || '(none shown)'}`,
-      `host pods:\n${hostPods.map((p) => `${p.metadata?.name} ${p.status?.phase} node=${p.spec?.nodeName ?? '-'}`).join('\n')}`,
+      `host pods:\n${hostPods.map((p) => `${p.metadata?.name} ${p.status?.phase} node=${p.spec?.nodeName ?? '-'} ready=${ready(p.status?.conditions)}`).join('\n')}`,
+      `host nodes:\n${hostNodes.map((n) => `${n.metadata?.name} ready=${ready(n.status?.conditions)}`).join('\n')}`,
       `host events:\n${events.map((e) => `${e.type} ${e.reason} ${e.involvedObject.name}: ${e.message}`).join('\n')}`,
       ...(await Promise.all(
         ['vcontrolplane.log', 'kube-controller-manager.log'].map(

@@ -208,6 +208,11 @@ func etcdConfig(args []string) (*embed.Config, error) {
 	cfg.ListenMetricsUrls = flags.UniqueURLsFromFlag(fs, "listen-metrics-urls")
 	cfg.LogOutputs = flags.UniqueStringsFromFlag(fs, "log-outputs")
 	fs.Visit(func(f *flag.Flag) { cfg.FlagsExplicitlySet[f.Name] = true })
+	// etcd's main sets this default after parsing; embed.NewConfig leaves it 0, and then every request
+	// counts as slow and is logged at warn level (a log line per request, for the cluster's life).
+	if cfg.WarningUnaryRequestDuration == 0 {
+		cfg.WarningUnaryRequestDuration = embed.DefaultWarningUnaryRequestDuration
+	}
 	return cfg, cfg.Validate()
 }
 

@@ -4,7 +4,6 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Namespace } from '@kubernetes/client-node';
-import { checkBuild } from '../../../cli/build.mjs';
 import { isAlive, pidsMentioning } from '../../../controlplane/index.ts';
 import { applyObjects } from '../../../kube/apply.ts';
 import { isNotFound, type KubeClients, kubeClients } from '../../../kube/client.ts';
@@ -103,10 +102,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
     if (!isAlive(current?.pid)) {
       await rm(paths(dir).runner, { force: true });
       const log = openSync(paths(dir).log, 'a');
-      // The runner's entry imports this build directly when it is current (see runner-entry.js).
-      const build = checkBuild();
-      const builtRunner = build.dir ? [join(build.dir, 'runner.js')] : [];
-      const child = spawn(process.execPath, [...runnerNodeFlags, runnerEntry, dir, ...builtRunner], {
+      const child = spawn(process.execPath, [...runnerNodeFlags, runnerEntry, dir], {
         detached: true,
         stdio: ['ignore', log, log],
         // What the caller set explicitly (e.g. MALLOC_ARENA_MAX) wins over these defaults.
