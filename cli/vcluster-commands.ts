@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type Binaries, ensureBinaries } from '../controlplane/index.ts';
@@ -90,6 +90,29 @@ function table(clusters: VirtualClusterInfo[]): string {
     .join('\n');
 }
 
+/**
+ * Runs a command to its end and returns its exit code (128 + signal number when a signal ended it,
+ * as shells report). Ctrl-C reaches the command from the terminal; SIGTERM and SIGHUP sent to us are
+ * passed on. Either way we outlive the command, so the caller can clean up after it.
+ */
+function runCommand([command, ...args]: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((done) => {
+    const child = spawn(command!, args, { stdio: 'inherit', env });
+    const passOn = (signal: NodeJS.Signals) => child.kill(signal);
+    const ignore = () => {};
+    process.on('SIGINT', ignore).on('SIGTERM', passOn).on('SIGHUP', passOn);
+    const finish = (code: number) => {
+      process.off('SIGINT', ignore).off('SIGTERM', passOn).off('SIGHUP', passOn);
+      done(code);
+    };
+    child.on('error', (error) => {
+      console.error(`error: cannot run ${command}: ${error.message}`);
+      finish(127);
+    });
+    child.on('exit', (code, signal) => finish(code ?? 128 + (signal ? osConstants.signals[signal] : 0)));
+  });
+}
+
 /** Writes the virtual kubeconfig to a file or stdout, or runs a command with it. */
 async function connect(
   provider: VirtualClusterProvider,
@@ -104,21 +127,19 @@ async function connect(
     return 0;
   }
   if (options.command && options.command.length > 0) {
+    // The file holds admin credentials: it lives only as long as the command.
     const dir = await mkdtemp(join(tmpdir(), 'vcp-connect-'));
-    const file = join(dir, 'kubeconfig.yaml');
-    await writeFile(file, kubeconfig, { mode: 0o600 });
-    const [command, ...args] = options.command;
-    return new Promise((done) => {
-      const child = spawn(command!, args, {
-        stdio: 'inherit',
-        env: { ...process.env, KUBECONFIG: file, PATH: `${binaries.binDir}:${process.env.PATH}` },
+    try {
+      const file = join(dir, 'kubeconfig.yaml');
+      await writeFile(file, kubeconfig, { mode: 0o600 });
+      return await runCommand(options.command, {
+        ...process.env,
+        KUBECONFIG: file,
+        PATH: `${binaries.binDir}:${process.env.PATH}`,
       });
-      child.on('error', (error) => {
-        console.error(`error: cannot run ${command}: ${error.message}`);
-        done(127);
-      });
-      child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)));
-    });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
   const file = resolve(options.output ?? 'kubeconfig.yaml');
   await writeFile(file, kubeconfig, { mode: 0o600 });

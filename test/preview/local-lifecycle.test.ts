@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -24,7 +24,14 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
   let work: string;
   let hostKubeconfigPath: string;
   const host = () => kubeClients(inject('hostKubeconfig'));
-  const env = () => ({ ...process.env, VCLUSTER_PREVIEW_HOME: home, LOG_LEVEL: 'warn' as const });
+  // The CLI's own temporary folder, to see what it leaves there.
+  let cliTmp: string;
+  const env = () => ({
+    ...process.env,
+    VCLUSTER_PREVIEW_HOME: home,
+    TMPDIR: cliTmp,
+    LOG_LEVEL: 'warn' as const,
+  });
 
   const cli = (...args: string[]): Promise<CliResult> =>
     new Promise((resolve) => {
@@ -107,12 +114,14 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'vcp-home-'));
     work = await mkdtemp(join(tmpdir(), 'vcp-work-'));
+    cliTmp = await mkdtemp(join(tmpdir(), 'vcp-cli-tmp-'));
     hostKubeconfigPath = await kubeconfigFile(inject('hostKubeconfig'));
   });
 
   afterAll(async () => {
     for (const name of ['demo', 'half', 'iso-a', 'iso-b'])
       await cli('delete', name, '--kubeconfig', hostKubeconfigPath);
+    for (const dir of [home, work, cliTmp]) await rm(dir, { recursive: true, force: true });
   });
 
   it('creates, runs the classic kubectl demo through connect, pauses, resumes, resets and deletes', async () => {
@@ -151,6 +160,13 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
         .every((n) => /^nginx-deploy-[a-z0-9]+-[a-z0-9]+-x-ns1-x-demo$/.test(n ?? '')),
     ).toBe(true);
     expect(hostPods).toHaveLength(2);
+
+    // `connect -- COMMAND` passes the command's exit code on, and leaves no kubeconfig (admin
+    // credentials) behind once the command ended.
+    expect(
+      (await cli('connect', 'demo', '--kubeconfig', hostKubeconfigPath, '--', 'sh', '-c', 'exit 3')).code,
+    ).toBe(3);
+    expect(readdirSync(cliTmp)).toEqual([]);
 
     // The isolation objects are there.
     const quota = await host().core.readNamespacedResourceQuota({
