@@ -12,6 +12,7 @@ describe('startService', () => {
       signal: new AbortController().signal,
       jobId: 'j',
       attempt: 1,
+      attemptsLeft: 0,
     };
     await expect(
       missingReconcile({ repo: 'acme/shop', pr: 1, desired: { kind: 'down' } }, context),

@@ -17,6 +17,8 @@ export interface ReconcileContext {
   jobId: string;
   /** 1 for the first try, 2 for the first retry, … (rate-limit delays do not count). */
   attempt: number;
+  /** Tries left after this one should it fail: 0 on the last, whose failure is final. */
+  attemptsLeft: number;
 }
 
 /** Brings one pull request's preview to `job.desired`. Must be idempotent: it may run again after a crash. */
@@ -113,6 +115,7 @@ export class PreviewWorker {
   ): Promise<unknown> {
     const jobId = String(job.id);
     const attempt = job.attemptsMade + 1;
+    const attemptsLeft = Math.max(0, (job.opts.attempts ?? 1) - attempt);
     let payload: PreviewJob;
     try {
       payload = parsePreviewJob(job.data, jobId);
@@ -136,6 +139,7 @@ export class PreviewWorker {
         signal: signal ?? new AbortController().signal,
         jobId,
         attempt,
+        attemptsLeft,
       });
       log.info({ durationMs: Date.now() - started }, 'reconcile done');
       return result;
@@ -159,10 +163,9 @@ export class PreviewWorker {
         if (error instanceof UnrecoverableError) throw error;
         throw new UnrecoverableError(verdict.reason);
       }
-      const attempts = job.opts.attempts ?? 1;
       log.warn(
-        { durationMs, err: error, attemptsLeft: attempts - attempt },
-        attempt < attempts ? 'reconcile failed; will retry' : 'reconcile failed; no attempts left',
+        { durationMs, err: error, attemptsLeft },
+        attemptsLeft > 0 ? 'reconcile failed; will retry' : 'reconcile failed; no attempts left',
       );
       throw error;
     }

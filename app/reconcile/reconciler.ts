@@ -10,6 +10,7 @@ import {
   type VirtualClusterRef,
 } from '../../preview/provider.ts';
 import { summarizeSyncerLog } from '../../preview/syncer-log.ts';
+import type { CommandName } from '../commands.ts';
 import { previewName } from '../desired-state.ts';
 import { createGitHubReporter, type GitHubClient, GitHubReportError } from '../github-reporter.ts';
 import { BadConfigError } from '../queue/bad-config-error.ts';
@@ -52,9 +53,12 @@ export interface ReconcilerDeps {
   slots?: Pick<PreviewSlots, 'claim' | 'release'>;
 }
 
-/** What reconcile needs of the worker's context; `attempt` makes the "retrying" note precise. */
+/**
+ * What reconcile needs of the worker's context; `attempt` makes the "retrying" note precise, and
+ * `attemptsLeft` 0 makes a failure final (no "retrying", the preview slot given back).
+ */
 export type ReconcileJobContext = Pick<ReconcileContext, 'log' | 'progress' | 'signal'> &
-  Partial<Pick<ReconcileContext, 'attempt' | 'jobId'>>;
+  Partial<Pick<ReconcileContext, 'attempt' | 'attemptsLeft' | 'jobId'>>;
 
 export interface ReconcileOutcome {
   state: StickyCommentState['state'] | 'skipped';
@@ -143,8 +147,15 @@ export function createReconciler(deps: ReconcilerDeps) {
       return result;
     };
 
+    /** No retry follows a failure of this run: the worker's last attempt. */
+    const lastAttempt = ctx.attemptsLeft === 0;
+    /** What the comment says after a failure on the last attempt. */
+    const noAttemptsLeft = (command: CommandName) =>
+      `No attempts left: comment \`/vcluster ${command}\` to try again.`;
+
     /** A short job with one step (down, pause, resume): the step in the comment, then the result. */
     const single = async (
+      command: CommandName,
       step: string,
       running: Omit<StickyCommentState, 'steps'>,
       work: () => Promise<Omit<StickyCommentState, 'steps'>>,
@@ -163,7 +174,9 @@ export function createReconciler(deps: ReconcilerDeps) {
             steps: tracker.snapshot(),
             error: {
               message: `${step} failed: ${messageOf(error)}`,
-              hint: 'vcluster-preview is retrying this automatically.',
+              hint: lastAttempt
+                ? noAttemptsLeft(command)
+                : 'vcluster-preview is retrying this automatically.',
             },
           },
           { desired: desired.kind, failed: step },
@@ -209,14 +222,14 @@ export function createReconciler(deps: ReconcilerDeps) {
         return { state: 'waiting-approval' };
       }
       case 'down':
-        return single(STEPS.delete, { state: 'deploying' }, async () => {
+        return single('destroy', STEPS.delete, { state: 'deploying' }, async () => {
           await deps.provider.delete(ref);
           await deps.slots?.release(job.repo, job.pr, job.installationId);
           await reporter.deactivateDeployments();
           return { state: 'destroyed', ...why };
         });
       case 'pause':
-        return single(STEPS.pause, { state: 'deploying', connect: connectInfo }, async () => {
+        return single('pause', STEPS.pause, { state: 'deploying', connect: connectInfo }, async () => {
           if (!(await deps.provider.get(ref))) {
             return {
               state: 'failed',
@@ -231,7 +244,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           return { state: 'paused', url, connect: connectInfo, ...why };
         });
       case 'resume':
-        return single(STEPS.resume, { state: 'deploying', connect: connectInfo }, async () => {
+        return single('resume', STEPS.resume, { state: 'deploying', connect: connectInfo }, async () => {
           if (!(await deps.provider.get(ref))) {
             return {
               state: 'failed',
@@ -362,10 +375,16 @@ export function createReconciler(deps: ReconcilerDeps) {
     } catch (caught) {
       const error = asBadConfig(caught);
       const bad = error instanceof BadConfigError;
+      // Nothing retries this preview after a bad config or the last attempt.
+      const givesUp = bad || lastAttempt;
       const step = tracker.failed;
       log.warn(
         { err: error, step, bad },
-        bad ? 'the preview config is bad' : 'a step failed; the job retries',
+        bad
+          ? 'the preview config is bad'
+          : givesUp
+            ? 'a step failed on the last attempt'
+            : 'a step failed; the job retries',
       );
       // No half-made environment: a virtual cluster this job made for a config that cannot work goes.
       if (bad && createdHere) {
@@ -373,8 +392,9 @@ export function createReconciler(deps: ReconcilerDeps) {
           .delete(ref)
           .catch((deleteError) => log.error({ err: deleteError }, 'could not delete the virtual cluster'));
       }
-      // A config that cannot work gives back the slot it was let through with.
-      if (bad) {
+      // A preview that will not start gives back the slot it was let through with (the host cluster
+      // still counts whatever it made).
+      if (givesUp) {
         await deps.slots
           ?.release(job.repo, job.pr, job.installationId)
           .catch((releaseError) => log.warn({ err: releaseError }, 'could not free the preview slot'));
@@ -383,10 +403,12 @@ export function createReconciler(deps: ReconcilerDeps) {
         ? error.hint
           ? `${error.hint.charAt(0).toUpperCase()}${error.hint.slice(1)}.`
           : undefined
-        : `vcluster-preview retries this automatically${ctx.attempt ? ` (attempt ${ctx.attempt} failed)` : ''}; if it keeps failing, comment \`/vcluster reset\`.`;
+        : lastAttempt
+          ? 'No attempts left: comment `/vcluster redeploy` to try again, or `/vcluster reset` to start again from an empty virtual cluster.'
+          : `vcluster-preview retries this automatically${ctx.attempt ? ` (attempt ${ctx.attempt} failed)` : ''}; if it keeps failing, comment \`/vcluster reset\`.`;
       // A deploy that fails often fails in the host cluster (a pod refused, a name taken): the syncer saw it.
       const seen = step === STEPS.deploy ? await syncerSaw(deps.provider, ref, log) : '';
-      const message = `${step ?? 'Preparing'} failed${bad ? '' : ' (retrying)'}:\n${bad && error.hint ? error.message.slice(0, -` (${error.hint})`.length) : messageOf(error)}${seen}`;
+      const message = `${step ?? 'Preparing'} failed${givesUp ? '' : ' (retrying)'}:\n${bad && error.hint ? error.message.slice(0, -` (${error.hint})`.length) : messageOf(error)}${seen}`;
       try {
         const failed = await report(
           {
@@ -396,14 +418,16 @@ export function createReconciler(deps: ReconcilerDeps) {
             ...(bad && createdHere ? {} : { connect: connectInfo }),
             error: { message, hint },
           },
-          { desired: desired.kind, sha, failed: step ?? null, retrying: !bad },
+          { desired: desired.kind, sha, failed: step ?? null, retrying: !givesUp },
         );
         commentId = failed.id;
         if (deploymentId !== undefined) {
           await reporter.finishDeployment(deploymentId, {
             state: 'failure',
             logUrl: logUrl(),
-            description: bad ? 'The preview config is invalid' : `${step ?? 'A step'} failed; retrying`,
+            description: bad
+              ? 'The preview config is invalid'
+              : `${step ?? 'A step'} failed${givesUp ? '' : '; retrying'}`,
           });
         }
       } catch (reportError) {

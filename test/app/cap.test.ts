@@ -52,6 +52,7 @@ describe('the preview cap', () => {
   let queue: PreviewQueue;
   let slots: PreviewSlots;
   let worker: PreviewWorker;
+  let reconcile: ReturnType<typeof createReconciler>;
   const host = () => kubeClients(inject('hostKubeconfig'));
   const sticky = (pr: number) =>
     github.comments(OWNER, REPO, pr).find((comment) => comment.body.startsWith(STICKY_MARKER))?.body ?? '';
@@ -76,18 +77,14 @@ describe('the preview cap', () => {
       // Production asks again every 30 s; the test need not wait that long.
       retryAfterMs: 300,
     });
-    worker = new PreviewWorker({
-      connection: inject('redisUrl'),
-      queueName: name,
-      logger: log,
-      reconcile: createReconciler({
-        provider,
-        hostKubeconfig: inject('hostKubeconfig'),
-        githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
-        baseDomain: 'preview.test',
-        slots,
-      }),
+    reconcile = createReconciler({
+      provider,
+      hostKubeconfig: inject('hostKubeconfig'),
+      githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
+      baseDomain: 'preview.test',
+      slots,
     });
+    worker = new PreviewWorker({ connection: inject('redisUrl'), queueName: name, logger: log, reconcile });
   });
   afterAll(async () => {
     await worker?.close();
@@ -170,5 +167,34 @@ describe('the preview cap', () => {
     await slots.release(FULL, 11, 1);
     expect(await claim(12)).toBe('starts');
     await slots.release(FULL, 12, 1);
+  });
+
+  it('a preview whose last attempt fails gives its slot back at once, and says no retry follows', async () => {
+    github.addPullRequest({ owner: OWNER, repo: REPO, number: 20, headSha: sha('2') });
+    github.failNext({
+      method: 'GET',
+      path: /\/contents\/\.github(\/|%2F)vcluster-preview\.yml$/i,
+      status: 502,
+    });
+    const failure = await reconcile(
+      { repo: FULL, pr: 20, installationId: 1, desired: { kind: 'up', sha: sha('2') } },
+      {
+        log,
+        progress: async () => {},
+        signal: new AbortController().signal,
+        attempt: 3,
+        attemptsLeft: 0,
+      },
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    // The one slot is free for the next pull request now, not once the failed one's entry goes stale.
+    await expect(
+      slots.claim({ repo: FULL, pr: 21, installationId: 1, desired: 'up', hasLivePreview: false }),
+    ).resolves.toBeUndefined();
+    await slots.release(FULL, 21, 1);
+    const body = sticky(20);
+    expect(body).toContain('Read config failed:');
+    expect(body).not.toContain('retrying');
+    expect(body).toContain('No attempts left: comment `/vcluster redeploy` to try again');
   });
 });

@@ -276,10 +276,10 @@ describe('errors', () => {
 
   it('retries a transient error with backoff and then succeeds', async () => {
     const { queue, worker, stateOf, jobOf } = setup({ backoffMs: 150 });
-    const attempts: { attempt: number; at: number }[] = [];
+    const attempts: { attempt: number; attemptsLeft: number; at: number }[] = [];
     worker({
-      reconcile: async (_job, { attempt }) => {
-        attempts.push({ attempt, at: Date.now() });
+      reconcile: async (_job, { attempt, attemptsLeft }) => {
+        attempts.push({ attempt, attemptsLeft, at: Date.now() });
         if (attempts.length <= 2) {
           throw Object.assign(new Error('Service Unavailable'), {
             status: 503,
@@ -293,6 +293,8 @@ describe('errors', () => {
     await waitFor('the job to complete', async () => (await stateOf(jobId)) === 'completed');
     const job = await jobOf(jobId);
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    // Five attempts in all: the reconciler knows how many tries would follow a failure.
+    expect(attempts.map((a) => a.attemptsLeft)).toEqual([4, 3, 2]);
     // Exponential: 150 ms, then 300 ms.
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(140);
     expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(290);
