@@ -404,7 +404,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           ? `${error.hint.charAt(0).toUpperCase()}${error.hint.slice(1)}.`
           : undefined
         : lastAttempt
-          ? 'No attempts left: comment `/vcluster redeploy` to try again, or `/vcluster reset` to start again from an empty virtual cluster.'
+          ? `${noAttemptsLeft('redeploy')} \`/vcluster reset\` starts again from an empty virtual cluster.`
           : `vcluster-preview retries this automatically${ctx.attempt ? ` (attempt ${ctx.attempt} failed)` : ''}; if it keeps failing, comment \`/vcluster reset\`.`;
       // A deploy that fails often fails in the host cluster (a pod refused, a name taken): the syncer saw it.
       const seen = step === STEPS.deploy ? await syncerSaw(deps.provider, ref, log) : '';
