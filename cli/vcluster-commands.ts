@@ -109,7 +109,7 @@ function runCommand([command, ...args]: string[], env: NodeJS.ProcessEnv): Promi
       console.error(`error: cannot run ${command}: ${error.message}`);
       finish(127);
     });
-    child.on('exit', (code, signal) => finish(code ?? 128 + (signal ? osConstants.signals[signal] : 0)));
+    child.on('exit', (code, signal) => finish(code ?? (signal ? 128 + osConstants.signals[signal] : 1)));
   });
 }
 
