@@ -34,35 +34,22 @@ describe('host cluster (etcd, apiserver, controller manager, scheduler, kwok)', 
   it("renews each fake node's lease, the heartbeat that keeps nodes (and their pods) Ready", async () => {
     // Without renewed leases the node controller marks every node NotReady after its grace period
     // and sets Ready=False on all their pods: previews would stop being available after 5 minutes.
-    const renewTimes = async () =>
-      (
-        await runBinary(
-          'kubectl',
-          [
-            'get',
-            'leases',
-            '-n',
-            'kube-node-lease',
-            '-o',
-            'jsonpath={range .items[*]}{.metadata.name}={.spec.renewTime}{"\\n"}{end}',
-          ],
-          { kubeconfig },
-        )
-      )
-        .trim()
-        .split('\n')
-        .filter(Boolean)
+    /** Each node lease's name and when it was last renewed (a string: client-node leaves MicroTime as sent). */
+    const renewals = async () =>
+      (await host.coordination.listNamespacedLease({ namespace: 'kube-node-lease' })).items
+        .map((lease) => `${lease.metadata?.name} ${String(lease.spec?.renewTime)}`)
         .sort();
     const first = await waitUntil(
-      async () => ((await renewTimes()).length === 2 ? renewTimes() : undefined),
-      {
-        what: 'a lease for each kwok node',
+      async () => {
+        const leases = await renewals();
+        return leases.length === 2 ? leases : undefined;
       },
+      { what: 'a lease for each kwok node' },
     );
-    expect(first.map((line) => line.split('=')[0])).toEqual(['kwok-node-0', 'kwok-node-1']);
+    expect(first.map((line) => line.split(' ')[0])).toEqual(['kwok-node-0', 'kwok-node-1']);
     await waitUntil(
       async () => {
-        const now = await renewTimes();
+        const now = await renewals();
         return now.every((line, i) => line !== first[i]) || undefined;
       },
       { what: 'both leases renewed', timeoutMs: 60_000, intervalMs: 1000 },
