@@ -82,6 +82,8 @@ export function statusCodeOf(error: unknown): number | undefined {
 }
 
 export const isNotFound = (error: unknown) => statusCodeOf(error) === 404;
+export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
+export const isAlreadyExists = (error: unknown) => statusCodeOf(error) === 409;
 
 /**
  * What the API server said, in its own words: the Status `message` of an error thrown by
@@ -102,8 +104,6 @@ export function apiErrorMessage(error: unknown): string {
   if (typeof message === 'string' && message) return message;
   return error instanceof Error ? error.message : String(error);
 }
-export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
-export const isAlreadyExists = (error: unknown) => statusCodeOf(error) === 409;
 
 /** Whether reading an object answers 404 (any other error is thrown): for waiting until it is deleted. */
 export async function isGone(read: () => Promise<unknown>): Promise<boolean> {

@@ -15,7 +15,7 @@ import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { annotations, labels, type VirtualClusterProvider } from '../../preview/provider.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
+import { type GitHubDouble, REPO_CONFIG_ROUTE, startGitHubDouble } from '../support/github-double.ts';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'hello');
 const OWNER = 'capco';
@@ -173,7 +173,7 @@ describe('the preview cap', () => {
     github.addPullRequest({ owner: OWNER, repo: REPO, number: 20, headSha: sha('2') });
     github.failNext({
       method: 'GET',
-      path: /\/contents\/\.github(\/|%2F)vcluster-preview\.yml$/i,
+      path: REPO_CONFIG_ROUTE,
       status: 502,
     });
     const failure = await reconcile(

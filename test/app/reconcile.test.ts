@@ -12,7 +12,7 @@ import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isNotFound, kubeClients } from '../../kube/client.ts';
 import { annotations, labels, type VirtualClusterProvider } from '../../preview/provider.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
+import { type GitHubDouble, REPO_CONFIG_ROUTE, startGitHubDouble } from '../support/github-double.ts';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'hello');
 const OWNER = 'octo';
@@ -22,7 +22,6 @@ const sha = (char: string) => char.repeat(40);
 /** Octokit logs every 4xx; the tests provoke some. */
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 /** Octokit may send the config's path with its `/` escaped. */
-const CONFIG_PATH_PATTERN = /\/contents\/\.github(\/|%2F)vcluster-preview\.yml$/i;
 
 /** The real reconciler on the test host cluster, talking to the GitHub double. */
 const reconcilerFor = (
@@ -282,7 +281,7 @@ describe('reconcile failures that need no virtual cluster', () => {
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadConfigError);
     expect((error as Error).message).toContain('the base branch main');
-    const configReads = github.callsTo('GET', CONFIG_PATH_PATTERN).map((call) => call.query.ref);
+    const configReads = github.callsTo('GET', REPO_CONFIG_ROUTE).map((call) => call.query.ref);
     expect(configReads).toEqual(['main']);
     expect(await provider.get(previewName(`${OWNER}/${REPO}`, 3))).toBeUndefined();
   });
@@ -291,7 +290,7 @@ describe('reconcile failures that need no virtual cluster', () => {
     for (const path of await exampleFiles())
       github.setFile(OWNER, REPO, sha('e'), path, await readFile(join(EXAMPLE, path), 'utf8'));
     github.addPullRequest({ owner: OWNER, repo: REPO, number: 4, headSha: sha('e') });
-    github.failNext({ method: 'GET', path: CONFIG_PATH_PATTERN, status: 502 });
+    github.failNext({ method: 'GET', path: REPO_CONFIG_ROUTE, status: 502 });
     const error = await reconcile(
       { repo: `${OWNER}/${REPO}`, pr: 4, desired: { kind: 'up', sha: sha('e') } },
       ctx(),

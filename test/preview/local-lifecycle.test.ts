@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -66,22 +66,13 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
     );
   /*
    * What a Deployment that does not become available looked like, so a failure can be understood
-   * from the CI log alone: pods on both sides, the ReplicaSet's and Deployment's status, whether the
-   * controller manager's queues and the API server's pod watches were alive, whether a controller
-   * skipped syncs waiting for its cache to see its own writes (Kubernetes 1.36's staleness checks), and its log's tail.
+   * from the CI log alone: both sides' pods and their readiness, the host's nodes (a NotReady node
+   * marks its pods not Ready), the ReplicaSet's and Deployment's status, and the control plane's log.
    */
   const describeStall = async (): Promise<string> => {
     const show = (...args: string[]) => kubectl('demo', ...args).catch((error: Error) => error.message);
-    const logs = join(home, 'vclusters', 'vcluster-demo--demo', 'cluster', 'logs');
-    const logTail = async (file: string) =>
-      (await readFile(join(logs, file), 'utf8').catch(() => '')).split('\n').slice(-40).join('\n');
-    const metrics = (await show('get', '--raw', '/metrics'))
-      .split('\n')
-      .filter((line) =>
-        /^(workqueue_(depth|adds_total)\{name="(replicaset|deployment)"|apiserver_longrunning_requests\{.*resource="pods".*verb="WATCH"|[a-z_]*stale_sync_skips_total|store_resource_version\{.*(pods|replicasets|deployments))/.test(
-          line,
-        ),
-      );
+    const log = join(home, 'vclusters', 'vcluster-demo--demo', 'cluster', 'logs', 'vcontrolplane.log');
+    const logTail = (await readFile(log, 'utf8').catch(() => '')).split('\n').slice(-40).join('\n');
     const hostPods = (await host().core.listNamespacedPod({ namespace: 'vcluster-demo' })).items;
     const hostNodes = (await host().core.listNode()).items;
     const ready = (conditions?: { type: string; status: string }[]) =>
@@ -91,15 +82,10 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
       `virtual pods:\n${await show('get', 'pods', '-A', '-o', 'wide')}`,
       `virtual ReplicaSets and Deployments:\n${await show('get', 'rs,deploy', '-n', 'ns1', '-o', 'jsonpath={range .items[*]}{.kind} {.metadata.name} gen={.metadata.generation} status={.status}{"\\n"}{end}')}`,
       `virtual pod conditions:\n${await show('get', 'pods', '-n', 'ns1', '-o', 'jsonpath={range .items[*]}{.metadata.name} rv={.metadata.resourceVersion} {.status.conditions}{"\\n"}{end}')}`,
-      `controller queues and pod watches (virtual API server /metrics):\n${metrics.join('\n') || '(none shown)'}`,
       `host pods:\n${hostPods.map((p) => `${p.metadata?.name} ${p.status?.phase} node=${p.spec?.nodeName ?? '-'} ready=${ready(p.status?.conditions)}`).join('\n')}`,
       `host nodes:\n${hostNodes.map((n) => `${n.metadata?.name} ready=${ready(n.status?.conditions)}`).join('\n')}`,
       `host events:\n${events.map((e) => `${e.type} ${e.reason} ${e.involvedObject.name}: ${e.message}`).join('\n')}`,
-      ...(await Promise.all(
-        ['vcontrolplane.log', 'kube-controller-manager.log'].map(
-          async (f) => `${f} (tail):\n${await logTail(f)}`,
-        ),
-      )),
+      `vcontrolplane.log (tail):\n${logTail}`,
     ].join('\n');
   };
   const namespaceGone = async (name: string) => {
@@ -121,7 +107,6 @@ describe('virtual cluster lifecycle with the local provider, through the CLI', (
   afterAll(async () => {
     for (const name of ['demo', 'half', 'iso-a', 'iso-b'])
       await cli('delete', name, '--kubeconfig', hostKubeconfigPath);
-    for (const dir of [home, work, cliTmp]) await rm(dir, { recursive: true, force: true });
   });
 
   it('creates, runs the classic kubectl demo through connect, pauses, resumes, resets and deletes', async () => {

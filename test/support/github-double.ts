@@ -32,6 +32,9 @@ export interface RecordedCall {
   status: number;
 }
 
+/** The contents route of a repository's `.github/vcluster-preview.yml` (its slash raw or encoded). */
+export const REPO_CONFIG_ROUTE = /\/contents\/\.github(\/|%2F)vcluster-preview\.yml$/i;
+
 /** The next `times` calls matching `method` and `path` answer `status` instead of being served. */
 export interface FailureSpec {
   method?: string;
