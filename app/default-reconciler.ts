@@ -69,6 +69,7 @@ export async function defaultReconciler(
     hostKubeconfig,
     githubFor,
     baseDomain: config.baseDomain,
+    urlStyle: config.urlStyle,
     helmBinary: await helmBinary(),
     ...(slots ? { slots } : {}),
   });

@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { PreviewUrlStyle } from '../preview/deploy/expose.ts';
 import { parseDuration } from '../preview/repo-config.ts';
 
 /**
@@ -39,6 +40,11 @@ export interface ServiceConfig {
   kubeconfig?: string;
   /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
   baseDomain?: string;
+  /**
+   * Scheme and port of preview URLs (`PREVIEW_URL_SCHEME`, default https; `PREVIEW_URL_PORT`, unset
+   * for the scheme's own): where the ingress controller is reached from outside.
+   */
+  urlStyle: PreviewUrlStyle;
   provider: ProviderName;
   /** Jobs one worker process runs at once, always for different pull requests (`WORKER_CONCURRENCY`, default 2). */
   workerConcurrency: number;
@@ -154,6 +160,19 @@ const envSchema = z.object({
       .trim()
       .transform((domain) => domain.replace(/\.$/, '').toLowerCase())
       .refine((domain) => hostnamePattern.test(domain), 'must be a DNS name, like preview.example.com')
+      .optional(),
+  ),
+  PREVIEW_URL_SCHEME: z.preprocess(
+    (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
+    z.enum(['http', 'https'], { error: 'must be http or https' }).default('https'),
+  ),
+  PREVIEW_URL_PORT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a port number, like 8080')
+      .transform(Number)
+      .refine((port) => port >= 1 && port <= 65_535, 'must be a port number between 1 and 65535')
       .optional(),
   ),
   VCLUSTER_PROVIDER: z.preprocess(
@@ -300,6 +319,10 @@ export function loadServiceConfig(
     redisUrl: values.REDIS_URL,
     ...(values.KUBECONFIG !== undefined ? { kubeconfig: values.KUBECONFIG } : {}),
     ...(values.BASE_DOMAIN !== undefined ? { baseDomain: values.BASE_DOMAIN } : {}),
+    urlStyle: {
+      scheme: values.PREVIEW_URL_SCHEME,
+      ...(values.PREVIEW_URL_PORT !== undefined ? { port: values.PREVIEW_URL_PORT } : {}),
+    },
     provider: values.VCLUSTER_PROVIDER,
     workerConcurrency: values.WORKER_CONCURRENCY,
     sweepIntervalMs: values.SWEEP_INTERVAL,

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { ensureBinaries } from '../controlplane/index.ts';
-import { hostDown, hostStatus, hostUp, runHost } from './host.ts';
+import { type HostOptions, hostDown, hostStatus, hostUp, runHost } from './host.ts';
 import { registerPkiCommand } from './pki-command.ts';
 import { runCli } from './run-cli.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -17,30 +17,41 @@ export function registerCommands(program: Command): void {
     )
     .option('--nodes <count>', 'number of kwok fake nodes of the host cluster', '2')
     .option(
+      '--no-real-node',
+      'kwok nodes only (by default a real node runs the previews where this machine allows it)',
+    )
+    .option('--ingress-port <port>', 'port of the ingress controller that serves preview URLs', '8080')
+    .option(
       '--env-file <path>',
       'settings of the GitHub App (APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET…)',
       '.env',
     )
-    .action((options: { nodes: string; envFile: string }) =>
-      runCli((context) => up(context, { nodes: Number(options.nodes), envFile: options.envFile })),
+    .action((options: { nodes: string; realNode: boolean; ingressPort: string; envFile: string }) =>
+      runCli((context) => up(context, { host: hostOptionsFrom(options), envFile: options.envFile })),
     );
 
   const host = program
     .command('host')
-    .description('the embedded host cluster (local control plane with kwok nodes)');
+    .description('the embedded host cluster (local control plane with kwok nodes, and a real node)');
 
   host
     .command('up')
     .description('start the embedded host cluster in the background and print how to reach it')
     .option('--nodes <count>', 'number of kwok fake nodes', '2')
-    .action((options: { nodes: string }) =>
+    .option(
+      '--real-node',
+      'also run a real node (kubelet, containerd), a local registry and an ingress controller (root)',
+    )
+    .option('--ingress-port <port>', 'port of the ingress controller on 127.0.0.1 (with --real-node)', '8080')
+    .action((options: { nodes: string; realNode?: boolean; ingressPort: string }) =>
       runCli(async ({ step, log }) => {
+        const hostOptions = hostOptionsFrom(options);
         const binaries = await step('control-plane binaries', () => ensureBinaries(log));
-        const status = await step('host cluster', () =>
-          hostUp({ nodes: Number(options.nodes), report: log }),
-        );
+        const status = await step('host cluster', () => hostUp({ ...hostOptions, report: log }));
         log('');
         log(`The host cluster is running (API server ${status.server}); Redis at ${status.redisUrl}.`);
+        if (status.realNode)
+          log(`Its real node runs containers; Ingresses are served at ${status.ingressUrl}.`);
         log(`  export KUBECONFIG=${status.kubeconfig}`);
         log(`  export PATH=${binaries.binDir}:$PATH`);
         log('  kubectl get nodes');
@@ -84,10 +95,25 @@ export function registerCommands(program: Command): void {
     .command('run', { hidden: true })
     .description('run the host cluster in the foreground (what `host up` starts in the background)')
     .option('--nodes <count>', 'number of kwok fake nodes', '2')
-    .action((options: { nodes: string }) => runHost({ nodes: Number(options.nodes) }));
+    .option('--real-node', 'also run a real node')
+    .option('--ingress-port <port>', 'port of the ingress controller', '8080')
+    .action((options: { nodes: string; realNode?: boolean; ingressPort: string }) =>
+      runHost(hostOptionsFrom(options)),
+    );
 
   registerVirtualClusterCommands(program);
   registerSyncerCommand(program);
   registerPkiCommand(program);
   registerServeCommand(program);
+}
+
+/** Reads and checks the host cluster's options, as `host up`, `host run` and `up` take them. */
+function hostOptionsFrom(options: { nodes: string; realNode?: boolean; ingressPort: string }): HostOptions {
+  const nodes = Number(options.nodes);
+  const ingressPort = Number(options.ingressPort);
+  if (!Number.isInteger(nodes) || nodes < 0) throw new Error(`--nodes must be a count, got ${options.nodes}`);
+  if (!Number.isInteger(ingressPort) || ingressPort < 1 || ingressPort > 65535) {
+    throw new Error(`--ingress-port must be a port number, got ${options.ingressPort}`);
+  }
+  return { nodes, realNode: !!options.realNode, ingressPort };
 }

@@ -14,9 +14,24 @@ export interface HostStatus {
   pid?: number;
   startedAt?: string;
   nodes?: number;
+  /** Whether a real node (kubelet, containerd) runs beside the kwok nodes. */
+  realNode: boolean;
+  /** Where the ingress controller serves preview URLs on this machine (real node only), e.g. `http://127.0.0.1:8080`. */
+  ingressUrl?: string;
+  /** host:port of the local image registry the real node pulls from. */
+  registry?: string;
   /** The embedded Redis the host process runs beside the cluster, for the service's queue. */
   redisUrl?: string;
   logFile: string;
+}
+
+export interface HostOptions {
+  /** kwok fake nodes. */
+  nodes: number;
+  /** Run a real node (and the registry and ingress controller) beside them. */
+  realNode: boolean;
+  /** The ingress controller's port on 127.0.0.1 (real node only). */
+  ingressPort: number;
 }
 
 interface HostState {
@@ -25,6 +40,9 @@ interface HostState {
   server?: string;
   startedAt?: string;
   nodes: number;
+  realNode?: boolean;
+  ingressUrl?: string;
+  registry?: string;
   redisUrl?: string;
   ready: boolean;
   error?: string;
@@ -52,7 +70,7 @@ async function readState(): Promise<HostState | undefined> {
 
 export async function hostStatus(): Promise<HostStatus> {
   const state = await readState();
-  if (!state?.ready || !isAlive(state.pid)) return { running: false, logFile: logPath() };
+  if (!state?.ready || !isAlive(state.pid)) return { running: false, realNode: false, logFile: logPath() };
   return {
     running: true,
     kubeconfig: state.kubeconfig,
@@ -60,16 +78,29 @@ export async function hostStatus(): Promise<HostStatus> {
     pid: state.pid,
     startedAt: state.startedAt,
     nodes: state.nodes,
+    realNode: state.realNode ?? false,
+    ...(state.ingressUrl ? { ingressUrl: state.ingressUrl } : {}),
+    ...(state.registry ? { registry: state.registry } : {}),
     redisUrl: state.redisUrl,
     logFile: logPath(),
   };
 }
 
+/** The arguments of `host run` for these options. */
+function runArgs(options: HostOptions): string[] {
+  return [
+    'host',
+    'run',
+    '--nodes',
+    String(options.nodes),
+    ...(options.realNode ? ['--real-node', '--ingress-port', String(options.ingressPort)] : []),
+  ];
+}
+
 /** Starts the embedded host cluster in a background process (or finds it running) and waits until it serves. */
-export async function hostUp(options: {
-  nodes: number;
-  report: (message: string) => void;
-}): Promise<HostStatus> {
+export async function hostUp(
+  options: HostOptions & { report: (message: string) => void },
+): Promise<HostStatus> {
   const current = await hostStatus();
   if (current.running) return current;
   const previous = await readState();
@@ -80,7 +111,7 @@ export async function hostUp(options: {
     await rm(statePath(), { force: true });
     const log = openSync(logPath(), 'a');
     const entry = join(dirname(fileURLToPath(import.meta.url)), 'vcluster-preview.js');
-    const child = spawn(process.execPath, [entry, 'host', 'run', '--nodes', String(options.nodes)], {
+    const child = spawn(process.execPath, [entry, ...runArgs(options)], {
       detached: true,
       stdio: ['ignore', log, log],
     });
@@ -121,7 +152,7 @@ export async function hostDown(): Promise<boolean> {
  * The body of the background process: start the cluster and a durable Redis beside it (the local
  * defaults of `vcluster-preview up`), record them, stop both on SIGTERM.
  */
-export async function runHost(options: { nodes: number }): Promise<void> {
+export async function runHost(options: HostOptions): Promise<void> {
   const write = (state: HostState) => writeFile(statePath(), `${JSON.stringify(state, null, 2)}\n`);
   await write({ pid: process.pid, nodes: options.nodes, ready: false });
   const redisDir = join(hostStateDir(), 'redis');
@@ -132,6 +163,7 @@ export async function runHost(options: { nodes: number }): Promise<void> {
       name: 'vcluster-preview-host',
       nodes: options.nodes,
       dir: join(hostStateDir(), 'cluster'),
+      ...(options.realNode ? { realNode: { ingressListen: `127.0.0.1:${options.ingressPort}` } } : {}),
       report: (message) => console.log(message),
     }),
     startLocalRedis({ dir: redisDir, appendOnly: true }),
@@ -157,6 +189,10 @@ export async function runHost(options: { nodes: number }): Promise<void> {
     server: cluster.server,
     startedAt: new Date().toISOString(),
     nodes: options.nodes,
+    realNode: !!cluster.realNode,
+    ...(cluster.realNode
+      ? { ingressUrl: cluster.realNode.ingressUrl, registry: cluster.realNode.registry }
+      : {}),
     redisUrl: redis.url,
     ready: true,
   });

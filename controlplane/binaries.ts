@@ -150,6 +150,8 @@ function buildFlags(module: GoModule): string[] {
     }
   }
   if (module === 'helm') ldflags.push(`-X helm.sh/helm/v4/internal/version.version=${versions.helm}`);
+  if (module === 'traefik')
+    ldflags.push(`-X github.com/traefik/traefik/v3/pkg/version.Version=${versions.traefik}`);
   return ['-trimpath', '-tags', 'selinux,notest,grpcnotrace', '-ldflags', ldflags.join(' ')];
 }
 

@@ -15,6 +15,7 @@ import {
 import { renderKubeconfig } from './kubeconfig.ts';
 import { freePort, httpsGet } from './net.ts';
 import { ManagedProcess } from './process.ts';
+import { prepareRealNode, type RealNode, type RealNodeNetwork } from './real-node/index.ts';
 import type { BinaryName } from './versions.ts';
 
 export type ClusterMode = 'host' | 'virtual';
@@ -35,6 +36,12 @@ export interface ClusterOptions {
   name?: string;
   /** Host mode: how many kwok fake nodes to create (default 2). */
   nodes?: number;
+  /**
+   * Host mode: also run a real node (kubelet, kube-proxy, containerd, CNI in a network namespace of
+   * its own), the local registry its images come from, and an ingress controller listening at
+   * `realNode.ingressListen`. Needs root. kwok nodes beside it are tainted so that workloads land here.
+   */
+  realNode?: { ingressListen: string };
   /** Service ClusterIP range (default 10.96.0.0/16). A virtual cluster uses its host's range. */
   serviceClusterIPRange?: string;
   /** Host mode: the pod IP range kwok hands out (default 10.244.0.0/16). */
@@ -68,6 +75,8 @@ export interface Cluster {
   etcd: { servers: string; prefix: string };
   processes: ManagedProcess[];
   binaries: Binaries;
+  /** The real node, when `realNode` was asked for. */
+  realNode?: RealNode;
   stop(): Promise<void>;
 }
 
@@ -85,9 +94,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await mkdir(join(dir, 'logs'), { recursive: true });
   const processes: ManagedProcess[] = [];
   let stopped = false;
+  let network: RealNodeNetwork | undefined;
+  let realNode: RealNode | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    // The node first (its containers, mounts and network), while the API server still answers.
+    if (realNode) await realNode.stop();
+    else if (network) await network.release();
     // Reverse start order: the API server's clients first, etcd last.
     for (const child of [...processes].reverse()) await child.stop();
     if (!options.keepDir) await rm(dir, { recursive: true, force: true });
@@ -96,8 +110,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   try {
     const pki = (file: string) => join(dir, 'pki', file);
     // A cluster started again in its old folder (a resumed virtual cluster) keeps its identity.
-    const reused = options.dir ? await readCertificates(pki) : undefined;
-    const certificates = reused ?? (await createClusterCertificates({ hosts: options.hosts }));
+    if (options.realNode && options.mode === 'host')
+      network = await prepareRealNode(join(dir, 'node'), report);
+    const reused = options.dir && !network ? await readCertificates(pki) : undefined;
+    // Pods reach the API server at the node network's address and the `kubernetes` Service's.
+    const hosts = [
+      ...(options.hosts ?? []),
+      ...(network ? [network.addresses.hostIP, network.addresses.kubernetesServiceIP] : []),
+    ];
+    const certificates = reused ?? (await createClusterCertificates({ hosts }));
     await Promise.all([
       writeFile(pki('ca.crt'), certificates.ca.cert),
       writeFile(pki('ca.key'), certificates.ca.key, { mode: 0o600 }),
@@ -160,7 +181,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       etcd = { servers: client, prefix: '/registry' };
     }
 
-    const serviceRange = options.serviceClusterIPRange ?? '10.96.0.0/16';
+    const serviceRange = network?.addresses.serviceCIDR ?? options.serviceClusterIPRange ?? '10.96.0.0/16';
     const apiServerArgs = [
       `--etcd-servers=${etcd.servers}`,
       `--etcd-prefix=${etcd.prefix}`,
@@ -169,11 +190,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       `--tls-private-key-file=${pki('apiserver.key')}`,
       `--client-ca-file=${pki('ca.crt')}`,
       `--secure-port=${port}`,
-      '--bind-address=127.0.0.1',
-      // Without a default route the API server cannot pick an address; none is needed without
-      // endpoint reconciling, which a loopback advertise address would break.
-      '--advertise-address=127.0.0.1',
-      '--endpoint-reconciler-type=none',
+      ...(network
+        ? network.apiServerArgs(pki)
+        : [
+            '--bind-address=127.0.0.1',
+            // Without a default route the API server cannot pick an address; none is needed without
+            // endpoint reconciling, which a loopback advertise address would break.
+            '--advertise-address=127.0.0.1',
+            '--endpoint-reconciler-type=none',
+          ]),
       `--service-cluster-ip-range=${serviceRange}`,
       '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
@@ -270,7 +295,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         ...binaries.kwokStages.map((file) => `--config=${file}`),
       ]);
       const count = options.nodes ?? 2;
-      for (let i = 0; i < count; i++) await core.createNode({ body: fakeNode(`kwok-node-${i}`) });
+      for (let i = 0; i < count; i++) {
+        await core.createNode({ body: fakeNode(`kwok-node-${i}`, { tainted: !!network }) });
+      }
+      if (network) {
+        realNode = await network.start({
+          binaries,
+          apiServerPort: port,
+          certificates,
+          kubeconfig,
+          ingressListen: options.realNode!.ingressListen,
+          report,
+        });
+      }
     }
 
     // Pods cannot be created before the service-account controller made the default account.
@@ -294,6 +331,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       etcd,
       processes,
       binaries,
+      ...(realNode ? { realNode } : {}),
       stop,
     };
   } catch (error) {
@@ -342,8 +380,14 @@ async function waitFor(
   }
 }
 
-/** A Node that kwok manages (by annotation) and keeps Ready with lease heartbeats. */
-export function fakeNode(name: string): V1Node {
+/** The taint of kwok nodes beside a real node: only pods that ask for a fake node land there. */
+export const FAKE_NODE_TAINT = { key: 'kwok.x-k8s.io/node', value: 'fake', effect: 'NoSchedule' } as const;
+
+/**
+ * A Node that kwok manages (by annotation) and keeps Ready with lease heartbeats. `tainted`: beside
+ * a real node, so that workloads run for real unless they tolerate {@link FAKE_NODE_TAINT}.
+ */
+export function fakeNode(name: string, options: { tainted?: boolean } = {}): V1Node {
   const resources = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' };
   return {
     apiVersion: 'v1',
@@ -360,6 +404,7 @@ export function fakeNode(name: string): V1Node {
         type: 'kwok',
       },
     },
+    ...(options.tainted ? { spec: { taints: [{ ...FAKE_NODE_TAINT }] } } : {}),
     status: { allocatable: resources, capacity: resources },
   };
 }

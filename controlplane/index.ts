@@ -12,10 +12,13 @@ export {
   type ClusterMode,
   type ClusterOptions,
   ClusterStartError,
+  FAKE_NODE_TAINT,
   fakeNode,
   startCluster,
 } from './cluster.ts';
+export { INGRESS_CLASS } from './ingress.ts';
 export { renderKubeconfig } from './kubeconfig.ts';
 export { freePort } from './net.ts';
 export { isAlive, ManagedProcess, pidsMentioning } from './process.ts';
+export { type RealNode, RealNodeError, realNodeUnsupportedReason } from './real-node/index.ts';
 export { versions } from './versions.ts';

@@ -4,6 +4,10 @@ export const versions = {
   etcd: 'v3.6.16',
   kwok: 'v0.8.0',
   helm: 'v4.3.1',
+  traefik: 'v3.6.12',
+  distribution: 'v3.1.2',
+  crane: 'v0.22.1',
+  coredns: 'v1.12.1',
 } as const;
 
 /** Every binary the cache holds, by the Go wrapper module that builds it. */
@@ -14,11 +18,26 @@ export const binariesByModule = {
     'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
     kubectl: 'k8s.io/kubernetes/cmd/kubectl',
     kwok: 'sigs.k8s.io/kwok/cmd/kwok',
+    // The real node of the embedded host (`host up --real-node`).
+    kubelet: 'k8s.io/kubernetes/cmd/kubelet',
+    'kube-proxy': 'k8s.io/kubernetes/cmd/kube-proxy',
   },
   etcd: { etcd: 'go.etcd.io/etcd/server/v3' },
   helm: { helm: 'helm.sh/helm/v4/cmd/helm' },
   // A virtual cluster's etcd, kube-apiserver and kube-controller-manager in one process (see its main.go).
   vcontrolplane: { vcontrolplane: 'vcluster-preview/controlplane/vcontrolplane' },
+  // The embedded host's ingress controller: it serves the preview URLs.
+  traefik: { traefik: 'github.com/traefik/traefik/v3/cmd/traefik' },
+  // The embedded host's image registry (mirror of docker.io, registry.k8s.io, ghcr.io) and the tool
+  // that builds images from local files into it.
+  registry: {
+    registry: 'github.com/distribution/distribution/v3/cmd/registry',
+    crane: 'github.com/google/go-containerregistry/cmd/crane',
+  },
+  // Every virtual cluster's DNS server (the chart's CoreDNS image).
+  coredns: { coredns: 'github.com/coredns/coredns' },
+  // The pod sandbox's process (see its main.go), for the locally built pause image.
+  pause: { pause: 'vcluster-preview/controlplane/pause' },
 } as const;
 
 export type GoModule = keyof typeof binariesByModule;

@@ -2,7 +2,14 @@ import type { KubeClients } from '../kube/client.ts';
 import { isNotFound, kubeClients } from '../kube/client.ts';
 import { mergePatch } from '../kube/patch.ts';
 import { waitUntil } from '../kube/wait.ts';
-import { type ExposeOptions, exposePreview, PREVIEW_INGRESS_NAME, previewUrl } from './deploy/expose.ts';
+import {
+  DEFAULT_URL_STYLE,
+  type ExposeOptions,
+  exposePreview,
+  PREVIEW_INGRESS_NAME,
+  type PreviewUrlStyle,
+  previewUrl,
+} from './deploy/expose.ts';
 import type { VirtualClusterProvider, VirtualClusterRef } from './provider.ts';
 
 /**
@@ -15,14 +22,17 @@ export interface PreviewHostAccess {
   annotate(namespace: string, values: Record<string, string>): Promise<void>;
   /** The URL the host Ingress serves the preview under, if it has one. */
   currentUrl(namespace: string): Promise<string | undefined>;
-  expose(options: Omit<ExposeOptions, 'host'>): Promise<string>;
+  expose(options: Omit<ExposeOptions, 'host' | 'urlStyle'>): Promise<string>;
   /** Removes the host Ingress (a config without `expose:`); gone is fine. */
   unexpose(namespace: string): Promise<void>;
   /** The virtual cluster's API, once it serves and its controllers made the `default` namespace. */
   connect(provider: VirtualClusterProvider, ref: VirtualClusterRef, timeoutMs: number): Promise<KubeClients>;
 }
 
-export function previewHostAccess(hostKubeconfig: string): PreviewHostAccess {
+export function previewHostAccess(
+  hostKubeconfig: string,
+  urlStyle: PreviewUrlStyle = DEFAULT_URL_STYLE,
+): PreviewHostAccess {
   const host = kubeClients(hostKubeconfig);
   return {
     async annotate(namespace, values) {
@@ -38,13 +48,13 @@ export function previewHostAccess(hostKubeconfig: string): PreviewHostAccess {
           namespace,
         });
         const rule = ingress.spec?.rules?.[0];
-        return rule?.host ? previewUrl(rule.host, rule.http?.paths?.[0]?.path ?? '/') : undefined;
+        return rule?.host ? previewUrl(rule.host, rule.http?.paths?.[0]?.path ?? '/', urlStyle) : undefined;
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
     },
-    expose: (options) => exposePreview({ ...options, host }),
+    expose: (options) => exposePreview({ ...options, host, urlStyle }),
     async unexpose(namespace) {
       try {
         await host.networking.deleteNamespacedIngress({ name: PREVIEW_INGRESS_NAME, namespace });

@@ -1,6 +1,11 @@
 import type { JobProgress } from 'bullmq';
 import type { Logger } from 'pino';
-import { deployApp, readInventory, waitForRollout } from '../../preview/deploy/index.ts';
+import {
+  deployApp,
+  type PreviewUrlStyle,
+  readInventory,
+  waitForRollout,
+} from '../../preview/deploy/index.ts';
 import { previewHostAccess } from '../../preview/host-access.ts';
 import { resetVirtualCluster } from '../../preview/lifecycle.ts';
 import {
@@ -47,6 +52,8 @@ export interface ReconcilerDeps {
   readyTimeoutMs?: number;
   /** How long the app may take to roll out (default 5 min). */
   rolloutTimeoutMs?: number;
+  /** Scheme and port of preview URLs (default `https` on its default port). */
+  urlStyle?: PreviewUrlStyle;
   /** Class of the host Ingress (default: the cluster's default class). */
   ingressClassName?: string;
   /** The cap of live previews (MAX_PREVIEWS…); without it, previews start without limit. */
@@ -104,7 +111,7 @@ async function syncerSaw(
 }
 
 export function createReconciler(deps: ReconcilerDeps) {
-  const host = previewHostAccess(deps.hostKubeconfig);
+  const host = previewHostAccess(deps.hostKubeconfig, deps.urlStyle);
   const readyTimeoutMs = deps.readyTimeoutMs ?? 120_000;
   const rolloutTimeoutMs = deps.rolloutTimeoutMs ?? 300_000;
 

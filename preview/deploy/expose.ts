@@ -34,6 +34,8 @@ export interface ExposeOptions {
   annotations?: Record<string, string>;
   /** Labels, e.g. the repository and pull request of the preview. */
   labels?: Record<string, string>;
+  /** Scheme and port of the URL (default `https`). */
+  urlStyle?: PreviewUrlStyle;
 }
 
 /** The host Ingress of a preview. */
@@ -82,15 +84,31 @@ export function previewIngress(options: Omit<ExposeOptions, 'host'>): V1Ingress 
   };
 }
 
+/**
+ * How the ingress controller is reached from outside: `https` on the default port in production,
+ * `http` on a port of this machine on the embedded host (`http://<host>:8080`).
+ */
+export interface PreviewUrlStyle {
+  scheme: 'http' | 'https';
+  port?: number;
+}
+
+export const DEFAULT_URL_STYLE: PreviewUrlStyle = { scheme: 'https' };
+
 /** The preview URL for a host name. */
-export const previewUrl = (previewHost: string, path = '/'): string =>
-  `https://${previewHost}${path === '/' ? '' : path}`;
+export const previewUrl = (
+  previewHost: string,
+  path = '/',
+  style: PreviewUrlStyle = DEFAULT_URL_STYLE,
+): string =>
+  `${style.scheme}://${previewHost}${style.port ? `:${style.port}` : ''}${path === '/' ? '' : path}`;
 
 /**
  * Creates or updates (server-side apply, field manager `vcluster-preview`) the host Ingress that
  * serves the preview, and returns the preview URL, `https://<previewHost>`.
  */
 export async function exposePreview(options: ExposeOptions): Promise<string> {
-  await applyObject(options.host, previewIngress(options) as KubernetesObject, FIELD_MANAGER);
-  return previewUrl(options.previewHost, options.path);
+  const { urlStyle, ...ingress } = options;
+  await applyObject(options.host, previewIngress(ingress) as KubernetesObject, FIELD_MANAGER);
+  return previewUrl(options.previewHost, options.path, urlStyle);
 }

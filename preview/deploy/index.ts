@@ -7,9 +7,11 @@ export {
   readInventory,
 } from './apply.ts';
 export {
+  DEFAULT_URL_STYLE,
   type ExposeOptions,
   exposePreview,
   PREVIEW_INGRESS_NAME,
+  type PreviewUrlStyle,
   previewIngress,
   previewUrl,
 } from './expose.ts';

@@ -5,7 +5,7 @@ import 'vitest';
 import type { TestProject } from 'vitest/node';
 import { ensureBuilt } from '../../cli/build.mjs';
 import { startLocalRedis } from '../../cli/local-redis.ts';
-import { ensureBinaries, startCluster } from '../../controlplane/index.ts';
+import { ensureBinaries, freePort, startCluster } from '../../controlplane/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,6 +14,23 @@ declare module 'vitest' {
     /** Folder of the cached control-plane binaries (kubectl, helm, …). */
     binDir: string;
     redisUrl: string;
+    /**
+     * Admin kubeconfig of the shared real-node host cluster: a real node (kubelet, containerd) that
+     * runs real containers, the local registry its images come from, and an ingress controller.
+     */
+    realHostKubeconfig: string;
+    /** Where that cluster's ingress controller serves Ingresses, e.g. `http://127.0.0.1:41234`. */
+    ingressUrl: string;
+    /** That cluster's addresses (pod and Service ranges, the API server as pods see it). */
+    realNode: {
+      podCIDR: string;
+      serviceCIDR: string;
+      kubernetesServiceIP: string;
+      registry: string;
+      /** The node's network namespace and containerd socket, to check what it runs and keeps. */
+      netns: string;
+      containerdSocket: string;
+    };
   }
 }
 
@@ -28,15 +45,36 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Tests start the CLI and the local runner as processes, from dist/: compiled once here (when a
   // source changed) rather than by several of those processes at once, inside a test's timeout.
   await ensureBuilt();
-  const [host, redis] = await Promise.all([
+  const ingressListen = `127.0.0.1:${await freePort()}`;
+  const [host, realHost, redis] = await Promise.all([
     startCluster({ mode: 'host', name: 'test-host', nodes: 2, binaries, report: log }),
+    // Real containers: no kwok node, so every pod runs for real.
+    startCluster({
+      mode: 'host',
+      name: 'test-real',
+      nodes: 0,
+      binaries,
+      realNode: { ingressListen },
+      report: log,
+    }),
     process.env.REDIS_URL ? Promise.resolve(undefined) : startLocalRedis(),
   ]);
+  const node = realHost.realNode!;
   project.provide('hostKubeconfig', host.kubeconfig);
+  project.provide('realHostKubeconfig', realHost.kubeconfig);
+  project.provide('ingressUrl', node.ingressUrl);
+  project.provide('realNode', {
+    podCIDR: node.addresses.podCIDR,
+    serviceCIDR: node.addresses.serviceCIDR,
+    kubernetesServiceIP: node.addresses.kubernetesServiceIP,
+    registry: node.registry,
+    netns: node.addresses.netns,
+    containerdSocket: node.containerdSocket,
+  });
   project.provide('binDir', binaries.binDir);
   project.provide('redisUrl', process.env.REDIS_URL ?? redis!.url);
   return async () => {
-    await Promise.all([host.stop(), redis?.stop()]);
+    await Promise.all([host.stop(), realHost.stop(), redis?.stop()]);
     await rm(runTmp, { recursive: true, force: true });
   };
 }

@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { findBinaries, freePort, pidsMentioning, startCluster } from '../../controlplane/index.ts';
+import { kubeClients } from '../../kube/client.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import { openThroughIngress } from '../support/ingress.ts';
+
+/** The machine's interfaces but other real nodes' ends of their veth pairs (other runs may start or stop them). */
+const interfaces = (own: string) =>
+  execFileSync('ip', ['-o', 'link', 'show'])
+    .toString()
+    .split('\n')
+    .map((line) => line.split(':')[1]?.trim().split('@')[0])
+    .filter((name): name is string => !!name && (!name.startsWith('vcp-node-') || name === own))
+    .sort();
+const machineRules = () =>
+  ['iptables-save', 'ip6tables-save']
+    .map((tool) =>
+      execFileSync(tool)
+        .toString()
+        .split('\n')
+        .filter((l) => !l.startsWith('#') && !l.startsWith(':'))
+        .join('\n'),
+    )
+    .join('\n');
+const mountsUnder = (dir: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[4]?.startsWith(dir));
+
+/**
+ * A real node of its own (beside the run's shared one), with a running pod, then stopped: no
+ * process, mount, network namespace, interface or iptables rule of it may be left on the machine.
+ */
+describe('stopping a real node', () => {
+  it('leaves no process, mount, network namespace, interface or iptables rule behind', async () => {
+    const rulesBefore = machineRules();
+    const binaries = (await findBinaries())!;
+    const cluster = await startCluster({
+      mode: 'host',
+      name: 'stop-test',
+      nodes: 0,
+      binaries,
+      realNode: { ingressListen: `127.0.0.1:${await freePort()}` },
+    });
+    const dir = cluster.dir;
+    const node = cluster.realNode!;
+    const interfacesBefore = interfaces(node.addresses.hostInterface).filter(
+      (n) => n !== node.addresses.hostInterface,
+    );
+    const host = kubeClients(cluster.kubeconfig);
+    try {
+      await host.core.createNamespacedPod({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'sleeper' },
+          spec: { containers: [{ name: 'sleep', image: 'busybox', command: ['sleep', '3600'] }] },
+        },
+      });
+      await waitUntil(
+        async () =>
+          (await host.core.readNamespacedPod({ name: 'sleeper', namespace: 'default' })).status?.phase ===
+          'Running',
+        { what: 'the pod to run', timeoutMs: 60_000 },
+      );
+      // While it runs, the node has its namespace, its end of the veth pair and mounts.
+      expect(existsSync(`/run/netns/${node.addresses.netns}`)).toBe(true);
+      expect(interfaces(node.addresses.hostInterface)).toContain(node.addresses.hostInterface);
+      expect(mountsUnder(dir).length).toBeGreaterThan(0);
+    } finally {
+      await cluster.stop();
+    }
+    expect(pidsMentioning(dir)).toEqual([]);
+    expect(mountsUnder(dir)).toEqual([]);
+    expect(existsSync(`/run/netns/${node.addresses.netns}`)).toBe(false);
+    expect(readdirSync('/run/netns').filter((n) => n === node.addresses.netns)).toEqual([]);
+    expect(interfaces(node.addresses.hostInterface)).toEqual(interfacesBefore);
+    expect(machineRules()).toBe(rulesBefore);
+    expect(existsSync(dir)).toBe(false);
+    // The run's shared real node, in another slot, still serves.
+    expect((await openThroughIngress('http://nobody.preview.localhost/', inject('ingressUrl'))).status).toBe(
+      404,
+    );
+  });
+});
