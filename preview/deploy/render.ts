@@ -9,6 +9,7 @@ import {
   substitute,
   type TemplateValues,
 } from '../repo-config.ts';
+import { annotateConfigChecksums } from './config-checksum.ts';
 import {
   CLUSTER_SCOPED_KINDS,
   COMMIT_ANNOTATION,
@@ -265,6 +266,7 @@ export function renderManifests(
   }
 
   if (problems.length > 0) throw new ManifestError(problems);
+  annotateConfigChecksums(rendered.map(({ object }) => object));
   if (rendered.length === 0)
     throw new ManifestError([
       {
