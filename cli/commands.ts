@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { ensureBinaries } from '../controlplane/index.ts';
+import { ensureBinaries, pushImage } from '../controlplane/index.ts';
 import { type HostOptions, hostDown, hostStatus, hostUp, runHost } from './host.ts';
 import { registerPkiCommand } from './pki-command.ts';
 import { runCli } from './run-cli.ts';
@@ -78,6 +78,27 @@ export function registerCommands(program: Command): void {
         if (options.output === 'json') log(JSON.stringify(status, null, 2));
         else
           log(status.running ? `running: ${status.server}\nkubeconfig: ${status.kubeconfig}` : 'not running');
+      }),
+    );
+
+  host
+    .command('push')
+    .description(
+      "push an image (docker save or OCI tarball) to the real node's registry under the name your manifests use",
+    )
+    .argument('<tarball>', 'the image, e.g. from `docker save` or `buildah push … oci-archive:app.tar`')
+    .argument('<name>', 'the name the manifests use, e.g. ghcr.io/acme/app:pr-12')
+    .action((tarball: string, name: string) =>
+      runCli(async ({ log }) => {
+        const status = await hostStatus();
+        if (!status.running || !status.registry) {
+          throw new Error(
+            'no host cluster with a real node is running: start one with `vcluster-preview host up --real-node`',
+          );
+        }
+        const binaries = await ensureBinaries(log);
+        const pushed = await pushImage({ binaries, registry: status.registry, tarball, name });
+        log(`pushed ${name} (${pushed}); pods that name ${name} now run it`);
       }),
     );
 

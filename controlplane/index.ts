@@ -16,6 +16,8 @@ export {
   fakeNode,
   startCluster,
 } from './cluster.ts';
+export { ImageBuildError } from './images/build.ts';
+export { pushImage } from './images/push.ts';
 export { INGRESS_CLASS } from './ingress.ts';
 export { renderKubeconfig } from './kubeconfig.ts';
 export { freePort } from './net.ts';

@@ -43,20 +43,28 @@ describe('vcluster-preview up (npm start)', () => {
     await rm(workdir, { recursive: true, force: true });
   });
 
-  it('without the GitHub App settings: starts the host cluster and Redis, says what to set, exits 0', async () => {
-    const { stdout } = await cli(['up', '--nodes', '1']);
+  it('without the GitHub App settings: starts the host cluster with a real node and Redis, says what to set, exits 0', async () => {
+    const ingressPort = await freePort();
+    const { stdout } = await cli(['up', '--nodes', '1', '--ingress-port', String(ingressPort)]);
     expect(stdout).toContain('To serve your GitHub App here, set APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET');
+    expect(stdout).toContain(`their URLs are served at http://127.0.0.1:${ingressPort}`);
 
     const status = JSON.parse((await cli(['host', 'status', '-o', 'json'])).stdout) as {
       running: boolean;
       kubeconfig: string;
       redisUrl: string;
+      realNode: boolean;
+      ingressUrl: string;
     };
     expect(status.running).toBe(true);
+    expect(status.realNode).toBe(true);
+    expect(status.ingressUrl).toBe(`http://127.0.0.1:${ingressPort}`);
     const nodes = await runBinary('kubectl', ['get', 'nodes', '-o', 'name'], {
       kubeconfig: status.kubeconfig,
     });
-    expect(nodes.trim().split('\n')).toHaveLength(1);
+    expect(nodes.trim().split('\n').sort()).toEqual(['node/kwok-node-0', 'node/real-node']);
+    // The ingress controller answers (404: no preview yet).
+    expect((await fetch(`${status.ingressUrl}/`)).status).toBe(404);
     const redis = new Redis(status.redisUrl, { maxRetriesPerRequest: 1 });
     try {
       expect(await redis.ping()).toBe('PONG');
@@ -76,6 +84,7 @@ describe('vcluster-preview up (npm start)', () => {
       join(workdir, '.env'),
       `APP_ID=4242\nPRIVATE_KEY_PATH=${keyPath}\nWEBHOOK_SECRET=s3cret\nPORT=${port}\nHOST=127.0.0.1\nLOG_LEVEL=warn\n`,
     );
+    // The host from the first test is still running: `up` uses it as it is.
     const service = spawn(process.execPath, [CLI, 'up'], { cwd: workdir, env: env(), stdio: 'pipe' });
     let output = '';
     service.stdout.on('data', (chunk) => {
