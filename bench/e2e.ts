@@ -23,6 +23,7 @@ import { type KubeClients, kubeClients } from '../kube/client.ts';
 import { waitUntil } from '../kube/wait.ts';
 import { localProvider } from '../preview/providers/local/provider.ts';
 import { type GitHubDouble, startGitHubDouble } from '../test/support/github-double.ts';
+import { openThroughIngress } from '../test/support/ingress.ts';
 import { type PullRequestSpec, postWebhook, pullRequestEvent } from '../test/support/webhooks.ts';
 import { median, writeSection } from './results.ts';
 
@@ -99,6 +100,8 @@ interface Harness {
   host: KubeClients;
   service: RunningService;
   records: Map<number, JobRecord>;
+  /** On a real node: where its ingress controller listens; the URL must answer with the commit. */
+  ingressUrl?: string;
 }
 
 const spec = (number: number): PullRequestSpec => ({ owner: OWNER, repo: REPO, number, headSha: SHA });
@@ -107,7 +110,11 @@ const sticky = (github: GitHubDouble, pr: number) =>
   github.comments(OWNER, REPO, pr).find((comment) => isStickyComment(comment.body));
 
 const hasUrl = (github: GitHubDouble, pr: number) =>
-  sticky(github, pr)?.body.includes(`**Preview:** https://pr-${pr}-`) === true;
+  new RegExp(`\\*\\*Preview:\\*\\* https?://pr-${pr}-`).test(sticky(github, pr)?.body ?? '');
+
+/** The preview URL the sticky comment shows. */
+const urlOf = (github: GitHubDouble, pr: number) =>
+  /\*\*Preview:\*\* (https?:\/\/\S+?)(?:\s|$|\))/.exec(sticky(github, pr)?.body ?? '')?.[1];
 
 /**
  * Requests other than GET since call number `from`, less installation token requests: what Probot's
@@ -141,6 +148,8 @@ interface SingleRun {
   pickupMs: number;
   steps: Record<string, number>;
   urlMs: number;
+  /** Real node: until the URL answered with the commit (from the ingress controller, real containers). */
+  answerMs?: number;
   restMs: number;
   teardownMs: number;
   /** GitHub writes between posting `opened` and the URL showing. */
@@ -160,6 +169,18 @@ async function singleRun(h: Harness, pr: number): Promise<SingleRun> {
   });
   const urlMs = performance.now() - started;
   const writes = writesSince(h.github, callsBefore);
+  let answerMs: number | undefined;
+  if (h.ingressUrl) {
+    const url = urlOf(h.github, pr)!;
+    await waitUntil(
+      async () => {
+        const page = await openThroughIngress(url, h.ingressUrl!).catch(() => undefined);
+        return page?.status === 200 && page.body.includes(SHA);
+      },
+      { what: `${url} to answer with the commit`, timeoutMs: 180_000, intervalMs: 25 },
+    );
+    answerMs = performance.now() - started;
+  }
   const record = h.records.get(pr);
   if (!record?.steps) throw new Error(`no step progress recorded for #${pr}`);
   if (record.attempts > 1) console.log(`  #${pr}: the job ran ${record.attempts} times (retried)`);
@@ -178,7 +199,17 @@ async function singleRun(h: Harness, pr: number): Promise<SingleRun> {
   });
   const teardownMs = performance.now() - closing;
   await assertNoPreviewNamespace(h, pr);
-  return { pr, webhookMs, pickupMs, steps, urlMs, restMs, teardownMs, writes };
+  return {
+    pr,
+    webhookMs,
+    pickupMs,
+    steps,
+    urlMs,
+    ...(answerMs ? { answerMs } : {}),
+    restMs,
+    teardownMs,
+    writes,
+  };
 }
 
 async function assertNoPreviewNamespace(h: Harness, pr: number): Promise<void> {
@@ -260,11 +291,15 @@ async function within(what: string, ms: number, work: () => Promise<unknown>): P
   }
 }
 
-/** One pull request (median of `runs`), then `burst` opened at once; the figures go to bench/RESULTS.md. */
-export async function benchE2e(
-  runs = Number(process.env.BENCH_RUNS ?? 3),
-  burst = Number(process.env.BENCH_E2E_BURST ?? 10),
-): Promise<void> {
+/**
+ * One pull request (`runs` times), then `burst` opened at once (none when 0), on a host of its own:
+ * kwok nodes only, or a real node whose URLs must answer.
+ */
+async function measure(
+  runs: number,
+  burst: number,
+  realNode: boolean,
+): Promise<{ singles: SingleRun[]; many?: BurstRun }> {
   const previousHome = process.env.VCLUSTER_PREVIEW_HOME;
   const home = await mkdtemp(join(tmpdir(), 'vcp-bench-e2e-'));
   process.env.VCLUSTER_PREVIEW_HOME = home;
@@ -273,12 +308,18 @@ export async function benchE2e(
   let redis: LocalRedis | undefined;
   let github: GitHubDouble | undefined;
   let service: RunningService | undefined;
-  let singles: SingleRun[] = [];
+  const singles: SingleRun[] = [];
   let many: BurstRun | undefined;
   try {
     const binaries = await ensureBinaries((m) => console.log(m));
     [host, redis] = await Promise.all([
-      startCluster({ mode: 'host', name: 'bench-e2e-host', nodes: 4, binaries }),
+      startCluster({
+        mode: 'host',
+        name: 'bench-e2e-host',
+        nodes: realNode ? 0 : 4,
+        binaries,
+        ...(realNode ? { realNode: { ingressListen: `127.0.0.1:${await freePort()}` } } : {}),
+      }),
       startLocalRedis(),
     ]);
     const kubeconfigPath = join(home, 'host.kubeconfig');
@@ -301,7 +342,10 @@ export async function benchE2e(
       HOST: '127.0.0.1',
       REDIS_URL: redis.url,
       KUBECONFIG: kubeconfigPath,
-      BASE_DOMAIN: 'preview.test',
+      BASE_DOMAIN: realNode ? 'preview.localhost' : 'preview.test',
+      ...(host.realNode
+        ? { PREVIEW_URL_SCHEME: 'http', PREVIEW_URL_PORT: new URL(host.realNode.ingressUrl).port }
+        : {}),
       VCLUSTER_PROVIDER: 'local',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
@@ -316,22 +360,30 @@ export async function benchE2e(
       concurrency: CONCURRENCY,
       handleSignals: false,
     });
-    const h: Harness = { github, host: kubeClients(host.kubeconfig), service, records };
+    const h: Harness = {
+      github,
+      host: kubeClients(host.kubeconfig),
+      service,
+      records,
+      ...(host.realNode ? { ingressUrl: host.realNode.ingressUrl } : {}),
+    };
 
     for (let i = 0; i < runs; i++) {
       const r = await singleRun(h, i + 1);
       singles.push(r);
       console.log(
-        `#${r.pr}: URL in ${seconds(r.urlMs)} s (webhook answered ${seconds(r.webhookMs)} s, job started ${seconds(r.pickupMs)} s, ${PIPELINE.map((name) => `${name} ${seconds(r.steps[name] ?? 0)}`).join(', ')}, rest ${seconds(r.restMs)} s; ${r.writes} GitHub writes); destroyed ${seconds(r.teardownMs)} s after close`,
+        `${realNode ? 'real node ' : ''}#${r.pr}: URL in ${seconds(r.urlMs)} s${r.answerMs ? `, answering in ${seconds(r.answerMs)} s` : ''} (webhook answered ${seconds(r.webhookMs)} s, job started ${seconds(r.pickupMs)} s, ${PIPELINE.map((name) => `${name} ${seconds(r.steps[name] ?? 0)}`).join(', ')}, rest ${seconds(r.restMs)} s; ${r.writes} GitHub writes); destroyed ${seconds(r.teardownMs)} s after close`,
       );
     }
 
-    const prs = Array.from({ length: burst }, (_, i) => 101 + i);
-    many = await burstRun(h, prs);
-    const sorted = [...many.urlMs.values()].sort((a, b) => a - b);
-    console.log(
-      `${burst} at once: URLs at ${sorted.map((ms) => seconds(ms)).join(', ')} s; all in ${seconds(many.allUrlsMs)} s (${many.writes} GitHub writes); all destroyed ${seconds(many.allDestroyedMs)} s after closing`,
-    );
+    if (burst > 0) {
+      const prs = Array.from({ length: burst }, (_, i) => 101 + i);
+      many = await burstRun(h, prs);
+      const sorted = [...many.urlMs.values()].sort((a, b) => a - b);
+      console.log(
+        `${burst} at once: URLs at ${sorted.map((ms) => seconds(ms)).join(', ')} s; all in ${seconds(many.allUrlsMs)} s (${many.writes} GitHub writes); all destroyed ${seconds(many.allDestroyedMs)} s after closing`,
+      );
+    }
   } finally {
     // The service first (no job may run while its virtual clusters are deleted), then what is left.
     if (service) await within('stopping the service', 300_000, () => service!.stop());
@@ -364,34 +416,54 @@ export async function benchE2e(
     if (previousHome === undefined) delete process.env.VCLUSTER_PREVIEW_HOME;
     else process.env.VCLUSTER_PREVIEW_HOME = previousHome;
   }
+  return { singles, ...(many ? { many } : {}) };
+}
 
-  const stepMedian = (name: string) => median(singles.map((r) => r.steps[name] ?? 0));
+/** The rows of one pull request's runs and their medians. */
+function singlesTable(runs: SingleRun[]): string[] {
+  const real = runs.some((r) => r.answerMs !== undefined);
   const row = (label: string, r: Omit<SingleRun, 'pr'>) =>
-    `| ${label} | ${seconds(r.webhookMs)} | ${seconds(r.pickupMs)} | ${PIPELINE.map((name) => seconds(r.steps[name] ?? 0)).join(' | ')} | ${seconds(r.restMs)} | ${r.writes} | **${seconds(r.urlMs)}** | ${seconds(r.teardownMs)} |`;
+    `| ${label} | ${seconds(r.webhookMs)} | ${seconds(r.pickupMs)} | ${PIPELINE.map((name) => seconds(r.steps[name] ?? 0)).join(' | ')} | ${seconds(r.restMs)} | ${r.writes} | **${seconds(r.urlMs)}** |${real ? ` **${seconds(r.answerMs ?? 0)}** |` : ''} ${seconds(r.teardownMs)} |`;
   const medians: Omit<SingleRun, 'pr'> = {
-    webhookMs: median(singles.map((r) => r.webhookMs)),
-    pickupMs: median(singles.map((r) => r.pickupMs)),
-    steps: Object.fromEntries(PIPELINE.map((name) => [name, stepMedian(name)])),
-    restMs: median(singles.map((r) => r.restMs)),
-    urlMs: median(singles.map((r) => r.urlMs)),
-    teardownMs: median(singles.map((r) => r.teardownMs)),
-    writes: median(singles.map((r) => r.writes)),
+    webhookMs: median(runs.map((r) => r.webhookMs)),
+    pickupMs: median(runs.map((r) => r.pickupMs)),
+    steps: Object.fromEntries(PIPELINE.map((name) => [name, median(runs.map((r) => r.steps[name] ?? 0))])),
+    restMs: median(runs.map((r) => r.restMs)),
+    urlMs: median(runs.map((r) => r.urlMs)),
+    ...(real ? { answerMs: median(runs.map((r) => r.answerMs ?? 0)) } : {}),
+    teardownMs: median(runs.map((r) => r.teardownMs)),
+    writes: median(runs.map((r) => r.writes)),
   };
+  return [
+    `| run | webhook answered s | job started s | ${PIPELINE.map((name) => `${name} s`).join(' | ')} | rest s | GitHub writes | opened → URL s |${real ? ' opened → URL answers s |' : ''} closed → destroyed s |`,
+    `|---|---|---|${PIPELINE.map(() => '---').join('|')}|---|---|---|${real ? '---|' : ''}---|`,
+    ...[...runs].sort((a, b) => a.pr - b.pr).map((r) => row(`#${r.pr}`, r)),
+    row('**median**', medians),
+  ];
+}
+
+/** The kwok run and the real-node run, in one bench: the figures go to bench/RESULTS.md. */
+export async function benchE2e(
+  runs = Number(process.env.BENCH_RUNS ?? 3),
+  burst = Number(process.env.BENCH_E2E_BURST ?? 10),
+): Promise<void> {
+  const { singles: kwokSingles, many } = await measure(runs, burst, false);
+  const { singles: realSingles } = await measure(runs, 0, true);
   const urls = [...many!.urlMs.values()];
-  singles = singles.sort((a, b) => a.pr - b.pr);
   writeSection(
     'e2e',
     [
-      'The whole service in one process (`startService` role `all`, the real reconciler, local provider) against a host cluster (4 kwok nodes) and Redis of its own; GitHub is the test double seeded with `examples/hello`, webhooks are signed deliveries. Time runs from posting `pull_request.opened` until the sticky comment shows the preview URL (polled every 25 ms), and from posting `closed` until it says destroyed (host namespace gone).',
+      'The whole service in one process (`startService` role `all`, the real reconciler, local provider) against a host cluster and Redis of its own (kwok run: 4 kwok nodes; real-node run: one real node, kubelet + containerd, whose ingress controller must answer the URL with the commit); GitHub is the test double seeded with `examples/hello`, webhooks are signed deliveries. Time runs from posting `pull_request.opened` until the sticky comment shows the preview URL (polled every 25 ms), and from posting `closed` until it says destroyed (host namespace gone).',
       `Step times are the job's progress (the step checklist the worker hands to BullMQ, exact ms; the sticky comment shows the same, rounded). "job started": webhook posted → reconcile called; "rest": what is outside the steps (creating the GitHub Deployment and its statuses, the final comment edit, polling). Step progress edits of the comment run in the background (newest state wins), so a step does not wait on GitHub; the final edit and the Deployment status are awaited.`,
       "GitHub writes: requests other than GET (installation tokens left out) the double received until the (last) URL showed. Probot's Octokit throttling (`@octokit/plugin-throttling`, one limiter for the whole process, both Probot instances) starts writes at least 1 s apart, and comment creations 3 s apart; the progress edits that wait their turn collapse into the newest. Target: under 15 s for one pull request.",
       '',
-      `### One pull request (${singles.length} runs, each a new PR, closed and torn down after)`,
+      `### One pull request, kwok nodes (${kwokSingles.length} runs, each a new PR, closed and torn down after)`,
       '',
-      `| run | webhook answered s | job started s | ${PIPELINE.map((name) => `${name} s`).join(' | ')} | rest s | GitHub writes | opened → URL s | closed → destroyed s |`,
-      `|---|---|---|${PIPELINE.map(() => '---').join('|')}|---|---|---|---|`,
-      ...singles.map((r) => row(`#${r.pr}`, r)),
-      row('**median**', medians),
+      ...singlesTable(kwokSingles),
+      '',
+      `### One pull request, real node (${realSingles.length} runs): "URL answers" is until the page served by real containers through the ingress controller shows the commit`,
+      '',
+      ...singlesTable(realSingles),
       '',
       `### ${many!.count} pull requests opened at once (worker concurrency ${CONCURRENCY}, passed to startService; the PreviewWorker default is 2)`,
       '',

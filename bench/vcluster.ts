@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ensureBinaries, pidsMentioning, startCluster } from '../controlplane/index.ts';
 import { localProvider } from '../preview/providers/local/provider.ts';
 import { readRunnerState } from '../preview/providers/local/state.ts';
+import { realNodeMemoryRows } from './real-node-memory.ts';
 import { median, rssMiB, writeSection } from './results.ts';
 
 /** Create-to-ready time and idle memory of local virtual clusters: one at a time, then ten at once. */
@@ -56,6 +57,7 @@ export async function benchVirtualClusters(runs = Number(process.env.BENCH_RUNS 
   } finally {
     await host.stop();
   }
+  const realNode = await realNodeMemoryRows(binaries);
   writeSection(
     'vcluster',
     [
@@ -65,6 +67,7 @@ export async function benchVirtualClusters(runs = Number(process.env.BENCH_RUNS 
       '| run | creates | seconds to ready (median) | RSS MiB | runner RSS MiB |',
       '|---|---|---|---|---|',
       ...lines,
+      ...realNode,
     ].join('\n'),
   );
 }

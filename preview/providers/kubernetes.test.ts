@@ -1,12 +1,18 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { annotations, labels } from '../provider.ts';
+import { parse } from 'yaml';
+import { annotations, labels, VirtualClusterError } from '../provider.ts';
 import {
+  chartValues,
+  clusterIPServer,
+  defaultApiAccess,
   describeEvents,
   describePod,
   helmInstallArgs,
+  inClusterServer,
   infoFromNamespace,
   isPodReady,
+  kubeconfigWithServer,
   mergeValues,
   renderValues,
 } from './kubernetes.ts';
@@ -51,6 +57,65 @@ describe('renderValues', () => {
     });
     // The provider's values are not changed in place.
     expect(base.syncer.allowedHostSuffix).toBe('example.com');
+  });
+});
+
+describe('chartValues', () => {
+  it("points the users' kubeconfig Secret at the chart's Service, under the provider and create options", () => {
+    expect(chartValues('pr-1', 'vcluster-pr-1', {})).toEqual({
+      syncer: { kubeconfigServer: 'https://pr-1.vcluster-pr-1.svc:443' },
+    });
+    expect(
+      chartValues(
+        'pr-1',
+        'vcluster-pr-1',
+        { allowedHostSuffix: 'pr-1.example.com' },
+        { syncer: { logLevel: 'debug', kubeconfigServer: 'https://api.pr-1.example.com' } },
+      ),
+    ).toEqual({
+      syncer: {
+        kubeconfigServer: 'https://api.pr-1.example.com',
+        logLevel: 'debug',
+        allowedHostSuffix: 'pr-1.example.com',
+      },
+    });
+  });
+});
+
+describe('where the virtual API server is reached', () => {
+  const kubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+  - name: vc
+    cluster:
+      server: https://vc.vcluster-vc.svc:443
+      certificate-authority-data: Q0E=
+users:
+  - name: admin
+    user: { client-certificate-data: Q0VSVA==, client-key-data: S0VZ }
+contexts:
+  - name: vc
+    context: { cluster: vc, user: admin }
+current-context: vc
+`;
+
+  it('names the Service in the cluster and its ClusterIP elsewhere', () => {
+    expect(inClusterServer('vc', 'vcluster-vc')).toBe('https://vc.vcluster-vc.svc:443');
+    expect(clusterIPServer('10.96.3.4')).toBe('https://10.96.3.4:443');
+    expect(clusterIPServer('fd00::3:4')).toBe('https://[fd00::3:4]:443');
+    expect(defaultApiAccess({ KUBERNETES_SERVICE_HOST: '10.96.0.1' })).toBe('service');
+    expect(defaultApiAccess({})).toBe('cluster-ip');
+  });
+
+  it('replaces the server of a kubeconfig and keeps its credentials', () => {
+    const config = parse(kubeconfigWithServer(kubeconfig, 'https://10.96.3.4:443'));
+    expect(config.clusters[0].cluster).toEqual({
+      server: 'https://10.96.3.4:443',
+      'certificate-authority-data': 'Q0E=',
+    });
+    expect(config.users[0].user['client-key-data']).toBe('S0VZ');
+    expect(config['current-context']).toBe('vc');
+    expect(() => kubeconfigWithServer('kind: Config\n', 'https://x')).toThrow(VirtualClusterError);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   type V1Namespace,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   isAlreadyExists,
   isNotFound,
@@ -47,7 +47,25 @@ export interface KubernetesProviderOptions {
   deleteTimeoutMs?: number;
   /** Chart values for every virtual cluster (the per-cluster create options win over them). */
   values?: Record<string, unknown>;
+  /**
+   * How the kubeconfig that `kubeconfig()` hands out reaches the virtual API server, which is
+   * Service `<name>` (port 443) in the host namespace:
+   * - `service`: `https://<name>.<namespace>.svc:443`, for a process in a pod of the host cluster
+   *   (the service's worker in production);
+   * - `cluster-ip`: `https://<the Service's ClusterIP>:443`, for a machine that routes the host's
+   *   Service range: the embedded host's machine. Elsewhere, outside the cluster, port-forward
+   *   (`kubectl port-forward svc/<name> 8443:443`) and use `https://localhost:8443`, as `vcluster
+   *   connect` does; both names are in the API server's certificate;
+   * - `secret`: the server the Secret `vc-<name>` names, unchanged: set it with the chart value
+   *   `syncer.kubeconfigServer` in `values` (e.g. the host name of `exposure.ingress`).
+   * Default: `service` inside a pod (`KUBERNETES_SERVICE_HOST` is set), `cluster-ip` elsewhere.
+   * Unless `values` say otherwise, the Secret names the Service (`https://<name>.<namespace>.svc:443`),
+   * so that other pods of the host can mount it as it is.
+   */
+  apiAccess?: ApiAccess;
 }
+
+export type ApiAccess = 'service' | 'cluster-ip' | 'secret';
 
 /** Annotations vcluster's CLI puts on the control plane workload while it is paused. */
 export const pauseAnnotations = {
@@ -71,6 +89,28 @@ export const pkiSecretName = (name: string) => `vc-${name}-pki`;
 export const clusterRoleName = (name: string, namespace: string) => `vc-${name}-v-${namespace}`;
 /** Selector of the control plane pod (the syncer renames `release` on the pods it makes). */
 export const controlPlaneSelector = (name: string) => `app=vcluster,release=${name}`;
+/** The chart's Service port of the API server. */
+export const apiServicePort = 443;
+/** The virtual API server as pods of the host cluster reach it: the chart's Service, by name. */
+export const inClusterServer = (name: string, namespace: string) =>
+  `https://${name}.${namespace}.svc:${apiServicePort}`;
+/** The virtual API server at the Service's ClusterIP (brackets for IPv6). */
+export const clusterIPServer = (clusterIP: string) =>
+  `https://${clusterIP.includes(':') ? `[${clusterIP}]` : clusterIP}:${apiServicePort}`;
+
+/** Where a process reaches the virtual API servers when `apiAccess` is not given. */
+export function defaultApiAccess(env: NodeJS.ProcessEnv = process.env): ApiAccess {
+  return env.KUBERNETES_SERVICE_HOST ? 'service' : 'cluster-ip';
+}
+
+/** A kubeconfig (YAML) with the server of every cluster replaced; everything else kept. */
+export function kubeconfigWithServer(kubeconfig: string, server: string): string {
+  const config = parse(kubeconfig) as { clusters?: { cluster?: { server?: string } }[] } | null;
+  if (!config || !Array.isArray(config.clusters) || config.clusters.length === 0)
+    throw new VirtualClusterError("the virtual cluster's kubeconfig has no clusters");
+  for (const entry of config.clusters) entry.cluster = { ...entry.cluster, server };
+  return stringify(config);
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -110,6 +150,21 @@ export function renderValues(
   if (options.allowedHostSuffix !== undefined)
     override.syncer = { allowedHostSuffix: options.allowedHostSuffix };
   return mergeValues(base, override);
+}
+
+/**
+ * Everything the provider sets on a release: the users' kubeconfig Secret names the chart's Service
+ * (which every pod of the host reaches; the provider's `values` may say otherwise), then the
+ * provider's values, then what the create options ask for.
+ */
+export function chartValues(
+  name: string,
+  namespace: string,
+  options: Pick<CreateOptions, 'isolation' | 'allowedHostSuffix'>,
+  base: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const defaults = { syncer: { kubeconfigServer: inClusterServer(name, namespace) } };
+  return renderValues(options, mergeValues(defaults, base));
 }
 
 /** `helm upgrade --install` arguments (the kubeconfig and values file paths are the caller's). */
@@ -239,6 +294,7 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
   const chart = options.chartPath ?? defaultChart;
   const readyTimeoutMs = options.readyTimeoutMs ?? 5 * 60_000;
   const deleteTimeoutMs = options.deleteTimeoutMs ?? 3 * 60_000;
+  const apiAccess = options.apiAccess ?? defaultApiAccess();
 
   /** Runs helm with the host kubeconfig (and extra files) in a private temporary folder. */
   async function helm(args: string[], files: Record<string, string> = {}): Promise<string> {
@@ -311,6 +367,23 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
   async function controlPlanePods(name: string, namespace: string): Promise<V1Pod[]> {
     const pods = await host.core.listNamespacedPod({ namespace, labelSelector: controlPlaneSelector(name) });
     return pods.items;
+  }
+
+  /** The virtual API server's URL as this process reaches it (see `apiAccess`). */
+  async function serverFor(name: string, namespace: string): Promise<string> {
+    if (apiAccess !== 'cluster-ip') return inClusterServer(name, namespace);
+    let clusterIP: string | undefined;
+    try {
+      clusterIP = (await host.core.readNamespacedService({ name, namespace })).spec?.clusterIP;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    if (!clusterIP || clusterIP === 'None') {
+      throw new VirtualClusterError(
+        `virtual cluster ${name} has no API Service with a ClusterIP (Service ${name} in namespace ${namespace}); delete it and create it again`,
+      );
+    }
+    return clusterIPServer(clusterIP);
   }
 
   async function kubeconfigSecretHasConfig(name: string, namespace: string): Promise<boolean> {
@@ -529,7 +602,7 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
 
       const serviceCIDR = options.serviceCIDR ?? (await detectServiceCIDR(host.core, namespace));
       report(`host service CIDR ${serviceCIDR}`);
-      const values = renderValues(createOptions, options.values);
+      const values = chartValues(name, namespace, createOptions, options.values);
       report(`helm upgrade --install ${name} (namespace ${namespace})`);
       await install(name, namespace, serviceCIDR, values);
 
@@ -716,7 +789,9 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
         });
         const config = secret.data?.config;
         if (!config) throw notReady;
-        return Buffer.from(config, 'base64').toString('utf8');
+        const kubeconfig = Buffer.from(config, 'base64').toString('utf8');
+        if (apiAccess === 'secret') return kubeconfig;
+        return kubeconfigWithServer(kubeconfig, await serverFor(ref.name, info.namespace));
       } catch (error) {
         if (isNotFound(error)) throw notReady;
         throw error;

@@ -137,7 +137,7 @@ describe('charts/vcluster: lint and render', () => {
       'syncer',
     ]);
     expect(pod?.containers.map((c) => c.image)).toEqual([
-      'registry.k8s.io/etcd:3.6.8-0',
+      'registry.k8s.io/etcd:3.6.16-0',
       'registry.k8s.io/kube-apiserver:v1.36.3',
       'registry.k8s.io/kube-controller-manager:v1.36.3',
       'ghcr.io/vcluster-preview/vcluster-preview:0.1.0',

@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { promisify } from 'node:util';
+import { RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
 import { isGone, type KubeClients, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import {
@@ -9,14 +14,28 @@ import {
   VirtualClusterError,
   type VirtualClusterProvider,
 } from '../../preview/provider.ts';
-import { kubernetesProvider, managedByLabel, pauseAnnotations } from '../../preview/providers/kubernetes.ts';
+import {
+  isPodReady,
+  kubernetesProvider,
+  managedByLabel,
+  pauseAnnotations,
+} from '../../preview/providers/kubernetes.ts';
 import { detectServiceCIDR } from '../../preview/service-cidr.ts';
+import { kubeconfigFile, runBinary } from '../support/kubectl.ts';
 
+const run = promisify(execFile);
+
+/**
+ * The `kubernetes` provider on the shared real-node host: `charts/vcluster` installed with helm, its
+ * control plane (etcd, kube-apiserver, kube-controller-manager) and syncer running as real
+ * containers from the local registry's images, and the virtual cluster used as a user would use it.
+ */
 const suffix = Date.now().toString(36).slice(-6);
 const name = `kp-${suffix}`;
 const namespace = `vcluster-${name}`;
 const pvName = `kp-data-${suffix}`;
-const slow = { timeoutMs: 90_000, intervalMs: 500 };
+const slow = { timeoutMs: 120_000, intervalMs: 500 };
+const NODE = 'real-node';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -27,37 +46,59 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-/** Plays the syncer's part: kwok pods never run their containers, so nobody else writes vc-<name>. */
-async function writeKubeconfigSecret(host: KubeClients, cluster: string, ns: string) {
-  await host.core.createNamespacedSecret({
-    namespace: ns,
-    body: {
-      metadata: { name: `vc-${cluster}` },
-      stringData: {
-        config: `apiVersion: v1\nkind: Config\nclusters: [{name: ${cluster}, cluster: {server: 'https://localhost:8443'}}]\n`,
-      },
-    },
-  });
+const serverOf = (kubeconfig: string) =>
+  (parse(kubeconfig) as { clusters: { cluster: { server: string } }[] }).clusters[0]!.cluster.server;
+
+/** The node's containers (sandboxes included) of one host namespace, as containerd lists them. */
+async function containersOf(ns: string): Promise<string[]> {
+  const { stdout } = await run('ctr', [
+    '--address',
+    inject('realNode').containerdSocket,
+    '--namespace',
+    'k8s.io',
+    'containers',
+    'list',
+    '--quiet',
+    `labels."io.kubernetes.pod.namespace"==${ns}`,
+  ]);
+  return stdout.split('\n').filter(Boolean);
 }
 
-describe('kubernetes provider against the host cluster', () => {
+describe('kubernetes provider on the real-node host', () => {
   let host: KubeClients;
   let rbac: RbacAuthorizationV1Api;
   let provider: VirtualClusterProvider;
+  let virtualKubeconfig: string;
   const cleanup: string[] = [];
+  const kubectl = (...args: string[]) => runBinary('kubectl', args, { kubeconfig: virtualKubeconfig });
+
+  const controlPlanePods = async () =>
+    (await host.core.listNamespacedPod({ namespace, labelSelector: `app=vcluster,release=${name}` })).items;
+  /** The host pods the syncer made for the virtual Deployment `web` in namespace default. */
+  const hostWebPods = async () =>
+    (
+      await host.core.listNamespacedPod({ namespace, labelSelector: `${managedByLabel}=${name}` })
+    ).items.filter(
+      (pod) => pod.metadata?.name?.startsWith('web-') && pod.metadata.name.endsWith(`-x-default-x-${name}`),
+    );
+  const runningOnNode = (pod: V1Pod) =>
+    pod.spec?.nodeName === NODE && pod.status?.phase === 'Running' && isPodReady(pod);
 
   beforeAll(async () => {
-    host = kubeClients(inject('hostKubeconfig'));
+    host = kubeClients(inject('realHostKubeconfig'));
     rbac = host.config.makeApiClient(RbacAuthorizationV1Api);
     provider = kubernetesProvider({
-      hostKubeconfig: inject('hostKubeconfig'),
+      hostKubeconfig: inject('realHostKubeconfig'),
       helmBinary: join(inject('binDir'), 'helm'),
-      readyTimeoutMs: 90_000,
-      deleteTimeoutMs: 90_000,
+      readyTimeoutMs: 180_000,
+      deleteTimeoutMs: 120_000,
       values: { syncer: { logLevel: 'debug' } },
     });
-    // The test host has no storage provisioner: a volume bound ahead of time to the StatefulSet's
-    // claim stands in for one.
+    // The embedded host has no storage provisioner: a folder of this machine, owned by the user the
+    // chart runs etcd as and bound ahead of time to the StatefulSet's claim, stands in for one.
+    const data = await mkdtemp(join(tmpdir(), `${pvName}-`));
+    await chown(data, 65532, 65532);
+    await chmod(data, 0o700);
     await host.core.createPersistentVolume({
       body: {
         metadata: { name: pvName },
@@ -65,7 +106,7 @@ describe('kubernetes provider against the host cluster', () => {
           capacity: { storage: '5Gi' },
           accessModes: ['ReadWriteOnce'],
           persistentVolumeReclaimPolicy: 'Retain',
-          hostPath: { path: `/tmp/${pvName}` },
+          hostPath: { path: data, type: 'Directory' },
           claimRef: { namespace, name: `data-${name}-0` },
         },
       },
@@ -79,7 +120,7 @@ describe('kubernetes provider against the host cluster', () => {
   });
 
   it('detects the host Service CIDR with a server-side dry run', async () => {
-    expect(await detectServiceCIDR(host.core, 'default')).toBe('10.96.0.0/16');
+    expect(await detectServiceCIDR(host.core, 'default')).toBe(inject('realNode').serviceCIDR);
     // Nothing was created.
     expect(
       await isGone(() =>
@@ -105,46 +146,54 @@ describe('kubernetes provider against the host cluster', () => {
     expect(await isGone(() => host.core.readNamespace({ name: taken }))).toBe(false);
   });
 
-  it('creates: installs the chart and is ready only once the syncer wrote its kubeconfig Secret', async () => {
+  it('creates: the control plane and syncer run on the real node, and the syncer writes vc-<name>', async () => {
     const messages: string[] = [];
-    let createdAt = 0;
-    const creating = provider
-      .create({
-        name,
-        labels: { [labels.repo]: 'octo-org.hello', [labels.pullRequest]: '12' },
-        annotations: { [annotations.commit]: 'abc123' },
-        allowedHostSuffix: 'pr-12.preview.example.com',
-        isolation: { podSecurityStandard: 'restricted' },
-        report: (message) => messages.push(message),
-      })
-      .then((info) => {
-        createdAt = Date.now();
-        return info;
-      });
-    // Wait for the control plane pod to be Ready, then a little more: create must still be waiting.
-    await waitUntil(
-      async () => {
-        const pods = await host.core.listNamespacedPod({
-          namespace,
-          labelSelector: `app=vcluster,release=${name}`,
-        });
-        return pods.items.some((p) =>
-          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        );
-      },
-      { what: 'the control plane pod to be Ready', ...slow },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect(createdAt).toBe(0);
-    const info0 = await provider.get({ name });
-    expect(info0?.state).toBe('creating');
-    const written = Date.now();
-    await writeKubeconfigSecret(host, name, namespace);
-    const info = await creating;
-    expect(createdAt).toBeGreaterThanOrEqual(written);
+    const info = await provider.create({
+      name,
+      labels: { [labels.repo]: 'octo-org.hello', [labels.pullRequest]: '12' },
+      annotations: { [annotations.commit]: 'abc123' },
+      allowedHostSuffix: 'pr-12.preview.example.com',
+      isolation: { podSecurityStandard: 'baseline' },
+      report: (message) => messages.push(message),
+    });
     expect(info).toMatchObject({ name, namespace, provider: 'kubernetes', state: 'running' });
     expect(info.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(messages.join('\n')).toContain('10.96.0.0/16');
+    expect(messages.join('\n')).toContain(inject('realNode').serviceCIDR);
+
+    // One control plane pod, Running and Ready on the real node, every container from its upstream image.
+    const [pod, ...others] = await controlPlanePods();
+    expect(others).toEqual([]);
+    expect(pod?.spec?.nodeName).toBe(NODE);
+    expect(pod?.status?.phase).toBe('Running');
+    expect(isPodReady(pod!)).toBe(true);
+    const statuses = new Map((pod?.status?.containerStatuses ?? []).map((s) => [s.name, s]));
+    expect([...statuses.keys()].sort()).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'syncer',
+    ]);
+    for (const status of statuses.values()) {
+      expect(status.ready, status.name).toBe(true);
+      expect(status.state?.running, status.name).toBeDefined();
+      expect(status.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+    }
+    expect(statuses.get('kube-apiserver')?.image).toBe('registry.k8s.io/kube-apiserver:v1.36.3');
+    expect(statuses.get('kube-controller-manager')?.image).toBe(
+      'registry.k8s.io/kube-controller-manager:v1.36.3',
+    );
+    expect(statuses.get('etcd')?.image).toBe('registry.k8s.io/etcd:3.6.16-0');
+    expect(statuses.get('syncer')?.image).toBe('ghcr.io/vcluster-preview/vcluster-preview:0.1.0');
+    const pki = pod?.status?.initContainerStatuses?.find((s) => s.name === 'pki');
+    expect(pki?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+
+    // The syncer (not this test) wrote the users' kubeconfig, naming the chart's Service.
+    const secret = await host.core.readNamespacedSecret({ name: `vc-${name}`, namespace });
+    const inCluster = Buffer.from(secret.data?.config ?? '', 'base64').toString('utf8');
+    expect(serverOf(inCluster)).toBe(`https://${name}.${namespace}.svc:443`);
+    expect(Object.keys(secret.data ?? {}).sort()).toEqual(
+      expect.arrayContaining(['certificate-authority', 'client-certificate', 'client-key', 'config']),
+    );
 
     const ns = await host.core.readNamespace({ name: namespace });
     expect(ns.metadata?.labels).toMatchObject({
@@ -163,17 +212,20 @@ describe('kubernetes provider against the host cluster', () => {
     expect(sts.spec?.replicas).toBe(1);
     const containers = sts.spec?.template.spec?.containers ?? [];
     const apiserver = containers.find((c) => c.name === 'kube-apiserver');
-    expect(apiserver?.command).toContain('--service-cluster-ip-range=10.96.0.0/16');
+    expect(apiserver?.command).toContain(`--service-cluster-ip-range=${inject('realNode').serviceCIDR}`);
     const syncer = containers.find((c) => c.name === 'syncer');
     expect(syncer?.command).toEqual(
       expect.arrayContaining([
         '--allowed-host-suffix',
         'pr-12.preview.example.com',
-        '--enforce-pod-security=restricted',
+        '--enforce-pod-security=baseline',
+        '--kubeconfig-server',
+        `https://${name}.${namespace}.svc:443`,
       ]),
     );
     expect(syncer?.env).toContainEqual({ name: 'LOG_LEVEL', value: 'debug' });
-    expect((await host.core.readNamespacedService({ name, namespace })).spec?.ports?.[0]?.port).toBe(443);
+    const service = await host.core.readNamespacedService({ name, namespace });
+    expect(service.spec?.ports?.[0]?.port).toBe(443);
     await host.core.readNamespacedService({ name: `${name}-headless`, namespace });
     await host.core.readNamespacedServiceAccount({ name: `vc-${name}`, namespace });
     const quota = await host.core.readNamespacedResourceQuota({ name: `vc-${name}`, namespace });
@@ -184,12 +236,51 @@ describe('kubernetes provider against the host cluster', () => {
     await rbac.readClusterRole({ name: `vc-${name}-v-${namespace}` });
     const claim = await host.core.readNamespacedPersistentVolumeClaim({ name: `data-${name}-0`, namespace });
     expect(claim.spec?.volumeName).toBe(pvName);
+    expect(claim.status?.phase).toBe('Bound');
     await host.core.readNamespacedSecret({ name: `sh.helm.release.v1.${name}.v1`, namespace });
 
-    expect(await provider.kubeconfig({ name })).toContain('https://localhost:8443');
+    // From this machine the kubeconfig it hands out goes to the Service's ClusterIP (routed here).
+    const kubeconfig = await provider.kubeconfig({ name });
+    expect(serverOf(kubeconfig)).toBe(`https://${service.spec?.clusterIP}:443`);
+    virtualKubeconfig = await kubeconfigFile(kubeconfig);
+    // A worker in a pod of the host is given the Service's name; `secret` hands out vc-<name> as it is.
+    const elsewhere = (apiAccess: 'service' | 'secret') =>
+      kubernetesProvider({
+        hostKubeconfig: inject('realHostKubeconfig'),
+        helmBinary: join(inject('binDir'), 'helm'),
+        apiAccess,
+      }).kubeconfig({ name });
+    expect(serverOf(await elsewhere('service'))).toBe(`https://${name}.${namespace}.svc:443`);
+    expect(await elsewhere('secret')).toBe(inCluster);
+    // Longer than readyTimeoutMs: a slow start fails with the provider's diagnosis, not a test timeout.
+  }, 240_000);
+
+  it('serves the virtual cluster through that kubeconfig: namespaces, CoreDNS and a Deployment that becomes Ready', async () => {
+    const namespaces = (await kubectl('get', 'namespaces', '-o', 'name')).split('\n');
+    expect(namespaces).toEqual(expect.arrayContaining(['namespace/default', 'namespace/kube-system']));
+    // The virtual cluster's CoreDNS (applied by the syncer) runs as a real pod too.
+    await kubectl('-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=120s');
+
+    await kubectl('create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2', '--port=80');
+    await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
+    const virtualPods = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')) as {
+      items: V1Pod[];
+    };
+    expect(virtualPods.items).toHaveLength(2);
+    for (const pod of virtualPods.items) expect(isPodReady(pod)).toBe(true);
+
+    const hostPods = await hostWebPods();
+    expect(hostPods).toHaveLength(2);
+    for (const pod of hostPods) {
+      expect(runningOnNode(pod), pod.metadata?.name).toBe(true);
+      // The page answers from this machine at the pod's address.
+      const page = await fetch(`http://${pod.status!.podIP}/`, { signal: AbortSignal.timeout(5000) });
+      expect(await page.text()).toContain('Welcome to nginx!');
+    }
   });
 
-  it('creates twice: the second is an upgrade of the same cluster', async () => {
+  it('creates twice: the second is an upgrade of the same cluster, which keeps running', async () => {
+    const [before] = await controlPlanePods();
     const first = await provider.get({ name });
     const again = await provider.create({ name, allowedHostSuffix: 'pr-12.preview.example.com' });
     expect(again).toMatchObject({ name, namespace, state: 'running', createdAt: first?.createdAt });
@@ -197,6 +288,9 @@ describe('kubernetes provider against the host cluster', () => {
     const ns = await host.core.readNamespace({ name: namespace });
     // What the first create put on the namespace stays.
     expect(ns.metadata?.labels?.[labels.pullRequest]).toBe('12');
+    // Same values: the control plane pod was not replaced.
+    const [after] = await controlPlanePods();
+    expect(after?.metadata?.uid).toBe(before?.metadata?.uid);
   });
 
   it('lists and gets it', async () => {
@@ -213,18 +307,8 @@ describe('kubernetes provider against the host cluster', () => {
     expect(await provider.get({ name: 'other', namespace })).toBe(undefined);
   });
 
-  it('pauses: scales the control plane to 0 and deletes the synced pods, keeping services and the PVC', async () => {
-    // A host pod as the syncer would have made it.
-    await host.core.createNamespacedPod({
-      namespace,
-      body: {
-        metadata: {
-          name: `web-x-default-x-${name}`,
-          labels: { [managedByLabel]: name, 'vcluster.loft.sh/namespace': 'default' },
-        },
-        spec: { containers: [{ name: 'web', image: 'registry.k8s.io/pause:3.10' }] },
-      },
-    });
+  it('pauses: the control plane and the workloads stop; services and the data volume stay', async () => {
+    expect((await hostWebPods()).length).toBe(2);
     const info = await provider.pause({ name });
     expect(info.state).toBe('paused');
     const sts = await host.apps.readNamespacedStatefulSet({ name, namespace });
@@ -251,23 +335,38 @@ describe('kubernetes provider against the host cluster', () => {
     expect((await host.apps.readNamespacedStatefulSet({ name, namespace })).spec?.replicas).toBe(0);
   });
 
-  it('resumes: restores the replicas, drops the pause annotations and waits until ready', async () => {
+  it('resumes: the same virtual cluster comes back, and its Deployment runs again', async () => {
+    const resumedAt = Date.now();
     const info = await provider.resume({ name });
     expect(info.state).toBe('running');
     const sts = await host.apps.readNamespacedStatefulSet({ name, namespace });
     expect(sts.spec?.replicas).toBe(1);
     expect(sts.metadata?.annotations?.[pauseAnnotations.paused]).toBe(undefined);
     expect(sts.metadata?.annotations?.[pauseAnnotations.replicas]).toBe(undefined);
-    const pods = await host.core.listNamespacedPod({
-      namespace,
-      labelSelector: `app=vcluster,release=${name}`,
-    });
-    expect(
-      pods.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
-    ).toBe(true);
-  });
+    const [pod] = await controlPlanePods();
+    expect(pod?.spec?.nodeName).toBe(NODE);
+    expect(isPodReady(pod!)).toBe(true);
 
-  it('deletes: release, PVC, cluster-wide RBAC and namespace; a second delete succeeds', async () => {
+    // etcd kept its data on the volume: the Deployment is still there, and new pods run it.
+    expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
+    const fresh = await waitUntil(
+      async () => {
+        const pods = (await hostWebPods()).filter(
+          (p) => new Date(p.metadata?.creationTimestamp ?? 0).getTime() >= resumedAt - 1000,
+        );
+        return pods.length === 2 && pods.every(runningOnNode) ? pods : undefined;
+      },
+      { what: 'two new host pods of web, Running and Ready on the real node', ...slow },
+    );
+    await kubectl('rollout', 'status', 'deployment/web', '--timeout=120s');
+    for (const hostPod of fresh) {
+      const page = await fetch(`http://${hostPod.status!.podIP}/`, { signal: AbortSignal.timeout(5000) });
+      expect(await page.text()).toContain('Welcome to nginx!');
+    }
+  }, 240_000);
+
+  it('deletes: release, PVC, cluster-wide RBAC, namespace and containers; a second delete succeeds', async () => {
+    expect((await containersOf(namespace)).length).toBeGreaterThan(0);
     await provider.delete({ name });
     expect(await isGone(() => host.core.readNamespace({ name: namespace }))).toBe(true);
     expect(await isGone(() => rbac.readClusterRole({ name: `vc-${name}-v-${namespace}` }))).toBe(true);
@@ -277,10 +376,15 @@ describe('kubernetes provider against the host cluster', () => {
       async () => (await host.core.readPersistentVolume({ name: pvName })).status?.phase === 'Released',
       { what: `volume ${pvName} to be released`, ...slow },
     );
+    // Nothing of it is left on the node (kubelet removes dead containers once a minute).
+    await waitUntil(async () => (await containersOf(namespace)).length === 0, {
+      what: `the node to remove every container of ${namespace}`,
+      ...slow,
+    });
     expect(await provider.get({ name })).toBe(undefined);
     expect((await provider.list()).some((info) => info.name === name)).toBe(false);
     await provider.delete({ name });
-  });
+  }, 300_000);
 
   it('deletes what an interrupted create left: a namespace alone, or nothing at all', async () => {
     const half = `kp-half-${suffix}`;
@@ -315,14 +419,18 @@ describe('kubernetes provider: readiness timeout', () => {
   let provider: VirtualClusterProvider;
 
   beforeAll(() => {
-    host = kubeClients(inject('hostKubeconfig'));
+    host = kubeClients(inject('realHostKubeconfig'));
     provider = kubernetesProvider({
-      hostKubeconfig: inject('hostKubeconfig'),
+      hostKubeconfig: inject('realHostKubeconfig'),
       helmBinary: join(inject('binDir'), 'helm'),
-      serviceCIDR: '10.96.0.0/16',
+      serviceCIDR: inject('realNode').serviceCIDR,
       readyTimeoutMs: 20_000,
-      // No PVC to bind: a Deployment with etcd on an emptyDir.
-      values: { persistence: { enabled: false } },
+      values: {
+        // No PVC to bind: a Deployment with etcd on an emptyDir.
+        persistence: { enabled: false },
+        // A tag nobody has: the node cannot pull the syncer's image, so nothing starts.
+        syncer: { image: { tag: 'no-such-tag' } },
+      },
     });
   });
 
@@ -330,13 +438,17 @@ describe('kubernetes provider: readiness timeout', () => {
     await provider.delete({ name: timeoutName }).catch(() => {});
   });
 
-  it('fails with what is missing when the syncer never writes its Secret, then deletes cleanly', async () => {
+  it('fails with what is missing and why when the control plane cannot start, then deletes cleanly', async () => {
     const error = await rejection(provider.create({ name: timeoutName }));
     expect(error).toBeInstanceOf(VirtualClusterError);
     expect(error.message).toContain(
       `virtual cluster ${timeoutName} in namespace ${timeoutNamespace} is not ready after 20s`,
     );
+    expect(error.message).toContain('its control plane pod is not Ready');
     expect(error.message).toContain(`its syncer has not written the kubeconfig Secret vc-${timeoutName}`);
+    // The pod's own words: the init container cannot get its image.
+    expect(error.message).toMatch(/container pki waiting: (ErrImagePull|ImagePullBackOff)/);
+    expect(error.message).toContain('ghcr.io/vcluster-preview/vcluster-preview:no-such-tag');
     expect(error.message).toContain('events:');
     expect(error.message).toContain(`kubectl -n ${timeoutNamespace} logs`);
     expect((await provider.get({ name: timeoutName }))?.state).toBe('failed');
@@ -346,7 +458,7 @@ describe('kubernetes provider: readiness timeout', () => {
       `virtual cluster ${timeoutName} is not ready: its syncer has not written vc-${timeoutName} yet`,
     );
 
-    // Pause and resume work on the Deployment too; resume times out the same way.
+    // Pause and resume work on the Deployment too.
     expect((await provider.pause({ name: timeoutName })).state).toBe('paused');
     expect(
       (await host.apps.readNamespacedDeployment({ name: timeoutName, namespace: timeoutNamespace })).spec
