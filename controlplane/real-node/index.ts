@@ -42,17 +42,30 @@ const nodePackages = {
   conntrack: '/usr/sbin/conntrack',
 };
 
+/** What decides whether a real node can run here (the process's and the machine's), for a pure check. */
+export interface RealNodeHost {
+  uid: number | undefined;
+  platform: string;
+  /** Whether a memory cgroup controller is mounted (v1 `/sys/fs/cgroup/memory` or a v2 root). */
+  hasMemoryCgroup: boolean;
+}
+
+export function thisHost(): RealNodeHost {
+  return {
+    uid: process.getuid?.(),
+    platform: process.platform,
+    hasMemoryCgroup: existsSync('/sys/fs/cgroup/memory') || existsSync('/sys/fs/cgroup/cgroup.controllers'),
+  };
+}
+
 /**
- * Why this machine cannot run a real node, or undefined when it can: it needs root (network
+ * Why this machine cannot run a real node, or undefined when it can: it needs Linux, root (network
  * namespaces, mounts, containers) and cgroups.
  */
-export function realNodeUnsupportedReason(): string | undefined {
-  if (process.getuid?.() !== 0)
-    return 'a real node needs root (it makes network namespaces, mounts and containers)';
-  if (process.platform !== 'linux') return 'a real node needs Linux';
-  if (!existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/cgroup.controllers')) {
-    return 'a real node needs cgroups (no memory controller under /sys/fs/cgroup)';
-  }
+export function realNodeUnsupportedReason(host: RealNodeHost = thisHost()): string | undefined {
+  if (host.platform !== 'linux') return `a real node needs Linux (this is ${host.platform})`;
+  if (host.uid !== 0) return 'a real node needs root (it makes network namespaces, mounts and containers)';
+  if (!host.hasMemoryCgroup) return 'a real node needs cgroups (no memory controller under /sys/fs/cgroup)';
   return undefined;
 }
 
