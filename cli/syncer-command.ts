@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { type Logger, pino } from 'pino';
 import { isNotFound, type KubeClients, kubeClients, kubeConfigFromFile } from '../kube/client.ts';
@@ -30,6 +31,10 @@ export interface SyncerFlags {
   kubeconfigServer?: string;
   corednsConfigmap?: string;
   readHostNodes: string | boolean;
+  kubeletPort: string;
+  kubeletAddress?: string;
+  kubeletBindAddress?: string;
+  clientCaCert?: string;
 }
 
 /** The flags, checked and typed. */
@@ -47,6 +52,8 @@ export interface SyncerCommandOptions {
   kubeconfigSecret?: { name: string; server?: string };
   corednsConfigMap?: string;
   readHostNodes: boolean;
+  /** The fake nodes' kubelet API (logs, exec, attach, port-forward), when `--kubelet-port` is not 0. */
+  kubelet?: { port: number; advertiseAddress: string; bindAddress?: string; clientCAFile?: string };
 }
 
 /** A flag has a value the syncer cannot use; the message names the flag and what would work. */
@@ -96,7 +103,28 @@ export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
     if (value !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value))
       throw new SyncerFlagError(`${flag}: "${value}" is not a valid Kubernetes object name`);
   }
+  const kubeletPort = integer('--kubelet-port', flags.kubeletPort, 0, 65535);
+  // In a pod the chart passes the pod's IP through the downward API; elsewhere this machine.
+  const advertiseAddress = flags.kubeletAddress ?? process.env.POD_IP ?? '127.0.0.1';
+  for (const [flag, value] of [
+    ['--kubelet-address', advertiseAddress],
+    ['--kubelet-bind-address', flags.kubeletBindAddress],
+  ] as const) {
+    if (value !== undefined && !isIP(value))
+      throw new SyncerFlagError(
+        `${flag}: "${value}" is not an IP address (the fake nodes advertise it as InternalIP)`,
+      );
+  }
   return {
+    kubelet:
+      kubeletPort > 0
+        ? {
+            port: kubeletPort,
+            advertiseAddress,
+            bindAddress: flags.kubeletBindAddress,
+            clientCAFile: flags.clientCaCert,
+          }
+        : undefined,
     name: flags.name,
     hostNamespace: flags.hostNamespace,
     hostKubeconfig: flags.hostKubeconfig,
@@ -157,6 +185,18 @@ async function runSyncer(options: SyncerCommandOptions, logger: Logger): Promise
     podSecurityStandard: options.podSecurityStandard,
     translate,
     logger,
+    ...(options.kubelet
+      ? {
+          kubelet: {
+            port: options.kubelet.port,
+            advertiseAddress: options.kubelet.advertiseAddress,
+            bindAddress: options.kubelet.bindAddress ?? '0.0.0.0',
+            clientCA: options.kubelet.clientCAFile
+              ? readFileSync(options.kubelet.clientCAFile, 'utf8')
+              : undefined,
+          },
+        }
+      : {}),
   });
   const server = options.healthPort > 0 ? await startHealthServer(syncer, options.healthPort) : undefined;
   const shutdown = async (signal: string) => {
@@ -220,6 +260,20 @@ export function registerSyncerCommand(program: Command): void {
       '--read-host-nodes [bool]',
       'accepted for the chart; fake nodes come from the pods’ spec.nodeName, host nodes are never read',
       'true',
+    )
+    .option(
+      '--kubelet-port <port>',
+      'serve the fake nodes’ kubelet API (logs, exec, attach, port-forward of virtual pods) on this HTTPS port (0: off)',
+      '0',
+    )
+    .option(
+      '--kubelet-address <ip>',
+      'the fake nodes’ InternalIP: where the virtual API server reaches that port (default: $POD_IP, else 127.0.0.1)',
+    )
+    .option('--kubelet-bind-address <ip>', 'where the kubelet API listens', '0.0.0.0')
+    .option(
+      '--client-ca-cert <file>',
+      'CA of the virtual API server’s kubelet client certificate (default: the virtual kubeconfig’s CA)',
     )
     .action(async (flags: SyncerFlags, command: Command) => {
       let options: SyncerCommandOptions;

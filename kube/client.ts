@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import type { AgentOptions } from 'node:https';
 import {
@@ -72,6 +73,14 @@ export function kubeClients(kubeconfig: string | KubeConfig): KubeClients {
     coordination: config.makeApiClient(CoordinationV1Api),
     objects: KubernetesObjectApi.makeApiClient(config),
   };
+}
+
+/** The PEM of the CA a kubeconfig trusts for its current cluster (inline or from its file), if it names one. */
+export function clusterCertificateAuthority(config: KubeConfig): string | undefined {
+  const cluster = config.getCurrentCluster();
+  if (cluster?.caData) return Buffer.from(cluster.caData, 'base64').toString('utf8');
+  if (cluster?.caFile) return readFileSync(cluster.caFile, 'utf8');
+  return undefined;
 }
 
 /** The HTTP status of an error thrown by @kubernetes/client-node (`code`) or by kube/apply.ts (`statusCode`). */

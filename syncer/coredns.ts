@@ -67,6 +67,22 @@ export async function applyCoreDns(
   if (yaml === undefined) throw new CoreDnsManifestError(`${where} has no key ${COREDNS_MANIFESTS_KEY}`);
   const objects = parseManifests(yaml, `${where}, key ${COREDNS_MANIFESTS_KEY}`);
 
+  const applied = await applyCoreDnsObjects(virtual, objects, { ...options, source: where });
+  options.logger?.info({ objects: applied.length, configMap: where }, 'CoreDNS manifests applied');
+  return applied;
+}
+
+/**
+ * Server-side applies CoreDNS objects into the virtual cluster, in order, as field manager
+ * `vcluster-syncer` (conflicts forced), retrying server errors until the timeout (the virtual API
+ * server may still be starting). A client error other than 404/409/429 fails at once.
+ */
+export async function applyCoreDnsObjects(
+  virtual: KubeClients,
+  objects: KubernetesObject[],
+  options: { logger?: Logger; timeoutMs?: number; source: string },
+): Promise<KubernetesObject[]> {
+  const where = options.source;
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const applied: KubernetesObject[] = [];
   for (const object of objects) {
@@ -92,6 +108,150 @@ export async function applyCoreDns(
       }
     }
   }
-  options.logger?.info({ objects: applied.length, configMap: where }, 'CoreDNS manifests applied');
   return applied;
+}
+
+export interface CoreDnsManifestOptions {
+  /** Default `registry.k8s.io/coredns/coredns:v1.12.1`, as the chart's `coredns.image`. */
+  image?: string;
+  replicas?: number;
+  /** The virtual cluster's DNS domain (default `cluster.local`). */
+  clusterDomain?: string;
+}
+
+export const DEFAULT_COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.12.1';
+
+/**
+ * CoreDNS inside the virtual cluster, as vcluster runs it and the `vcluster` chart renders it
+ * (charts/vcluster/templates/_coredns.tpl, with the chart's default values): account and read-only
+ * RBAC, Corefile, Service `kube-system/kube-dns` (53 → 1053, so CoreDNS runs without privileges)
+ * and the Deployment. Synced to the host like any workload; the pods' nameserver is then the host
+ * ClusterIP of `kube-dns`. For the local provider, which has no chart.
+ */
+export function coreDnsManifests(options: CoreDnsManifestOptions = {}): KubernetesObject[] {
+  const domain = options.clusterDomain ?? 'cluster.local';
+  const labels = { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' };
+  const corefile = `.:1053 {
+    errors
+    health {
+        lameduck 5s
+    }
+    ready
+    kubernetes ${domain} in-addr.arpa ip6.arpa {
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+        max_concurrent 1000
+    }
+    cache 30
+    loop
+    reload
+    loadbalance
+}
+`;
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'coredns', namespace: 'kube-system' } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['endpoints', 'services', 'pods', 'namespaces'],
+          verbs: ['list', 'watch'],
+        },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ],
+    } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
+      subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
+    } as KubernetesObject,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'coredns', namespace: 'kube-system' },
+      data: { Corefile: corefile },
+    } as KubernetesObject,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels },
+      spec: {
+        selector: { 'k8s-app': 'kube-dns' },
+        ports: [
+          { name: 'dns', port: 53, targetPort: 1053, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, targetPort: 1053, protocol: 'TCP' },
+          { name: 'metrics', port: 9153, targetPort: 9153, protocol: 'TCP' },
+        ],
+      },
+    } as KubernetesObject,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'coredns', namespace: 'kube-system', labels },
+      spec: {
+        replicas: options.replicas ?? 1,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+        selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        template: {
+          metadata: { labels: { 'k8s-app': 'kube-dns' } },
+          spec: {
+            serviceAccountName: 'coredns',
+            // Upstream resolution goes to the host's DNS, not to itself.
+            dnsPolicy: 'Default',
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65532,
+              runAsGroup: 65532,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [
+              {
+                name: 'coredns',
+                image: options.image ?? DEFAULT_COREDNS_IMAGE,
+                imagePullPolicy: 'IfNotPresent',
+                args: ['-conf', '/etc/coredns/Corefile'],
+                ports: [
+                  { name: 'dns', containerPort: 1053, protocol: 'UDP' },
+                  { name: 'dns-tcp', containerPort: 1053, protocol: 'TCP' },
+                  { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+                ],
+                resources: {
+                  requests: { cpu: '20m', memory: '64Mi' },
+                  limits: { cpu: '1', memory: '170Mi' },
+                },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ['ALL'] },
+                },
+                livenessProbe: {
+                  httpGet: { path: '/health', port: 8080 },
+                  initialDelaySeconds: 60,
+                  timeoutSeconds: 5,
+                  failureThreshold: 5,
+                },
+                readinessProbe: { httpGet: { path: '/ready', port: 8181 } },
+                volumeMounts: [{ name: 'config', mountPath: '/etc/coredns', readOnly: true }],
+              },
+            ],
+            volumes: [
+              {
+                name: 'config',
+                configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] },
+              },
+            ],
+          },
+        },
+      },
+    } as KubernetesObject,
+  ];
 }

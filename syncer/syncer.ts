@@ -1,6 +1,6 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { type Logger, pino } from 'pino';
-import { type KubeClients, kubeClients } from '../kube/client.ts';
+import { clusterCertificateAuthority, type KubeClients, kubeClients } from '../kube/client.ts';
 import { Controller } from './engine/controller.ts';
 import { EventRecorder } from './engine/event-recorder.ts';
 import { SyncerMetrics } from './engine/metrics.ts';
@@ -8,6 +8,7 @@ import type { ObjectCache, ResourceSyncer, SyncContext, SyncLoop } from './engin
 import { type EventSyncer, eventSyncerFor } from './kinds/events.ts';
 import { defaultResourceSyncers } from './kinds/index.ts';
 import { NodeSyncer } from './kinds/nodes.ts';
+import { KubeletServer } from './kubelet/server.ts';
 import type { PodSecurityLevel } from './policy/pod-security.ts';
 import type { TranslateContext } from './translate/context.ts';
 import type { SyncedKind } from './translate/metadata.ts';
@@ -34,8 +35,29 @@ export interface SyncerOptions {
   podSecurityStandard?: PodSecurityLevel;
   /** Extra translation facts (DNS service IP, API service IP, owner). */
   translate?: Partial<TranslateContext>;
+  /**
+   * Serve the fake nodes' kubelet API, as vcluster's syncer does: `kubectl logs`, `exec`, `attach`
+   * and `port-forward` on a virtual pod reach its host pod. The fake nodes advertise
+   * `advertiseAddress` as InternalIP and the port as kubelet port, so the virtual API server must be
+   * started with `--kubelet-preferred-address-types=InternalIP` and `--kubelet-client-certificate`
+   * / `--kubelet-client-key` of a certificate `clientCA` signed.
+   */
+  kubelet?: KubeletOptions;
   /** The kinds to sync (default: all). */
   resourceSyncers?: ResourceSyncer<KubernetesObject, KubernetesObject>[];
+}
+
+export interface KubeletOptions {
+  /** The address the fake nodes advertise (their InternalIP): where the virtual API server reaches this process. */
+  advertiseAddress: string;
+  /** Port (default 0: any free one). */
+  port?: number;
+  /** Where to listen (default: the advertised address). */
+  bindAddress?: string;
+  /** PEM of the CA of accepted client certificates (default: the CA of the virtual kubeconfig). */
+  clientCA?: string;
+  /** Serving certificate and key (PEM); default: a self-signed one. */
+  tls?: { cert: string; key: string };
 }
 
 /**
@@ -52,6 +74,8 @@ export class Syncer {
   readonly nodes: NodeSyncer;
   readonly events: EventSyncer;
   readonly context: SyncContext;
+  /** The fake nodes' kubelet API, when `kubelet` was given. */
+  readonly kubelet: KubeletServer | undefined;
   private started = false;
 
   constructor(options: SyncerOptions) {
@@ -102,8 +126,36 @@ export class Syncer {
         }),
       );
     }
-    const pods = this.controllers.get('Pod')?.virtualInformer ?? emptyCache;
-    this.nodes = new NodeSyncer(this.virtual, pods as never, this.metrics, this.logger);
+    const pods = this.controllers.get('Pod');
+    if (options.kubelet) {
+      const clientCA = options.kubelet.clientCA ?? clusterCertificateAuthority(this.virtual.config);
+      if (!clientCA)
+        throw new Error(
+          'the kubelet API needs the CA of the virtual API server’s kubelet client certificate: the virtual kubeconfig names none, pass it',
+        );
+      this.kubelet = new KubeletServer({
+        vclusterName: options.name,
+        hostNamespace: options.hostNamespace,
+        host: this.host,
+        virtual: this.virtual,
+        virtualPods: (pods?.virtualInformer ?? emptyCache) as never,
+        hostPods: (pods?.hostInformer ?? emptyCache) as never,
+        clientCA,
+        advertiseAddress: options.kubelet.advertiseAddress,
+        bindAddress: options.kubelet.bindAddress,
+        port: options.kubelet.port ?? 0,
+        tls: options.kubelet.tls,
+        logger: this.logger,
+      });
+    }
+    const kubelet = this.kubelet;
+    this.nodes = new NodeSyncer(
+      this.virtual,
+      (pods?.virtualInformer ?? emptyCache) as never,
+      this.metrics,
+      this.logger,
+      () => (kubelet?.port ? { address: kubelet.advertiseAddress, port: kubelet.port } : undefined),
+    );
     this.events = eventSyncerFor(context, this.metrics, this.logger);
   }
 
@@ -113,6 +165,8 @@ export class Syncer {
 
   async start(): Promise<void> {
     const started = Date.now();
+    // Listening before the first fake node is made, so that it advertises the port.
+    await this.kubelet?.start();
     await Promise.all(this.loops.map((loop) => loop.startInformers()));
     for (const loop of this.loops) loop.startWorkers();
     this.started = true;
@@ -126,6 +180,7 @@ export class Syncer {
 
   async stop(): Promise<void> {
     await Promise.all(this.loops.map((loop) => loop.stop()));
+    await this.kubelet?.stop();
     this.started = false;
   }
 

@@ -6,7 +6,7 @@ import { Informer } from '../engine/informer.ts';
 import type { SyncerMetrics } from '../engine/metrics.ts';
 import type { ObjectCache, SyncLoop } from '../engine/resource-syncer.ts';
 import { WorkQueue } from '../engine/work-queue.ts';
-import { fakeNode, isFakeNode } from '../translate/node.ts';
+import { fakeNode, fakeNodeEndpointPatch, isFakeNode, type KubeletEndpoint } from '../translate/node.ts';
 
 /**
  * Fake virtual nodes: one per host node that runs a synced pod (same name), so virtual pods
@@ -22,6 +22,8 @@ export class NodeSyncer implements SyncLoop {
     private readonly virtualPods: ObjectCache<V1Pod>,
     private readonly metrics: SyncerMetrics,
     private readonly logger: Logger,
+    /** Where the fake nodes' kubelet API is served (the syncer's kubelet server), once it listens. */
+    private readonly kubelet: () => KubeletEndpoint | undefined = () => undefined,
   ) {
     this.informer = new Informer<V1Node>({
       name: 'virtual/Node',
@@ -82,11 +84,23 @@ export class NodeSyncer implements SyncLoop {
   private async reconcile(name: string): Promise<void> {
     const used = this.virtualPods.list().some((pod) => pod.spec?.nodeName === name);
     const existing = this.informer.get(name);
+    const kubelet = this.kubelet();
     if (used && !existing) {
-      const node = fakeNode(name, { now: new Date(), kubeletVersion: 'v1.36.3' });
+      const node = fakeNode(name, {
+        now: new Date(),
+        kubeletVersion: 'v1.36.3',
+        ...(kubelet ? { internalIP: kubelet.address, kubeletPort: kubelet.port } : {}),
+      });
       await this.virtual.core.createNode({ body: { ...node, status: undefined } });
       await this.virtual.core.patchNodeStatus({ name, body: { status: node.status } }, mergePatch);
       this.metrics.syncs.inc({ kind: 'Node', action: 'create' });
+    } else if (used && existing && isFakeNode(existing) && kubelet) {
+      // A restarted syncer may serve the kubelet API elsewhere: the API server must dial the new place.
+      const status = fakeNodeEndpointPatch(existing, kubelet);
+      if (status) {
+        await this.virtual.core.patchNodeStatus({ name, body: { status } }, mergePatch);
+        this.metrics.syncs.inc({ kind: 'Node', action: 'update' });
+      }
     } else if (!used && existing && isFakeNode(existing)) {
       await this.virtual.core.deleteNode({ name });
       this.metrics.syncs.inc({ kind: 'Node', action: 'delete' });

@@ -1,10 +1,18 @@
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
-import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
-import { type PodSecurityLevel, podSecurityMessage, podSecurityViolations } from '../policy/pod-security.ts';
-import { MARKER_LABEL } from '../translate/metadata.ts';
 import {
+  RequeueAfter,
+  type ResourceSyncer,
+  type SyncAction,
+  type SyncContext,
+} from '../engine/resource-syncer.ts';
+import { type PodSecurityLevel, podSecurityMessage, podSecurityViolations } from '../policy/pod-security.ts';
+import type { TranslateContext } from '../translate/context.ts';
+import { MARKER_LABEL } from '../translate/metadata.ts';
+import { hostName } from '../translate/names.ts';
+import {
+  dnsServiceIPFor,
   type PodExtras,
   podNodeNameToVirtual,
   podReferences,
@@ -12,6 +20,8 @@ import {
   podStatusToVirtual,
   podToHost,
   podUpdateToHost,
+  usesClusterDns,
+  VIRTUAL_DNS_SERVICE,
 } from '../translate/pod.ts';
 
 export interface PodSyncerOptions {
@@ -69,7 +79,8 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
         await deleteVirtualPod(context, pod);
         return 'delete';
       }
-      const hostPod = podToHost(pod, context.translate, extrasFor(context, pod));
+      const translate = withDnsServiceIP(context, pod);
+      const hostPod = podToHost(pod, translate, extrasFor(context, pod));
       const level = options.podSecurityStandard ?? 'privileged';
       // Judged on what would reach the host, as vcluster does.
       const violations = podSecurityViolations(hostPod, level);
@@ -88,7 +99,7 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
       const tokens = await mintTokens(context, pod);
       await context.host.core.createNamespacedPod({
         namespace: context.translate.hostNamespace,
-        body: tokens ? podToHost(pod, context.translate, { ...extrasFor(context, pod), tokens }) : hostPod,
+        body: tokens ? podToHost(pod, translate, { ...extrasFor(context, pod), tokens }) : hostPod,
       });
       return 'create';
     },
@@ -138,6 +149,27 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
 
     deleteFromHost: (context, hostPod) => deleteHostPod(context, hostPod),
   };
+}
+
+/**
+ * The translation context with the virtual cluster's DNS service as the pod's nameserver: the host
+ * ClusterIP of the synced `kube-system/kube-dns`. A pod that resolves through the cluster DNS waits
+ * (requeued) while that Service exists in the virtual cluster but not yet on the host.
+ */
+function withDnsServiceIP(context: SyncContext, pod: V1Pod): TranslateContext {
+  const { translate } = context;
+  if (!usesClusterDns(pod.spec)) return translate;
+  const { namespace, name } = VIRTUAL_DNS_SERVICE;
+  const ip = dnsServiceIPFor({
+    configured: translate.dnsServiceIP,
+    virtualService: context.virtualCache<V1Service>('Service').get(name, namespace),
+    hostService: context
+      .hostCache<V1Service>('Service')
+      .get(hostName(name, namespace, translate.vclusterName), translate.hostNamespace),
+  });
+  if (ip === 'wait')
+    throw new RequeueAfter(1000, `waiting for ${namespace}/${name} to be synced to the host`);
+  return ip ? { ...translate, dnsServiceIP: ip } : translate;
 }
 
 async function deleteHostPod(context: SyncContext, hostPod: V1Pod): Promise<SyncAction> {

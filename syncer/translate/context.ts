@@ -16,7 +16,10 @@ export interface TranslateContext {
   allowedHostSuffix?: string;
   /** Cluster DNS domain of the virtual cluster; defaults to `cluster.local`. */
   clusterDomain?: string;
-  /** Host ClusterIP of the virtual cluster's DNS service, used as pod nameserver. */
+  /**
+   * Host ClusterIP of the virtual cluster's DNS service, used as pod nameserver. Unset, the pod
+   * syncer takes the host twin's ClusterIP of the virtual `kube-system/kube-dns` (see dnsServiceIPFor).
+   */
   dnsServiceIP?: string;
   /** Host ClusterIP of the vcluster's API service, for KUBERNETES_SERVICE_HOST and hostAliases. */
   kubernetesServiceIP?: string;

@@ -79,8 +79,10 @@ export {
   FAKE_NODE_LABEL,
   type FakeNodeOptions,
   fakeNode,
+  fakeNodeEndpointPatch,
   fakeNodeHeartbeat,
   isFakeNode,
+  type KubeletEndpoint,
 } from './node.ts';
 export {
   POD_LABELS_ANNOTATION,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fakeNode, fakeNodeHeartbeat, isFakeNode } from './node.ts';
+import { fakeNode, fakeNodeEndpointPatch, fakeNodeHeartbeat, isFakeNode } from './node.ts';
 
 const now = new Date('2024-05-01T10:00:00Z');
 
@@ -71,5 +71,36 @@ describe('isFakeNode', () => {
     { labels: undefined, expected: false },
   ])('$labels → $expected', ({ labels, expected }) => {
     expect(isFakeNode({ metadata: { labels } })).toBe(expected);
+  });
+});
+
+describe('fakeNodeEndpointPatch', () => {
+  const endpoint = { address: '127.0.0.1', port: 40123 };
+
+  it('is nothing for a node that already advertises the endpoint', () => {
+    expect(
+      fakeNodeEndpointPatch(fakeNode('n', { now, internalIP: '127.0.0.1', kubeletPort: 40123 }), endpoint),
+    ).toBe(undefined);
+  });
+
+  it('moves a node made without a kubelet API to the endpoint, InternalIP first, Hostname kept', () => {
+    expect(fakeNodeEndpointPatch(fakeNode('n', { now }), endpoint)).toEqual({
+      addresses: [
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'Hostname', address: 'fake-n' },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 40123 } },
+    });
+  });
+
+  it('replaces the port a previous syncer served on', () => {
+    const patch = fakeNodeEndpointPatch(
+      fakeNode('n', { now, internalIP: '127.0.0.1', kubeletPort: 39000 }),
+      endpoint,
+    );
+    expect(patch?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(40123);
+    expect(patch?.addresses?.filter((a) => a.type === 'InternalIP')).toEqual([
+      { type: 'InternalIP', address: '127.0.0.1' },
+    ]);
   });
 });

@@ -97,6 +97,34 @@ export function fakeNode(nodeName: string, options: FakeNodeOptions): V1Node {
   };
 }
 
+/** Where the fake nodes' kubelet API answers: their InternalIP and kubelet port. */
+export interface KubeletEndpoint {
+  address: string;
+  port: number;
+}
+
+/**
+ * The status merge patch that points an existing fake node at `endpoint` (InternalIP first, so an
+ * API server preferring InternalIP dials it), or undefined when it already does.
+ */
+export function fakeNodeEndpointPatch(
+  node: V1Node,
+  endpoint: KubeletEndpoint,
+): Pick<NonNullable<V1Node['status']>, 'addresses' | 'daemonEndpoints'> | undefined {
+  const addresses = node.status?.addresses ?? [];
+  const internal = addresses.filter((a) => a.type === 'InternalIP');
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  if (internal.length === 1 && internal[0]?.address === endpoint.address && port === endpoint.port)
+    return undefined;
+  return {
+    addresses: [
+      { type: 'InternalIP', address: endpoint.address },
+      ...addresses.filter((a) => a.type !== 'InternalIP'),
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: endpoint.port } },
+  };
+}
+
 /** Conditions with fresh heartbeats, keeping each condition's transition time. */
 export function fakeNodeHeartbeat(node: V1Node, now: Date): V1NodeCondition[] {
   const fresh = conditions(now);

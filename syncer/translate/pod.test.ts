@@ -3,6 +3,7 @@ import type { V1Pod, V1PodCondition, V1PodSpec, V1Service } from '@kubernetes/cl
 import { describe, expect, it } from 'vitest';
 import type { TranslateContext } from './context.ts';
 import {
+  dnsServiceIPFor,
   podHostname,
   podLabelsAnnotation,
   podNodeNameToVirtual,
@@ -12,6 +13,7 @@ import {
   podToHost,
   podUpdateToHost,
   saTokenAnnotation,
+  usesClusterDns,
 } from './pod.ts';
 
 const ctx: TranslateContext = {
@@ -371,6 +373,51 @@ describe('podToHost: DNS', () => {
     const host = podToHost(virtualPod(spec), context);
     expect(host.spec?.dnsPolicy).toBe(policy);
     expect(host.spec?.dnsConfig).toStrictEqual(config);
+  });
+});
+
+describe('the virtual cluster DNS service as nameserver', () => {
+  const service = (clusterIP?: string): V1Service => ({
+    metadata: { name: 'kube-dns' },
+    spec: { clusterIP },
+  });
+
+  it('is the host twin’s ClusterIP of the virtual kube-system/kube-dns', () => {
+    expect(
+      dnsServiceIPFor({ virtualService: service('10.96.0.10'), hostService: service('10.96.0.10') }),
+    ).toBe('10.96.0.10');
+  });
+
+  it('is the host’s ClusterIP when the two differ (the virtual service is being recreated with it)', () => {
+    expect(
+      dnsServiceIPFor({ virtualService: service('10.96.0.10'), hostService: service('10.96.3.4') }),
+    ).toBe('10.96.3.4');
+  });
+
+  it('waits while the virtual cluster has a DNS service that is not on the host yet', () => {
+    expect(dnsServiceIPFor({ virtualService: service('10.96.0.10') })).toBe('wait');
+    expect(dnsServiceIPFor({ virtualService: service('10.96.0.10'), hostService: service() })).toBe('wait');
+  });
+
+  it('is nothing without a virtual DNS service (pods keep the host’s DNS)', () => {
+    expect(dnsServiceIPFor({ hostService: service('10.96.0.10') })).toBeUndefined();
+  });
+
+  it('is the configured address when one is given', () => {
+    expect(dnsServiceIPFor({ configured: '10.96.0.53', virtualService: service('10.96.0.10') })).toBe(
+      '10.96.0.53',
+    );
+  });
+
+  it.each<[Partial<V1PodSpec> | undefined, boolean]>([
+    [undefined, true],
+    [{ dnsPolicy: 'ClusterFirst' }, true],
+    [{ dnsPolicy: 'ClusterFirst', hostNetwork: true }, false],
+    [{ dnsPolicy: 'ClusterFirstWithHostNet', hostNetwork: true }, true],
+    [{ dnsPolicy: 'Default' }, false],
+    [{ dnsPolicy: 'None' }, false],
+  ])('a pod with %j uses the cluster DNS: %s', (spec, expected) => {
+    expect(usesClusterDns(spec as V1PodSpec | undefined)).toBe(expected);
   });
 });
 

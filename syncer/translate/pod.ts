@@ -415,10 +415,34 @@ function dedupe(values: string[]): string[] {
   return [...new Set(values)];
 }
 
+/** Whether the pod resolves names through the cluster's DNS (and so needs the virtual cluster's). */
+export function usesClusterDns(spec: V1PodSpec | undefined): boolean {
+  const policy = spec?.dnsPolicy || 'ClusterFirst';
+  return policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !spec?.hostNetwork);
+}
+
+/** The virtual cluster's DNS service, as vcluster finds it. */
+export const VIRTUAL_DNS_SERVICE = { namespace: 'kube-system', name: 'kube-dns' } as const;
+
+/**
+ * The nameserver of synced pods: the one configured, else the host ClusterIP of the virtual
+ * `kube-system/kube-dns` Service's host twin. `wait` while the virtual cluster has that Service but
+ * its twin has no ClusterIP yet (a pod made now would never resolve virtual names); undefined when
+ * the virtual cluster has no DNS service at all (pods keep the host's DNS).
+ */
+export function dnsServiceIPFor(facts: {
+  configured?: string;
+  virtualService?: V1Service;
+  hostService?: V1Service;
+}): string | 'wait' | undefined {
+  if (facts.configured) return facts.configured;
+  if (!facts.virtualService) return undefined;
+  const ip = facts.hostService?.spec?.clusterIP;
+  return ip && ip !== 'None' ? ip : 'wait';
+}
+
 function translateDns(spec: V1PodSpec, ns: string, ctx: TranslateContext): void {
-  const policy = spec.dnsPolicy || 'ClusterFirst';
-  const clusterFirst =
-    policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !spec.hostNetwork);
+  const clusterFirst = usesClusterDns(spec);
   // Without the virtual DNS service IP we cannot point the pod at the virtual cluster's DNS, and
   // dnsPolicy None without a nameserver is invalid. The policy is left as it is: the host's cluster
   // DNS still resolves external names, only virtual service names fail (the same fallback as vcluster).

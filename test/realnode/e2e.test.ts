@@ -117,11 +117,12 @@ describe('a pull request preview on the real node', () => {
       .split('\n')
       .filter(Boolean);
   /** The node's ends of its pods' veth pairs: one per running pod sandbox. */
-  const nodeInterfaces = () =>
+  const nodeVeths = () =>
     execFileSync('ip', ['-n', node.netns, '-o', 'link', 'show', 'type', 'veth'])
       .toString()
       .split('\n')
-      .filter(Boolean).length;
+      .map((line) => line.split(':')[1]?.trim().split('@')[0])
+      .filter((name): name is string => !!name);
   const nodeRulesMentioning = (namespace: string) =>
     execFileSync('ip', ['netns', 'exec', node.netns, 'iptables-save'])
       .toString()
@@ -129,7 +130,8 @@ describe('a pull request preview on the real node', () => {
       .filter((line) => line.includes(`${namespace}/`));
 
   it('opened → the URL answers with the commit; push → the new commit; reset → serves again; closed → nothing left', async () => {
-    const interfacesBefore = nodeInterfaces();
+    // Pods of earlier tests may still be going away: only new interfaces count.
+    const vethsBefore = nodeVeths();
     const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 1, headSha: sha('a') };
     await seedExample(github, OWNER, REPO, pr.headSha);
     github.addPullRequest(pr);
@@ -205,7 +207,7 @@ describe('a pull request preview on the real node', () => {
       what: 'the preview containers and sandboxes removed',
       timeoutMs: 60_000,
     });
-    await waitUntil(async () => nodeInterfaces() === interfacesBefore, {
+    await waitUntil(async () => nodeVeths().every((veth) => vethsBefore.includes(veth)), {
       what: 'the preview pods’ veth interfaces removed',
       timeoutMs: 30_000,
     });

@@ -201,4 +201,39 @@ describe('pods', () => {
     const still = await vc.host.core.readNamespacedPod({ name: taken, namespace: vc.hostNamespace });
     expect(still.metadata?.uid).toBe(host.metadata?.uid);
   });
+  it('gives pods the virtual cluster DNS service as nameserver once kube-system/kube-dns is on the host', async () => {
+    // Before the virtual cluster has a DNS service, pods keep the host's DNS (vcluster's fallback).
+    await vc.virtual.core.createNamespacedPod({ namespace: 'default', body: pod('before-dns') });
+    const before = await waitUntil(() => readHost('before-dns'), { what: 'host pod before-dns' });
+    expect(before.spec?.dnsPolicy).toBe('ClusterFirst');
+
+    const dns = await vc.virtual.core.createNamespacedService({
+      namespace: 'kube-system',
+      body: {
+        metadata: { name: 'kube-dns' },
+        spec: { selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+      },
+    });
+    await vc.virtual.core.createNamespacedPod({ namespace: 'default', body: pod('after-dns') });
+    const after = await waitUntil(() => readHost('after-dns'), { what: 'host pod after-dns' });
+    const hostDns = await vc.host.core.readNamespacedService({
+      name: hostName('kube-dns', 'kube-system'),
+      namespace: vc.hostNamespace,
+    });
+    expect(hostDns.spec?.clusterIP).toBe(dns.spec?.clusterIP);
+    expect(after.spec?.dnsPolicy).toBe('None');
+    expect(after.spec?.dnsConfig).toEqual({
+      nameservers: [hostDns.spec?.clusterIP],
+      searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+      options: [{ name: 'ndots', value: '5' }],
+    });
+    // A pod that does not use the cluster DNS is left alone.
+    await vc.virtual.core.createNamespacedPod({
+      namespace: 'default',
+      body: pod('own-dns', { dnsPolicy: 'Default' }),
+    });
+    const own = await waitUntil(() => readHost('own-dns'), { what: 'host pod own-dns' });
+    expect(own.spec?.dnsPolicy).toBe('Default');
+    expect(own.spec?.dnsConfig).toBeUndefined();
+  });
 });

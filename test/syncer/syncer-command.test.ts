@@ -183,6 +183,14 @@ describe('vcluster-preview syncer with the chart’s flags', () => {
     ).rejects.toMatchObject({
       code: 2,
     });
+    await expect(syncer('--kubelet-port=10250', '--kubelet-address=fake-node.local')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--kubelet-address: "fake-node.local" is not an IP address'),
+    });
+    await expect(syncer('--kubelet-port=70000')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--kubelet-port: "70000" is not a whole number from 0 to 65535'),
+    });
     // A missing host object is reported by name, and the process fails instead of syncing without it.
     await expect(syncer('--service-name', 'no-such-service')).rejects.toMatchObject({
       code: 1,

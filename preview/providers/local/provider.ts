@@ -297,7 +297,12 @@ async function deleteManagedObjects(host: KubeClients, namespace: string, name: 
     host.networking.deleteCollectionNamespacedIngress({ namespace, labelSelector }),
   ]);
   const services = await host.core.listNamespacedService({ namespace, labelSelector });
-  for (const service of services.items) {
+  // And the Service pods reach the virtual API server through (its EndpointSlice goes with it).
+  const apiServices = await host.core.listNamespacedService({
+    namespace,
+    labelSelector: `app.kubernetes.io/managed-by=vcluster-preview,${labels.vcluster}=${name}`,
+  });
+  for (const service of [...services.items, ...apiServices.items]) {
     await host.core.deleteNamespacedService({ name: service.metadata?.name ?? '', namespace });
   }
 }
