@@ -152,6 +152,7 @@ function buildFlags(module: GoModule): string[] {
   if (module === 'helm') ldflags.push(`-X helm.sh/helm/v4/internal/version.version=${versions.helm}`);
   if (module === 'traefik')
     ldflags.push(`-X github.com/traefik/traefik/v3/pkg/version.Version=${versions.traefik}`);
+  if (module === 'storage') ldflags.push(`-X main.VERSION=${versions.localPathProvisioner}`);
   return ['-trimpath', '-tags', 'selinux,notest,grpcnotrace', '-ldflags', ldflags.join(' ')];
 }
 

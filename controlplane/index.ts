@@ -23,4 +23,5 @@ export { renderKubeconfig } from './kubeconfig.ts';
 export { freePort } from './net.ts';
 export { isAlive, ManagedProcess, pidsMentioning } from './process.ts';
 export { type RealNode, RealNodeError, realNodeUnsupportedReason } from './real-node/index.ts';
+export { PROVISIONER, STORAGE_CLASS } from './storage.ts';
 export { versions } from './versions.ts';

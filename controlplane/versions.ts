@@ -8,6 +8,7 @@ export const versions = {
   distribution: 'v3.1.2',
   crane: 'v0.22.1',
   coredns: 'v1.12.1',
+  localPathProvisioner: 'v0.0.30',
 } as const;
 
 /** Every binary the cache holds, by the Go wrapper module that builds it. */
@@ -38,6 +39,9 @@ export const binariesByModule = {
   coredns: { coredns: 'github.com/coredns/coredns' },
   // The pod sandbox's process (see its main.go), for the locally built pause image.
   pause: { pause: 'vcluster-preview/controlplane/pause' },
+  // The embedded host's dynamic volume provisioner (k3s' default StorageClass `local-path`): it
+  // makes a folder on the real node for each claim, through a helper pod of the seeded busybox.
+  storage: { 'local-path-provisioner': 'github.com/rancher/local-path-provisioner' },
 } as const;
 
 export type GoModule = keyof typeof binariesByModule;

@@ -54,6 +54,8 @@ describe('real node configuration', () => {
       address: '10.87.1.2',
       readOnlyPort: 0,
       containerRuntimeEndpoint: 'unix:///tmp/node/containerd/containerd.sock',
+      // Its own pod logs: a kubelet removes the log folders of pods it does not know.
+      podLogsDir: '/tmp/node/pod-logs',
       authentication: { anonymous: { enabled: false }, x509: { clientCAFile: '/tmp/node/ca.crt' } },
       authorization: { mode: 'Webhook' },
     });

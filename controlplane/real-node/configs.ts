@@ -22,11 +22,15 @@ export interface RealNodePaths {
   cniConfDir: string;
   cniDataDir: string;
   kubeletRoot: string;
+  /** The node's pod logs (kubelet's `podLogsDir`). */
+  podLogsDir: string;
   kubeletConfig: string;
   kubeProxyConfig: string;
   /** kubeconfig of kubelet and kube-proxy: the API server at the veth address they can reach. */
   nodeKubeconfig: string;
   caFile: string;
+  /** Where the storage provisioner makes the folders of the node's volumes. */
+  volumesDir: string;
 }
 
 export function realNodePaths(root: string): RealNodePaths {
@@ -40,10 +44,12 @@ export function realNodePaths(root: string): RealNodePaths {
     cniConfDir: `${root}/cni/net.d`,
     cniDataDir: `${root}/cni/ipam`,
     kubeletRoot: `${root}/kubelet`,
+    podLogsDir: `${root}/pod-logs`,
     kubeletConfig: `${root}/kubelet-config.yaml`,
     kubeProxyConfig: `${root}/kube-proxy-config.yaml`,
     nodeKubeconfig: `${root}/node.kubeconfig`,
     caFile: `${root}/ca.crt`,
+    volumesDir: `${root}/volumes`,
   };
 }
 
@@ -172,6 +178,9 @@ export function kubeletConfig(addresses: RealNodeAddresses, paths: RealNodePaths
     resolvConf: '/etc/resolv.conf',
     clusterDomain: 'cluster.local',
     volumePluginDir: `${paths.kubeletRoot}/volume-plugins`,
+    // Not the machine's /var/log/pods: a kubelet's garbage collector removes every folder there of a
+    // pod it does not know, so the nodes beside it (another run's) would lose their pods' logs.
+    podLogsDir: paths.podLogsDir,
     authentication: {
       anonymous: { enabled: false },
       webhook: { enabled: true },

@@ -13,6 +13,7 @@ import { startIngressController } from '../ingress.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
 import { ManagedProcess, pidsMentioning } from '../process.ts';
 import { startRegistry } from '../registry.ts';
+import { startStorageProvisioner } from '../storage.ts';
 import type { RealNodeAddresses } from './addresses.ts';
 import {
   cniConfig,
@@ -217,6 +218,7 @@ async function startNode(
     await mkdir(dirname(paths.containerdConfig), { recursive: true });
     await mkdir(paths.cniConfDir, { recursive: true });
     await mkdir(paths.kubeletRoot, { recursive: true });
+    await mkdir(paths.podLogsDir, { recursive: true });
     await writeFile(paths.caFile, options.certificates.ca.cert);
     await writeFile(paths.containerdConfig, containerdConfig(paths));
     await writeFile(join(paths.cniConfDir, '10-vcluster-preview.conflist'), cniConfig(addresses, paths));
@@ -268,6 +270,16 @@ async function startNode(
         server: `https://127.0.0.1:${options.apiServerPort}`,
         caFile: paths.caFile,
         listen: options.ingressListen,
+        logDir: logs,
+      }),
+    );
+    // Claims of the default StorageClass get a folder under the node's own (removed on stop).
+    processes.push(
+      await startStorageProvisioner({
+        binaries,
+        kubeconfig: options.kubeconfig,
+        kubeconfigFile: paths.nodeKubeconfig,
+        volumesDir: paths.volumesDir,
         logDir: logs,
       }),
     );

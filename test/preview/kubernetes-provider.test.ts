@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
@@ -33,7 +31,6 @@ const run = promisify(execFile);
 const suffix = Date.now().toString(36).slice(-6);
 const name = `kp-${suffix}`;
 const namespace = `vcluster-${name}`;
-const pvName = `kp-data-${suffix}`;
 const slow = { timeoutMs: 120_000, intervalMs: 500 };
 const NODE = 'real-node';
 
@@ -69,6 +66,7 @@ describe('kubernetes provider on the real-node host', () => {
   let rbac: RbacAuthorizationV1Api;
   let provider: VirtualClusterProvider;
   let virtualKubeconfig: string;
+  let volumeName: string;
   const cleanup: string[] = [];
   const kubectl = (...args: string[]) => runBinary('kubectl', args, { kubeconfig: virtualKubeconfig });
 
@@ -94,29 +92,11 @@ describe('kubernetes provider on the real-node host', () => {
       deleteTimeoutMs: 120_000,
       values: { syncer: { logLevel: 'debug' } },
     });
-    // The embedded host has no storage provisioner: a folder of this machine, owned by the user the
-    // chart runs etcd as and bound ahead of time to the StatefulSet's claim, stands in for one.
-    const data = await mkdtemp(join(tmpdir(), `${pvName}-`));
-    await chown(data, 65532, 65532);
-    await chmod(data, 0o700);
-    await host.core.createPersistentVolume({
-      body: {
-        metadata: { name: pvName },
-        spec: {
-          capacity: { storage: '5Gi' },
-          accessModes: ['ReadWriteOnce'],
-          persistentVolumeReclaimPolicy: 'Retain',
-          hostPath: { path: data, type: 'Directory' },
-          claimRef: { namespace, name: `data-${name}-0` },
-        },
-      },
-    });
   });
 
   afterAll(async () => {
     await provider.delete({ name }).catch(() => {});
     for (const ns of cleanup) await host.core.deleteNamespace({ name: ns }).catch(() => {});
-    await host.core.deletePersistentVolume({ name: pvName }).catch(() => {});
   });
 
   it('detects the host Service CIDR with a server-side dry run', async () => {
@@ -234,9 +214,11 @@ describe('kubernetes provider on the real-node host', () => {
     const policies = await host.networking.listNamespacedNetworkPolicy({ namespace });
     expect(policies.items.map((p) => p.metadata?.name).sort()).toEqual([`vc-cp-${name}`, `vc-work-${name}`]);
     await rbac.readClusterRole({ name: `vc-${name}-v-${namespace}` });
+    // etcd's claim got a volume of the host's default StorageClass.
     const claim = await host.core.readNamespacedPersistentVolumeClaim({ name: `data-${name}-0`, namespace });
-    expect(claim.spec?.volumeName).toBe(pvName);
+    expect(claim.spec?.storageClassName).toBe('local-path');
     expect(claim.status?.phase).toBe('Bound');
+    volumeName = claim.spec!.volumeName!;
     await host.core.readNamespacedSecret({ name: `sh.helm.release.v1.${name}.v1`, namespace });
 
     // From this machine the kubeconfig it hands out goes to the Service's ClusterIP (routed here).
@@ -371,11 +353,11 @@ describe('kubernetes provider on the real-node host', () => {
     expect(await isGone(() => host.core.readNamespace({ name: namespace }))).toBe(true);
     expect(await isGone(() => rbac.readClusterRole({ name: `vc-${name}-v-${namespace}` }))).toBe(true);
     expect(await isGone(() => rbac.readClusterRoleBinding({ name: `vc-${name}-v-${namespace}` }))).toBe(true);
-    // The claim went with the namespace; its volume (Retain) is released.
-    await waitUntil(
-      async () => (await host.core.readPersistentVolume({ name: pvName })).status?.phase === 'Released',
-      { what: `volume ${pvName} to be released`, ...slow },
-    );
+    // The claim went with the namespace, and its volume (reclaim policy Delete) with the claim.
+    await waitUntil(async () => isGone(() => host.core.readPersistentVolume({ name: volumeName })), {
+      what: `volume ${volumeName} to be deleted`,
+      ...slow,
+    });
     // Nothing of it is left on the node (kubelet removes dead containers once a minute).
     await waitUntil(async () => (await containersOf(namespace)).length === 0, {
       what: `the node to remove every container of ${namespace}`,

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
@@ -8,7 +10,8 @@ import { kubeconfigFile, runBinary } from '../support/kubectl.ts';
 /**
  * The shared real-node host cluster as a user of `host up --real-node` sees it: real containers
  * from the local registry under their upstream names, logs and exec, Service addresses that answer
- * from this machine and from pods, the API server reachable from pods, and Ingresses served.
+ * from this machine and from pods, the API server reachable from pods, Ingresses served, and
+ * claims of the default StorageClass given a volume on the node.
  */
 describe('the embedded host with a real node', () => {
   const host = kubeClients(inject('realHostKubeconfig'));
@@ -103,4 +106,72 @@ describe('the embedded host with a real node', () => {
     const other = await openThroughIngress('http://nobody.preview.localhost/', inject('ingressUrl'));
     expect(other.status).toBe(404);
   });
+
+  it('gives a claim without a class a volume on the node that a non-root container writes; deleting the claim removes it', async () => {
+    expect(await kubectl('get', 'storageclass', '-o', 'name')).toContain(
+      'storageclass.storage.k8s.io/local-path',
+    );
+    await host.core.createNamespacedPersistentVolumeClaim({
+      namespace,
+      body: {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    });
+    // As the chart's etcd runs: not root, no fsGroup.
+    const writer = (name: string, script: string) =>
+      host.core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name },
+          spec: {
+            restartPolicy: 'Never',
+            securityContext: { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true },
+            containers: [
+              {
+                name: 'main',
+                image: 'busybox',
+                command: ['sh', '-c', script],
+                volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              },
+            ],
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+          },
+        },
+      });
+    const finished = (name: string) =>
+      waitUntil(
+        async () => {
+          const pod = await host.core.readNamespacedPod({ name, namespace });
+          return ['Succeeded', 'Failed'].includes(pod.status?.phase ?? '') ? pod.status!.phase : undefined;
+        },
+        { what: `pod ${name} to finish`, timeoutMs: 90_000 },
+      );
+    await writer('first', `echo ${namespace} > /data/note && echo written`);
+    expect(await finished('first'), await kubectl('logs', 'first')).toBe('Succeeded');
+    const claim = await host.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace });
+    expect(claim.status?.phase).toBe('Bound');
+    expect(claim.spec?.storageClassName).toBe('local-path');
+    const volume = await host.core.readPersistentVolume({ name: claim.spec!.volumeName! });
+    expect(volume.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values).toEqual([
+      'real-node',
+    ]);
+    // The data is on the node (this machine's file system), and a second pod reads it.
+    const folder = volume.spec!.hostPath!.path;
+    expect(readFileSync(join(folder, 'note'), 'utf8')).toBe(`${namespace}\n`);
+    await writer('second', 'cat /data/note');
+    expect(await finished('second')).toBe('Succeeded');
+    expect(await kubectl('logs', 'second')).toBe(`${namespace}\n`);
+
+    await kubectl('delete', 'pod', 'first', 'second', '--wait=true');
+    await kubectl('delete', 'pvc', 'data', '--wait=true');
+    await waitUntil(
+      async () =>
+        !existsSync(folder) &&
+        (await host.core.listPersistentVolume()).items.every(
+          (pv) => pv.metadata?.name !== volume.metadata?.name,
+        ),
+      { what: 'the volume and its folder removed', timeoutMs: 90_000 },
+    );
+  }, 240_000);
 });

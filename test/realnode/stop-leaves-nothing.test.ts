@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { findBinaries, freePort, pidsMentioning, startCluster } from '../../controlplane/index.ts';
 import { kubeClients } from '../../kube/client.ts';
@@ -30,7 +31,7 @@ const mountsUnder = (dir: string) =>
     .filter((l) => l.split(' ')[4]?.startsWith(dir));
 
 /**
- * A real node of its own (beside the run's shared one), with a running pod, then stopped: no
+ * A real node of its own (beside the run's shared one), with a running pod and its volume, then stopped: no
  * process, mount, network namespace, interface or iptables rule of it may be left on the machine.
  */
 describe('stopping a real node', () => {
@@ -51,11 +52,29 @@ describe('stopping a real node', () => {
     );
     const host = kubeClients(cluster.kubeconfig);
     try {
+      // With a volume of the default StorageClass: its folder is the node's too.
+      await host.core.createNamespacedPersistentVolumeClaim({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'data' },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        },
+      });
       await host.core.createNamespacedPod({
         namespace: 'default',
         body: {
           metadata: { name: 'sleeper' },
-          spec: { containers: [{ name: 'sleep', image: 'busybox', command: ['sleep', '3600'] }] },
+          spec: {
+            containers: [
+              {
+                name: 'sleep',
+                image: 'busybox',
+                command: ['sh', '-c', 'echo kept > /data/note && sleep 3600'],
+                volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              },
+            ],
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+          },
         },
       });
       await waitUntil(
@@ -68,6 +87,13 @@ describe('stopping a real node', () => {
       expect(existsSync(`/run/netns/${node.addresses.netns}`)).toBe(true);
       expect(interfaces(node.addresses.hostInterface)).toContain(node.addresses.hostInterface);
       expect(mountsUnder(dir).length).toBeGreaterThan(0);
+      const claim = await host.core.readNamespacedPersistentVolumeClaim({
+        name: 'data',
+        namespace: 'default',
+      });
+      const volume = await host.core.readPersistentVolume({ name: claim.spec!.volumeName! });
+      expect(volume.spec?.hostPath?.path.startsWith(`${dir}/`)).toBe(true);
+      expect(readFileSync(join(volume.spec!.hostPath!.path, 'note'), 'utf8')).toBe('kept\n');
     } finally {
       await cluster.stop();
     }
