@@ -216,6 +216,9 @@ describe('charts/vcluster: lint and render', () => {
       'vc-demo',
       '--coredns-configmap',
       'demo-coredns',
+      '--kubelet-port=10250',
+      '--kubelet-address=127.0.0.1',
+      '--kubelet-bind-address=127.0.0.1',
     ]);
     expect(syncer.ports).toEqual([{ name: 'syncer-http', containerPort: 8080, protocol: 'TCP' }]);
     expect(syncer.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'syncer-http' });

@@ -259,6 +259,13 @@ describe('kubernetes provider on the real-node host', () => {
       const page = await fetch(`http://${pod.status!.podIP}/`, { signal: AbortSignal.timeout(5000) });
       expect(await page.text()).toContain('Welcome to nginx!');
     }
+    // Through the virtual cluster, as with vcluster: the syncer's kubelet API reaches the host pod.
+    const name = virtualPods.items[0]!.metadata!.name!;
+    await waitUntil(async () => (await kubectl('logs', name)).includes('GET / HTTP/1.1') || undefined, {
+      what: `kubectl logs ${name} to show the request`,
+      timeoutMs: 15_000,
+    });
+    expect(await kubectl('exec', name, '--', '/usr/sbin/nginx', '-T')).toContain('listen 80;');
   });
 
   it('creates twice: the second is an upgrade of the same cluster, which keeps running', async () => {
