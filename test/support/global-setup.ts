@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import 'vitest';
 import type { TestProject } from 'vitest/node';
 import { ensureBuilt } from '../../cli/build.mjs';
-import { startLocalRedis } from '../../cli/local-redis.ts';
-import { ensureBinaries, freePort, startCluster } from '../../controlplane/index.ts';
+import { type LocalRedis, startLocalRedis } from '../../cli/local-redis.ts';
+import { type Cluster, ensureBinaries, freePort, startCluster } from '../../controlplane/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -46,7 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // source changed) rather than by several of those processes at once, inside a test's timeout.
   await ensureBuilt();
   const ingressListen = `127.0.0.1:${await freePort()}`;
-  const [host, realHost, redis] = await Promise.all([
+  const started = await Promise.allSettled([
     startCluster({ mode: 'host', name: 'test-host', nodes: 2, binaries, report: log }),
     // Real containers: no kwok node, so every pod runs for real.
     startCluster({
@@ -59,6 +59,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }),
     process.env.REDIS_URL ? Promise.resolve(undefined) : startLocalRedis(),
   ]);
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    // What did start is stopped: a real node left running would hold its network namespace.
+    await Promise.all(
+      started.map((result) => (result.status === 'fulfilled' ? result.value?.stop() : undefined)),
+    );
+    throw failed.reason;
+  }
+  const [host, realHost, redis] = started.map(
+    (result) => (result as PromiseFulfilledResult<unknown>).value,
+  ) as [Cluster, Cluster, LocalRedis | undefined];
   const node = realHost.realNode!;
   project.provide('hostKubeconfig', host.kubeconfig);
   project.provide('realHostKubeconfig', realHost.kubeconfig);
