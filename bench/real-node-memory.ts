@@ -43,7 +43,8 @@ export async function realNodeMemoryRows(binaries: Binaries): Promise<string[]> 
     await settle();
     const component = (name: string) =>
       rssMiB(node.processes.filter((p) => p.name === name).map((p) => p.pid));
-    const parts = ['kubelet', 'containerd', 'kube-proxy', 'traefik', 'registry'].map(
+    // Every process the node runs (kubelet, containerd, kube-proxy, the registry, Traefik, the provisioner).
+    const parts = [...new Set(node.processes.map((p) => p.name))].map(
       (name) => [name, component(name)] as const,
     );
     const nodeTotal = parts.reduce((sum, [, mib]) => sum + mib, 0);
