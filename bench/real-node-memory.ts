@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { type Binaries, freePort, pidsMentioning, startCluster } from '../contro
 import { kubeClients } from '../kube/client.ts';
 import { waitUntil } from '../kube/wait.ts';
 import { localProvider } from '../preview/providers/local/provider.ts';
+import { containersOf } from '../test/support/real-node.ts';
 import { rssMiB } from './results.ts';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5000));
@@ -75,19 +75,10 @@ export async function realNodeMemoryRows(binaries: Binaries): Promise<string[]> 
     );
     await settle();
     const hostNamespace = `vcluster-${name}`;
-    const ids = execFileSync('ctr', [
-      '--address',
-      node.containerdSocket,
-      '--namespace',
-      'k8s.io',
-      'containers',
-      'list',
-      '--quiet',
-      `labels."io.kubernetes.pod.namespace"==${hostNamespace}`,
-    ])
-      .toString()
-      .split('\n')
-      .filter(Boolean);
+    const ids = containersOf(
+      { netns: node.addresses.netns, containerdSocket: node.containerdSocket },
+      hostNamespace,
+    );
     const containers = rssMiB(ids.flatMap(containerPids));
     const shims = rssMiB(ids.flatMap((id) => pidsMentioning(`-id\u0000${id}`)));
     const virtualCluster = rssMiB(pidsMentioning(join(stateRoot, `vcluster-${name}--${name}`)));

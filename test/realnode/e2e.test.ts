@@ -1,29 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
-import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { openThroughIngress } from '../support/ingress.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import {
-  issueCommentEvent,
-  type PullRequestSpec,
-  postWebhook,
-  pullRequestEvent,
-} from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { isolatedHome, seedExample } from '../support/preview-service.ts';
+import { containersOf, rulesMentioning, vethsOf } from '../support/real-node.ts';
+import { issueCommentEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
 const REPO = 'hello';
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const sha = (seed: string) => seed.repeat(40).slice(0, 40);
 const PREVIEW_WAIT = { timeoutMs: 180_000, intervalMs: 500 };
 
@@ -34,8 +20,7 @@ const PREVIEW_WAIT = { timeoutMs: 180_000, intervalMs: 500 };
  * stops the URL and leaves no container, sandbox, interface or iptables rule of the preview.
  */
 describe('a pull request preview on the real node', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
+  let flow: PreviewFlow;
   let restoreHome: () => Promise<void>;
   const hostKubeconfig = inject('realHostKubeconfig');
   const host = kubeClients(hostKubeconfig);
@@ -43,107 +28,39 @@ describe('a pull request preview on the real node', () => {
   const node = inject('realNode');
 
   beforeAll(async () => {
-    const home = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`);
-    restoreHome = home.restore;
-    github = await startGitHubDouble();
-    github.addRepo(OWNER, REPO, { installationId: 1 });
-    github.setPermission(OWNER, REPO, 'maintainer', 'maintain');
-    const env = {
-      ...(await serviceEnv({ github, hostKubeconfig, redisUrl: inject('redisUrl'), webhookSecret: SECRET })),
-      BASE_DOMAIN: 'preview.localhost',
-      PREVIEW_URL_SCHEME: 'http',
-      PREVIEW_URL_PORT: ingressUrl.port,
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-      queueName: `real-e2e-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+    restoreHome = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`).restore;
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
+      hostKubeconfig,
+      ingressUrl: ingressUrl.href,
+      redisUrl: inject('redisUrl'),
+      provider: 'local',
+      deployTimeoutMs: PREVIEW_WAIT.timeoutMs,
     });
   });
 
   afterAll(async () => {
-    if (service) {
-      await service.stop();
-      await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    }
+    await flow?.stop();
     await restoreHome?.();
-    await github?.stop();
   });
 
-  const post = (event: string, payload: unknown) => postWebhook(service.webhookUrl!, event, payload, SECRET);
-  const stickyBody = (pr: number) =>
-    github.comments(OWNER, REPO, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
-  const successFor = (pr: number, commit: string) =>
-    waitUntil(
-      async () =>
-        github
-          .deployments(OWNER, REPO)
-          .filter((d) => d.environment === `preview/pr-${pr}` && d.sha === commit)
-          .flatMap((d) => d.statuses)
-          .find((s) => s.state === 'success'),
-      { what: `PR #${pr}: a successful deployment of ${commit.slice(0, 7)}`, ...PREVIEW_WAIT },
-    );
-  /** What the preview URL answers, fetched as a browser would, from the ingress controller on this machine. */
-  const open = async (url: string) => {
-    expect(new URL(url).port).toBe(ingressUrl.port);
-    const page = await openThroughIngress(url, ingressUrl.href);
-    return { status: page.status, text: page.body };
-  };
-  const pageShowing = (url: string, commit: string) =>
-    waitUntil(
-      async () => {
-        const page = await open(url).catch(() => undefined);
-        return page?.status === 200 && page.text.includes(commit) ? page.text : undefined;
-      },
-      { what: `${url} to show ${commit.slice(0, 7)}`, timeoutMs: 60_000, intervalMs: 500 },
-    );
-  /** The node's containers (sandboxes included) that belong to a host namespace, as containerd lists them. */
-  const containersOf = (namespace: string) =>
-    execFileSync('ctr', [
-      '--address',
-      node.containerdSocket,
-      '--namespace',
-      'k8s.io',
-      'containers',
-      'list',
-      '--quiet',
-      `labels."io.kubernetes.pod.namespace"==${namespace}`,
-    ])
-      .toString()
-      .split('\n')
-      .filter(Boolean);
-  /** The node's ends of its pods' veth pairs: one per running pod sandbox. */
-  const nodeVeths = () =>
-    execFileSync('ip', ['-n', node.netns, '-o', 'link', 'show', 'type', 'veth'])
-      .toString()
-      .split('\n')
-      .map((line) => line.split(':')[1]?.trim().split('@')[0])
-      .filter((name): name is string => !!name);
-  const nodeRulesMentioning = (namespace: string) =>
-    execFileSync('ip', ['netns', 'exec', node.netns, 'iptables-save'])
-      .toString()
-      .split('\n')
-      .filter((line) => line.includes(`${namespace}/`));
-
   it('opened → the URL answers with the commit; push → the new commit; reset → serves again; closed → nothing left', async () => {
+    const { github, post } = flow;
     // Pods of earlier tests may still be going away: only new interfaces count.
-    const vethsBefore = nodeVeths();
+    const vethsBefore = vethsOf(node);
     const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 1, headSha: sha('a') };
     await seedExample(github, OWNER, REPO, pr.headSha);
     github.addPullRequest(pr);
     expect((await post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
 
-    const status = await successFor(1, pr.headSha);
+    const status = await flow.successFor(1, pr.headSha);
     const url = status.environment_url!;
     expect(url).toMatch(
       new RegExp(`^http://pr-1-[a-z0-9-]*hello[a-z0-9-]*\\.preview\\.localhost:${ingressUrl.port}$`),
     );
-    expect(stickyBody(1)).toContain(url);
-    expect(await pageShowing(url, pr.headSha)).toContain('Hello from pull request #1');
+    expect(flow.stickyBody(1)).toContain(url);
+    expect(await flow.pageShowing(url, pr.headSha)).toContain('Hello from pull request #1');
     const [namespace] = (
       await host.core.listNamespace({ labelSelector: 'vcluster-preview.dev/pull-request=1' })
     ).items.map((ns) => ns.metadata!.name!);
@@ -157,61 +74,53 @@ describe('a pull request preview on the real node', () => {
       ['Running', 'real-node'],
       ['Running', 'real-node'],
     ]);
-    expect(containersOf(namespace!).length).toBeGreaterThanOrEqual(4);
+    expect(containersOf(node, namespace!).length).toBeGreaterThanOrEqual(4);
 
     const pushed = { ...pr, headSha: sha('b') };
     await seedExample(github, OWNER, REPO, pushed.headSha);
     github.updatePullRequest(OWNER, REPO, 1, { headSha: pushed.headSha });
     await post('pull_request', pullRequestEvent('synchronize', pushed, { before: pr.headSha }));
-    await successFor(1, pushed.headSha);
-    expect(await pageShowing(url, pushed.headSha)).not.toContain(pr.headSha);
+    await flow.successFor(1, pushed.headSha);
+    expect(await flow.pageShowing(url, pushed.headSha)).not.toContain(pr.headSha);
 
-    const virtual = kubeClients(
-      await localProvider({ hostKubeconfig }).kubeconfig(previewName(`${OWNER}/${REPO}`, 1)),
-    );
+    const kubeconfigOf = () =>
+      localProvider({ hostKubeconfig }).kubeconfig(previewName(`${OWNER}/${REPO}`, 1));
+    const virtual = kubeClients(await kubeconfigOf());
     await virtual.core.createNamespacedConfigMap({
       namespace: 'default',
       body: { metadata: { name: 'left-behind' } },
     });
-    const resetStatuses = () =>
-      github
-        .deployments(OWNER, REPO)
-        .filter((d) => d.sha === pushed.headSha)
-        .flatMap((d) => d.statuses)
-        .filter((s) => s.state === 'success').length;
-    const before = resetStatuses();
+    const before = flow.successesOf(pushed.headSha);
     const stored = github.addComment(OWNER, REPO, 1, '/vcluster reset', 'maintainer');
     await post(
       'issue_comment',
       issueCommentEvent(pushed, { body: '/vcluster reset', sender: 'maintainer', commentId: stored.id }),
     );
-    await waitUntil(async () => resetStatuses() > before || undefined, {
+    await waitUntil(async () => flow.successesOf(pushed.headSha) > before || undefined, {
       what: 'the reset deployed',
       ...PREVIEW_WAIT,
     });
-    const fresh = kubeClients(
-      await localProvider({ hostKubeconfig }).kubeconfig(previewName(`${OWNER}/${REPO}`, 1)),
-    );
+    const fresh = kubeClients(await kubeconfigOf());
     expect(
       await isGone(() => fresh.core.readNamespacedConfigMap({ name: 'left-behind', namespace: 'default' })),
     ).toBe(true);
-    expect(await pageShowing(url, pushed.headSha)).toContain('Hello from pull request #1');
+    expect(await flow.pageShowing(url, pushed.headSha)).toContain('Hello from pull request #1');
 
     await post('pull_request', pullRequestEvent('closed', pushed));
     await waitUntil(() => isGone(() => host.core.readNamespace({ name: namespace! })), {
       what: `preview namespace ${namespace} deleted`,
       ...PREVIEW_WAIT,
     });
-    expect((await open(url)).status).toBe(404);
-    await waitUntil(async () => containersOf(namespace!).length === 0, {
+    expect((await flow.open(url)).status).toBe(404);
+    await waitUntil(async () => containersOf(node, namespace!).length === 0, {
       what: 'the preview containers and sandboxes removed',
       timeoutMs: 60_000,
     });
-    await waitUntil(async () => nodeVeths().every((veth) => vethsBefore.includes(veth)), {
+    await waitUntil(async () => vethsOf(node).every((veth) => vethsBefore.includes(veth)), {
       what: 'the preview pods’ veth interfaces removed',
       timeoutMs: 30_000,
     });
-    await waitUntil(async () => nodeRulesMentioning(namespace!).length === 0, {
+    await waitUntil(async () => rulesMentioning(node, namespace!).length === 0, {
       what: 'the preview Services’ iptables rules removed',
       timeoutMs: 30_000,
     });
