@@ -18,6 +18,7 @@ import {
   statusCodeOf,
 } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
+import { deletePodsAndWait } from '../../kube/pods.ts';
 import {
   annotations,
   type CreateOptions,
@@ -668,6 +669,7 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
       if (!existing) return;
       if (existing.metadata?.annotations?.[annotations.createdNamespace] === 'true') {
         if (!existing.metadata?.deletionTimestamp) {
+          await deletePodsAndWait(host, namespace, deleteTimeoutMs);
           await host.core.deleteNamespace({ name: namespace }).catch((error) => {
             if (!isNotFound(error)) throw error;
           });

@@ -8,6 +8,7 @@ import { isAlive, pidsMentioning } from '../../../controlplane/index.ts';
 import { applyObjects } from '../../../kube/apply.ts';
 import { isNotFound, type KubeClients, kubeClients } from '../../../kube/client.ts';
 import { mergePatch } from '../../../kube/patch.ts';
+import { deletePodsAndWait } from '../../../kube/pods.ts';
 import { waitUntil } from '../../../kube/wait.ts';
 import { isolationObjects } from '../../isolation.ts';
 import {
@@ -218,6 +219,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
       const existing = await readNamespace(namespace);
       if (existing && existing.metadata?.labels?.[labels.vcluster] === ref.name) {
         if (existing.metadata.annotations?.[annotations.createdNamespace] === 'true') {
+          await deletePodsAndWait(host, namespace, 60_000);
           await host.core.deleteNamespace({ name: namespace }).catch((error) => {
             if (!isNotFound(error)) throw error;
           });
