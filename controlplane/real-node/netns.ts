@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -105,6 +105,20 @@ export async function deleteNetwork(a: RealNodeAddresses): Promise<void> {
   await exec('ip', ['link', 'del', a.hostInterface]).catch(() => {});
   if (existsSync(`/run/netns/${a.netns}`))
     throw new RealNodeError(`network namespace ${a.netns} is still there`);
+  await unmountEmptyNetnsDir();
+}
+
+/**
+ * `ip netns add` makes `/run/netns` a mount point of its own the first time; the last node to go
+ * takes that mount away again. A namespace still mounted below it (another node's) makes umount
+ * fail, which is as it should be.
+ */
+async function unmountEmptyNetnsDir(): Promise<void> {
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === '/run/netns');
+  if (!mounted || readdirSync('/run/netns').length > 0) return;
+  await exec('umount', ['/run/netns']).catch(() => {});
 }
 
 /** The namespace's file, for `nsenter --net=`. */
