@@ -14,7 +14,7 @@ import {
 } from './footprint.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { freePort, httpsGet } from './net.ts';
-import { ManagedProcess } from './process.ts';
+import { ManagedProcess, waitWhileRunning } from './process.ts';
 import { prepareRealNode, type RealNode, type RealNodeNetwork } from './real-node/index.ts';
 import type { BinaryName } from './versions.ts';
 
@@ -214,7 +214,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const tls = { ca: certificates.ca.cert, cert: certificates.admin.cert, key: certificates.admin.key };
     const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
     const apiServerReady = () =>
-      waitFor('kube-apiserver /readyz', deadline, processes, async () => {
+      waitWhileRunning('kube-apiserver /readyz', deadline, processes, async () => {
         const res = await httpsGet(`${server}/readyz`, tls).catch(() => undefined);
         return res?.status === 200;
       });
@@ -311,7 +311,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }
 
     // Pods cannot be created before the service-account controller made the default account.
-    await waitFor('the default service account', deadline, processes, async () => {
+    await waitWhileRunning('the default service account', deadline, processes, async () => {
       try {
         await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
         return true;
@@ -363,21 +363,6 @@ async function readCertificates(pki: (file: string) => string): Promise<ClusterC
     admin: { cert: adminCert!, key: adminKey! },
     serviceAccount: { publicKey: saPub!, privateKey: saKey! },
   };
-}
-
-async function waitFor(
-  what: string,
-  deadline: number,
-  processes: ManagedProcess[],
-  check: () => Promise<boolean>,
-): Promise<void> {
-  for (;;) {
-    if (await check()) return;
-    const dead = processes.find((p) => p.hasExited);
-    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** The taint of kwok nodes beside a real node: only pods that ask for a fake node land there. */

@@ -1,16 +1,12 @@
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { Binaries } from './binaries.ts';
-import { ManagedProcess } from './process.ts';
+import { ignoreAlreadyExists, ManagedProcess } from './process.ts';
 
 /** The IngressClass the embedded host's controller serves, made the cluster's default. */
 export const INGRESS_CLASS = 'traefik';
 const IDENTITY = 'vcluster-preview-ingress';
 const NAMESPACE = 'kube-system';
-
-const ignoreExists = (error: unknown) => {
-  if ((error as { code?: number }).code !== 409) throw error;
-};
 
 /**
  * Traefik (the k3s default) as the embedded host's ingress controller: it watches the host's
@@ -35,7 +31,7 @@ export async function startIngressController(options: {
   const networking = kc.makeApiClient(NetworkingV1Api);
   await core
     .createNamespacedServiceAccount({ namespace: NAMESPACE, body: { metadata: { name: IDENTITY } } })
-    .catch(ignoreExists);
+    .catch(ignoreAlreadyExists);
   await rbac
     .createClusterRole({
       body: {
@@ -60,7 +56,7 @@ export async function startIngressController(options: {
         ],
       },
     })
-    .catch(ignoreExists);
+    .catch(ignoreAlreadyExists);
   await rbac
     .createClusterRoleBinding({
       body: {
@@ -69,7 +65,7 @@ export async function startIngressController(options: {
         subjects: [{ kind: 'ServiceAccount', name: IDENTITY, namespace: NAMESPACE }],
       },
     })
-    .catch(ignoreExists);
+    .catch(ignoreAlreadyExists);
   await networking
     .createIngressClass({
       body: {
@@ -81,7 +77,7 @@ export async function startIngressController(options: {
         spec: { controller: 'traefik.io/ingress-controller' },
       },
     })
-    .catch(ignoreExists);
+    .catch(ignoreAlreadyExists);
   const token = await core.createNamespacedServiceAccountToken({
     name: IDENTITY,
     namespace: NAMESPACE,

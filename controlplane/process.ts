@@ -127,3 +127,27 @@ export function isAlive(pid: number | undefined): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * Polls `check` until it holds; fails when one of `processes` exits meanwhile (the thing waited for
+ * will never come) or when `deadline` (epoch ms) passes.
+ */
+export async function waitWhileRunning(
+  what: string,
+  deadline: number,
+  processes: readonly ManagedProcess[],
+  check: () => Promise<boolean>,
+): Promise<void> {
+  for (;;) {
+    if (await check()) return;
+    const dead = processes.find((p) => p.hasExited);
+    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** For a create that may find its object there already (a restarted cluster): 409 is fine. */
+export function ignoreAlreadyExists(error: unknown): void {
+  if ((error as { code?: number }).code !== 409) throw error;
+}

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, StorageV1Api } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Binaries } from './binaries.ts';
-import { ManagedProcess } from './process.ts';
+import { ignoreAlreadyExists, ManagedProcess } from './process.ts';
 
 /** The StorageClass the embedded host's provisioner serves, made the cluster's default (k3s' name). */
 export const STORAGE_CLASS = 'local-path';
@@ -13,10 +13,6 @@ const CONFIG_MAP = 'local-path-config';
 const NAMESPACE = 'kube-system';
 /** The seeded busybox image (see images/recipes.ts): the helper pods make and remove the folders. */
 const HELPER_IMAGE = 'docker.io/library/busybox:1.36';
-
-const ignoreExists = (error: unknown) => {
-  if ((error as { code?: number }).code !== 409) throw error;
-};
 
 /**
  * What the provisioner reads from its ConfigMap: where volumes go on every node, and the scripts
@@ -64,10 +60,10 @@ export async function startStorageProvisioner(options: {
   // The helper pods run as this ServiceAccount (they need no API access).
   await core
     .createNamespacedServiceAccount({ namespace: NAMESPACE, body: { metadata: { name: IDENTITY } } })
-    .catch(ignoreExists);
+    .catch(ignoreAlreadyExists);
   const configMap = { metadata: { name: CONFIG_MAP }, data: storageConfig(options.volumesDir) };
   await core.createNamespacedConfigMap({ namespace: NAMESPACE, body: configMap }).catch(async (error) => {
-    ignoreExists(error);
+    ignoreAlreadyExists(error);
     // A host started again in its old folder: the node's folder may have moved.
     await core.replaceNamespacedConfigMap({ name: CONFIG_MAP, namespace: NAMESPACE, body: configMap });
   });
@@ -85,7 +81,7 @@ export async function startStorageProvisioner(options: {
         reclaimPolicy: 'Delete',
       },
     })
-    .catch(ignoreExists);
+    .catch(ignoreAlreadyExists);
   return new ManagedProcess({
     name: 'local-path-provisioner',
     command: options.binaries.path('local-path-provisioner'),

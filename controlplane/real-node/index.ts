@@ -11,10 +11,10 @@ import { chartImageRecipes } from '../images/chart-recipes.ts';
 import { imageRecipes } from '../images/recipes.ts';
 import { startIngressController } from '../ingress.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
-import { ManagedProcess, pidsMentioning } from '../process.ts';
+import { ManagedProcess, pidsMentioning, waitWhileRunning } from '../process.ts';
 import { startRegistry } from '../registry.ts';
 import { startStorageProvisioner } from '../storage.ts';
-import type { RealNodeAddresses } from './addresses.ts';
+import { type RealNodeAddresses, realNodeAddresses } from './addresses.ts';
 import {
   cniConfig,
   containerdConfig,
@@ -137,8 +137,7 @@ export async function prepareRealNode(
   await ensureNodePackages(report);
   const paths = realNodePaths(dir);
   const slot = await claimSlot(dir, async (stale, owner) => {
-    await cleanNode(realNodePaths(owner.root), undefined);
-    await deleteNetwork((await import('./addresses.ts')).realNodeAddresses(stale));
+    await cleanNode(realNodePaths(owner.root), realNodeAddresses(stale));
   });
   const { addresses } = slot;
   try {
@@ -203,7 +202,7 @@ async function startNode(
   try {
     const registry = `${addresses.hostIP}:${REGISTRY_PORT}`;
     processes.push(await startRegistry({ binaries, address: registry, dir }));
-    await waitUntil('the local registry', processes, 30_000, async () => {
+    await waitWhileRunning('the local registry', Date.now() + 30_000, processes, async () => {
       const res = await fetch(`http://${registry}/v2/`).catch(() => undefined);
       return res?.status === 200;
     });
@@ -244,7 +243,9 @@ async function startNode(
     );
 
     inNode('containerd', '/usr/bin/containerd', ['--config', paths.containerdConfig]);
-    await waitUntil('containerd', processes, 30_000, async () => existsSync(paths.containerdSocket));
+    await waitWhileRunning('containerd', Date.now() + 30_000, processes, async () =>
+      existsSync(paths.containerdSocket),
+    );
     inNode('kubelet', binaries.path('kubelet'), [
       `--config=${paths.kubeletConfig}`,
       `--kubeconfig=${paths.nodeKubeconfig}`,
@@ -258,7 +259,7 @@ async function startNode(
     const kc = new KubeConfig();
     kc.loadFromString(options.kubeconfig);
     const core = kc.makeApiClient(CoreV1Api);
-    await waitUntil(`node ${name} Ready`, processes, 90_000, async () => {
+    await waitWhileRunning(`node ${name} Ready`, Date.now() + 90_000, processes, async () => {
       const node = await core.readNode({ name }).catch(() => undefined);
       return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     });
@@ -285,7 +286,7 @@ async function startNode(
     );
     const ingressUrl = `http://${options.ingressListen}`;
     // Traefik answers 404 for a host no Ingress names once its entry point is up.
-    await waitUntil('the ingress controller', processes, 30_000, async () => {
+    await waitWhileRunning('the ingress controller', Date.now() + 30_000, processes, async () => {
       const res = await fetch(`${ingressUrl}/`).catch(() => undefined);
       return res !== undefined;
     });
@@ -306,22 +307,6 @@ async function startNode(
       .join('\n');
     await stop().catch(() => {});
     throw new RealNodeError(`the real node did not start: ${(error as Error).message}\n${tails}`);
-  }
-}
-
-async function waitUntil(
-  what: string,
-  processes: ManagedProcess[],
-  timeoutMs: number,
-  check: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    const dead = processes.find((p) => p.hasExited);
-    if (dead) throw new RealNodeError(`${dead.name} exited while waiting for ${what}`);
-    if (Date.now() > deadline) throw new RealNodeError(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
