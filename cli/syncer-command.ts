@@ -12,7 +12,11 @@ import {
   type PodSecurityLevel,
 } from '../syncer/policy/pod-security.ts';
 import { Syncer } from '../syncer/syncer.ts';
-import type { TranslateContext } from '../syncer/translate/context.ts';
+import {
+  EXPOSING_SERVICE_TYPES,
+  type ExposingServiceType,
+  type TranslateContext,
+} from '../syncer/translate/context.ts';
 import { ExitCode } from './run-cli.ts';
 
 /** The flags as commander hands them over: strings, unchecked. */
@@ -22,6 +26,7 @@ export interface SyncerFlags {
   hostKubeconfig?: string;
   virtualKubeconfig: string;
   allowedHostSuffix?: string;
+  allowServiceTypes?: string;
   workers: string;
   healthPort: string;
   workloadServiceAccount?: string;
@@ -44,6 +49,8 @@ export interface SyncerCommandOptions {
   hostKubeconfig?: string;
   virtualKubeconfig: string;
   allowedHostSuffix?: string;
+  /** Service types beyond ClusterIP that may reach the host (`--allow-service-types`), default none. */
+  allowedServiceTypes: ExposingServiceType[];
   workers: number;
   healthPort: number;
   workloadServiceAccount?: string;
@@ -66,6 +73,21 @@ function integer(flag: string, value: string, min: number, max: number): number 
   if (!/^\d+$/.test(value.trim()) || number < min || number > max)
     throw new SyncerFlagError(`${flag}: "${value}" is not a whole number from ${min} to ${max}`);
   return number;
+}
+
+/** `--allow-service-types NodePort,LoadBalancer` (empty: none). */
+export function parseAllowedServiceTypes(value: string | undefined): ExposingServiceType[] {
+  const types = (value ?? '')
+    .split(',')
+    .map((type) => type.trim())
+    .filter(Boolean);
+  for (const type of types) {
+    if (!(EXPOSING_SERVICE_TYPES as readonly string[]).includes(type))
+      throw new SyncerFlagError(
+        `--allow-service-types: "${type}" is not a service type that can be allowed; use a comma-separated list of ${EXPOSING_SERVICE_TYPES.join(', ')} (ClusterIP is always allowed, ExternalName never)`,
+      );
+  }
+  return [...new Set(types)] as ExposingServiceType[];
 }
 
 /** Checks every flag; the only place the syncer's flags are interpreted. */
@@ -130,6 +152,7 @@ export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
     hostKubeconfig: flags.hostKubeconfig,
     virtualKubeconfig: flags.virtualKubeconfig,
     allowedHostSuffix: flags.allowedHostSuffix,
+    allowedServiceTypes: parseAllowedServiceTypes(flags.allowServiceTypes),
     workers: integer('--workers', flags.workers, 1, 1000),
     healthPort: integer('--health-port', flags.healthPort, 0, 65535),
     workloadServiceAccount: flags.workloadServiceAccount,
@@ -180,6 +203,7 @@ async function runSyncer(options: SyncerCommandOptions, logger: Logger): Promise
     host: hostConfig,
     virtual: virtualKubeconfig,
     allowedHostSuffix: options.allowedHostSuffix,
+    allowedServiceTypes: options.allowedServiceTypes,
     workers: options.workers,
     workloadServiceAccount: options.workloadServiceAccount,
     podSecurityStandard: options.podSecurityStandard,
@@ -238,6 +262,10 @@ export function registerSyncerCommand(program: Command): void {
     .option('--host-kubeconfig <file>', 'host cluster kubeconfig (default: in-cluster or KUBECONFIG)')
     .requiredOption('--virtual-kubeconfig <file>', 'virtual cluster admin kubeconfig')
     .option('--allowed-host-suffix <domain>', 'ingress hosts must be this domain or below it')
+    .option(
+      '--allow-service-types <types>',
+      `service types beyond ClusterIP that may reach the host, comma-separated (${EXPOSING_SERVICE_TYPES.join(', ')}); others are synced as ClusterIP (default: none)`,
+    )
     .option('--workers <count>', 'concurrent reconciles per kind', '16')
     .option('--health-port <port>', 'port of /healthz, /readyz and /metrics (0: none)', '8080')
     .option('--workload-service-account <name>', 'host service account for synced pods')

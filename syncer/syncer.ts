@@ -10,7 +10,7 @@ import { defaultResourceSyncers } from './kinds/index.ts';
 import { NodeSyncer } from './kinds/nodes.ts';
 import { KubeletServer } from './kubelet/server.ts';
 import type { PodSecurityLevel } from './policy/pod-security.ts';
-import type { TranslateContext } from './translate/context.ts';
+import type { ExposingServiceType, TranslateContext } from './translate/context.ts';
 import type { SyncedKind } from './translate/metadata.ts';
 
 export interface SyncerOptions {
@@ -23,6 +23,11 @@ export interface SyncerOptions {
   virtual: KubeConfig | string;
   /** Ingress hosts must be this domain or below it (e.g. `pr-12.preview.example.com`). */
   allowedHostSuffix?: string;
+  /**
+   * Service types beyond ClusterIP allowed on the host (default none: NodePort and LoadBalancer
+   * services are synced as ClusterIP, with an event). ExternalName services never sync.
+   */
+  allowedServiceTypes?: readonly ExposingServiceType[];
   /** Concurrent reconciles per kind (default 16). */
   workers?: number;
   logger?: Logger;
@@ -89,6 +94,7 @@ export class Syncer {
       vclusterName: options.name,
       hostNamespace: options.hostNamespace,
       allowedHostSuffix: options.allowedHostSuffix,
+      allowedServiceTypes: options.allowedServiceTypes,
       ...options.translate,
     };
     this.context = {

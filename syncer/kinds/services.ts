@@ -4,12 +4,25 @@ import { mergePatch } from '../../kube/patch.ts';
 import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
 import { MARKER_LABEL } from '../translate/metadata.ts';
 import {
+  SERVICE_NOT_SYNCED_REASON,
+  SERVICE_TYPE_CHANGED_REASON,
   serviceClusterIPMismatch,
   serviceNodePortsToVirtual,
+  serviceRefusal,
   serviceStatusToVirtual,
   serviceToHost,
+  serviceTypeChange,
   serviceUpdateToHost,
 } from '../translate/service.ts';
+
+const withKind = (service: V1Service): V1Service => ({ ...service, kind: 'Service', apiVersion: 'v1' });
+
+/** Tells the owner, on the virtual service, that its type was changed on the way to the host. */
+function reportTypeChange(context: SyncContext, service: V1Service): void {
+  const message = serviceTypeChange(service, context.translate);
+  // the recorder writes the same message once a minute at most
+  if (message) void context.recorder.warning(withKind(service), SERVICE_TYPE_CHANGED_REASON, message);
+}
 
 /**
  * Services: down with selectors translated; the virtual service ends up with its host twin's
@@ -37,11 +50,19 @@ export function serviceSyncer(): ResourceSyncer<V1Service> {
     // The virtual API server's own service points at the virtual API server, not at a host pod.
     ignoreVirtual: (service) =>
       service.metadata?.namespace === 'default' && service.metadata.name === 'kubernetes',
+    // ExternalName never reaches the host (a twin already there is deleted); the owner is told why.
+    shouldSync(context, service) {
+      const refusal = serviceRefusal(service);
+      if (!refusal) return true;
+      void context.recorder.warning(withKind(service), SERVICE_NOT_SYNCED_REASON, refusal);
+      return false;
+    },
     onVirtualEvent(context, service) {
       context.enqueue('Endpoints', `${service.metadata?.namespace}/${service.metadata?.name}`);
     },
 
     async syncToHost(context, service) {
+      reportTypeChange(context, service);
       const hostService = serviceToHost(service, context.translate);
       const ip = service.spec?.clusterIP;
       if (ip && ip !== 'None' && hostService.spec) {
@@ -72,6 +93,7 @@ export function serviceSyncer(): ResourceSyncer<V1Service> {
       let action: SyncAction = 'none';
       const patch = serviceUpdateToHost(service, hostService, translate);
       if (patch) {
+        if (patch.spec?.type) reportTypeChange(context, service);
         await host.core.patchNamespacedService(
           { name: hostService.metadata?.name ?? '', namespace: translate.hostNamespace, body: patch },
           mergePatch,

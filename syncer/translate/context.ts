@@ -27,7 +27,16 @@ export interface TranslateContext {
   kubernetesServicePort?: number;
   /** When given, set as ownerReference on every host object created from a virtual object. */
   owner?: HostOwner;
+  /**
+   * Service types beyond ClusterIP the operator lets reach the host (`--allow-service-types`).
+   * Default none: a NodePort or LoadBalancer service is synced as ClusterIP. ExternalName never syncs.
+   */
+  allowedServiceTypes?: readonly ExposingServiceType[];
 }
+
+/** Service types that expose a preview outside the host cluster: only by the operator's leave. */
+export const EXPOSING_SERVICE_TYPES = ['NodePort', 'LoadBalancer'] as const;
+export type ExposingServiceType = (typeof EXPOSING_SERVICE_TYPES)[number];
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const DEFAULT_KUBERNETES_SERVICE_PORT = 443;

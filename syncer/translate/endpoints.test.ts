@@ -1,7 +1,7 @@
 import type { V1Endpoints } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { TranslateContext } from './context.ts';
-import { endpointsToHost, endpointsUpdateToHost } from './endpoints.ts';
+import { endpointsAddresses, endpointsRefusal, endpointsToHost, endpointsUpdateToHost } from './endpoints.ts';
 
 const ctx: TranslateContext = { vclusterName: 'pr-12', hostNamespace: 'preview-pr-12' };
 
@@ -76,5 +76,46 @@ describe('endpointsUpdateToHost', () => {
     const v = structuredClone(vEp);
     change(v);
     expect(endpointsUpdateToHost(v, host, ctx)).toStrictEqual(expected);
+  });
+});
+
+describe('endpointsRefusal', () => {
+  const own = new Set(['10.244.0.5', '10.244.0.6', '10.244.0.7']);
+  const withIPs = (ready: string[], notReady: string[] = []): V1Endpoints => ({
+    metadata: { name: 'db', namespace: 'shop' },
+    subsets: [
+      {
+        addresses: ready.map((ip) => ({ ip })),
+        notReadyAddresses: notReady.map((ip) => ({ ip })),
+        ports: [{ port: 5432 }],
+      },
+    ],
+  });
+
+  it('lists every address, ready or not', () => {
+    expect(endpointsAddresses(vEp)).toEqual(['192.168.1.10', '10.244.0.5', '10.244.0.6']);
+  });
+
+  it.each<{ name: string; ep: V1Endpoints; refused: boolean }>([
+    { name: 'own pods only', ep: withIPs(['10.244.0.5'], ['10.244.0.6']), refused: false },
+    { name: 'no subsets', ep: { metadata: { name: 'db', namespace: 'shop' } }, refused: false },
+    { name: 'an outside address', ep: withIPs(['192.0.2.10']), refused: true },
+    { name: 'own pod beside an outside address', ep: withIPs(['10.244.0.5', '10.96.0.1']), refused: true },
+    { name: 'outside address not ready', ep: withIPs(['10.244.0.5'], ['169.254.169.254']), refused: true },
+    { name: 'another preview’s pod', ep: withIPs(['10.244.1.9']), refused: true },
+  ])('$name', ({ ep, refused }) => {
+    expect(endpointsRefusal(ep, own) !== undefined).toBe(refused);
+  });
+
+  it('says which addresses and why', () => {
+    expect(endpointsRefusal(withIPs(['10.244.0.5', '169.254.169.254']), own)).toBe(
+      'Endpoints not synced to the host cluster: address 169.254.169.254 is not the IP of a pod of this preview. ' +
+        'Hand-written endpoints may only point at the preview’s own pods; give the service a selector, or list ' +
+        'only your pods’ IPs.',
+    );
+    const many = withIPs(['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4', '1.1.1.5', '1.1.1.6', '1.1.1.7']);
+    expect(endpointsRefusal(many, own)).toContain(
+      'addresses 1.1.1.1, 1.1.1.2, 1.1.1.3, 1.1.1.4, 1.1.1.5, and 2 more are',
+    );
   });
 });

@@ -61,3 +61,30 @@ export function endpointsUpdateToHost(
   if (metadata) patch.metadata = metadata;
   return patch.subsets !== undefined || patch.metadata ? patch : undefined;
 }
+
+/** Event reason of hand-written Endpoints the syncer does not copy. */
+export const ENDPOINTS_NOT_SYNCED_REASON = 'EndpointsNotSynced';
+
+/** Every address of the endpoints, ready or not. */
+export function endpointsAddresses(vEp: V1Endpoints): string[] {
+  return (vEp.subsets ?? []).flatMap((subset) =>
+    [...(subset.addresses ?? []), ...(subset.notReadyAddresses ?? [])].map((address) => address.ip),
+  );
+}
+
+/**
+ * Why hand-written endpoints must not reach the host, in words for their owner; undefined when they
+ * may. On the host they would send the service's traffic wherever they point, so they are copied only
+ * when every address is the IP of one of this virtual cluster's own pods (`podIPs`).
+ */
+export function endpointsRefusal(vEp: V1Endpoints, podIPs: ReadonlySet<string>): string | undefined {
+  const foreign = [...new Set(endpointsAddresses(vEp).filter((ip) => !podIPs.has(ip)))];
+  if (foreign.length === 0) return undefined;
+  const shown =
+    foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
+  return (
+    `Endpoints not synced to the host cluster: ${foreign.length === 1 ? 'address' : 'addresses'} ${shown} ` +
+    `${foreign.length === 1 ? 'is' : 'are'} not the IP of a pod of this preview. Hand-written endpoints may ` +
+    'only point at the preview’s own pods; give the service a selector, or list only your pods’ IPs.'
+  );
+}

@@ -14,7 +14,14 @@ export {
   kubernetesServicePortOf,
   type TranslateContext,
 } from './context.ts';
-export { type EndpointsPatch, endpointsToHost, endpointsUpdateToHost } from './endpoints.ts';
+export {
+  ENDPOINTS_NOT_SYNCED_REASON,
+  type EndpointsPatch,
+  endpointsAddresses,
+  endpointsRefusal,
+  endpointsToHost,
+  endpointsUpdateToHost,
+} from './endpoints.ts';
 export { deepEqual, type MapPatch, mapPatch, type Nullable } from './equal.ts';
 export {
   eventToVirtual,
@@ -128,10 +135,14 @@ export {
 } from './secret.ts';
 export {
   needsEndpointsSync,
+  SERVICE_NOT_SYNCED_REASON,
+  SERVICE_TYPE_CHANGED_REASON,
   type ServicePatch,
   serviceClusterIPMismatch,
   serviceNodePortsToVirtual,
+  serviceRefusal,
   serviceStatusToVirtual,
   serviceToHost,
+  serviceTypeChange,
   serviceUpdateToHost,
 } from './service.ts';

@@ -5,12 +5,20 @@ import {
   needsEndpointsSync,
   serviceClusterIPMismatch,
   serviceNodePortsToVirtual,
+  serviceRefusal,
   serviceStatusToVirtual,
   serviceToHost,
+  serviceTypeChange,
   serviceUpdateToHost,
 } from './service.ts';
 
-const ctx: TranslateContext = { vclusterName: 'pr-12', hostNamespace: 'preview-pr-12' };
+const ctx: TranslateContext = {
+  vclusterName: 'pr-12',
+  hostNamespace: 'preview-pr-12',
+  allowedServiceTypes: ['NodePort', 'LoadBalancer'],
+};
+// what a syncer without `--allow-service-types` holds services to
+const closed: TranslateContext = { vclusterName: 'pr-12', hostNamespace: 'preview-pr-12' };
 
 function virtualService(spec: V1Service['spec'] = {}): V1Service {
   return {
@@ -70,6 +78,106 @@ describe('serviceToHost', () => {
     const host = serviceToHost(virtualService(spec), ctx);
     expect(host.spec?.clusterIP).toBe(clusterIP);
     expect(host.spec?.selector).toEqual(selector);
+  });
+});
+
+describe('service types on the host', () => {
+  const lb = virtualService({
+    type: 'LoadBalancer',
+    externalTrafficPolicy: 'Local',
+    healthCheckNodePort: 32000,
+    loadBalancerIP: '203.0.113.9',
+    loadBalancerSourceRanges: ['0.0.0.0/0'],
+    loadBalancerClass: 'example.com/lb',
+    allocateLoadBalancerNodePorts: true,
+  });
+
+  it.each<{ name: string; svc: V1Service; context: TranslateContext; type: string | undefined }>([
+    {
+      name: 'ClusterIP always',
+      svc: virtualService({ type: 'ClusterIP' }),
+      context: closed,
+      type: 'ClusterIP',
+    },
+    {
+      name: 'headless always',
+      svc: virtualService({ type: 'ClusterIP', clusterIP: 'None' }),
+      context: closed,
+      type: 'ClusterIP',
+    },
+    { name: 'NodePort by default → ClusterIP', svc: virtualService(), context: closed, type: 'ClusterIP' },
+    { name: 'LoadBalancer by default → ClusterIP', svc: lb, context: closed, type: 'ClusterIP' },
+    {
+      name: 'LoadBalancer with only NodePort allowed → ClusterIP',
+      svc: lb,
+      context: { ...closed, allowedServiceTypes: ['NodePort'] },
+      type: 'ClusterIP',
+    },
+    {
+      name: 'NodePort when allowed',
+      svc: virtualService(),
+      context: { ...closed, allowedServiceTypes: ['NodePort'] },
+      type: 'NodePort',
+    },
+    { name: 'LoadBalancer when allowed', svc: lb, context: ctx, type: 'LoadBalancer' },
+  ])('$name', ({ svc, context, type }) => {
+    const host = serviceToHost(svc, context);
+    expect(host.spec?.type).toBe(type);
+    // node ports are the host's to allocate in every case
+    expect(host.spec?.ports?.every((p) => p.nodePort === undefined)).toBe(true);
+    expect(!!serviceTypeChange(svc, context)).toBe(type !== svc.spec?.type);
+  });
+
+  it('a service synced as ClusterIP carries nothing of a load balancer', () => {
+    expect(serviceToHost(lb, closed).spec).toStrictEqual({
+      type: 'ClusterIP',
+      selector: { app: 'web', 'vcluster.loft.sh/managed-by': 'pr-12', 'vcluster.loft.sh/namespace': 'shop' },
+      ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+      sessionAffinity: 'None',
+    });
+  });
+
+  it('says what was changed and why', () => {
+    expect(serviceTypeChange(lb, closed)).toBe(
+      'Service type LoadBalancer is not allowed on the host cluster (only ClusterIP is allowed by the operator): ' +
+        'synced as ClusterIP, without node ports or a load balancer. It is reachable inside the preview and ' +
+        'through its ingress; ask the operator to allow the type if it must be exposed directly.',
+    );
+    expect(serviceTypeChange(lb, { ...closed, allowedServiceTypes: ['NodePort'] })).toContain(
+      '(only ClusterIP, NodePort are allowed by the operator)',
+    );
+  });
+
+  it('an update to a type the operator does not allow stays ClusterIP on the host', () => {
+    const host = serviceToHost(virtualService({ type: 'ClusterIP' }), closed);
+    expect(serviceUpdateToHost(lb, host, closed)).toBeUndefined();
+    const allowed = serviceToHost(virtualService(), ctx);
+    expect(serviceUpdateToHost(virtualService(), allowed, closed)?.spec).toStrictEqual({ type: 'ClusterIP' });
+  });
+});
+
+describe('serviceRefusal', () => {
+  it('refuses ExternalName and says why', () => {
+    const svc = virtualService({
+      type: 'ExternalName',
+      externalName: 'kubernetes.default.svc.cluster.local',
+    });
+    expect(serviceRefusal(svc)).toBe(
+      'Service of type ExternalName (kubernetes.default.svc.cluster.local) is not synced to the host cluster: ' +
+        'previews may not create DNS aliases in the shared cluster. Inside the preview the name still resolves; ' +
+        'pods that need the outside address should use it directly, or use a selector-less Service with ' +
+        'Endpoints of your own pods.',
+    );
+  });
+
+  it.each(['ClusterIP', 'NodePort', 'LoadBalancer', undefined])('lets %s through', (type) => {
+    expect(serviceRefusal(virtualService({ type }))).toBeUndefined();
+  });
+
+  it('never carries an external name to the host', () => {
+    expect(
+      serviceToHost(virtualService({ externalName: 'evil.example.com' }), ctx).spec?.externalName,
+    ).toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 import type { V1Service, V1ServicePort, V1ServiceSpec, V1ServiceStatus } from '@kubernetes/client-node';
-import type { TranslateContext } from './context.ts';
+import type { ExposingServiceType, TranslateContext } from './context.ts';
 import { deepEqual, type Nullable } from './equal.ts';
 import {
   hostMetadata,
@@ -26,6 +26,57 @@ function hasSelector(svc: V1Service): boolean {
   return Object.keys(svc.spec?.selector ?? {}).length > 0;
 }
 
+/** Event reasons of services and endpoints the syncer refuses or changes on their way to the host. */
+export const SERVICE_NOT_SYNCED_REASON = 'ServiceNotSynced';
+export const SERVICE_TYPE_CHANGED_REASON = 'ServiceTypeChanged';
+
+/**
+ * Why a virtual service must not reach the host at all, in words for its owner; undefined when it may.
+ * An ExternalName service on the host is a DNS alias inside the shared cluster: it would let a preview
+ * point names at any address, other tenants' services included, so it is never copied.
+ */
+export function serviceRefusal(vSvc: V1Service): string | undefined {
+  if (vSvc.spec?.type !== 'ExternalName') return undefined;
+  const target = vSvc.spec.externalName ? ` (${vSvc.spec.externalName})` : '';
+  return (
+    `Service of type ExternalName${target} is not synced to the host cluster: previews may not create DNS aliases ` +
+    'in the shared cluster. Inside the preview the name still resolves; pods that need the outside address ' +
+    'should use it directly, or use a selector-less Service with Endpoints of your own pods.'
+  );
+}
+
+function allowedOnHost(type: string, ctx: TranslateContext): boolean {
+  if (type === 'ClusterIP') return true;
+  return (ctx.allowedServiceTypes ?? []).includes(type as ExposingServiceType);
+}
+
+/**
+ * When the operator does not allow the virtual service's type (NodePort, LoadBalancer) on the host,
+ * the message saying it is synced as ClusterIP instead; undefined when its type goes down unchanged.
+ */
+export function serviceTypeChange(vSvc: V1Service, ctx: TranslateContext): string | undefined {
+  const type = vSvc.spec?.type;
+  if (!type || type === 'ExternalName' || allowedOnHost(type, ctx)) return undefined;
+  const allowed = ctx.allowedServiceTypes?.length
+    ? `only ${['ClusterIP', ...ctx.allowedServiceTypes].join(', ')} are allowed`
+    : 'only ClusterIP is allowed';
+  return (
+    `Service type ${type} is not allowed on the host cluster (${allowed} by the operator): ` +
+    'synced as ClusterIP, without node ports or a load balancer. It is reachable inside the preview ' +
+    'and through its ingress; ask the operator to allow the type if it must be exposed directly.'
+  );
+}
+
+/** Drops what only a NodePort or LoadBalancer service may carry, for a service synced as ClusterIP. */
+function asClusterIP(spec: V1ServiceSpec): void {
+  spec.type = 'ClusterIP';
+  delete spec.externalTrafficPolicy;
+  delete spec.loadBalancerIP;
+  delete spec.loadBalancerSourceRanges;
+  delete spec.loadBalancerClass;
+  delete spec.allocateLoadBalancerNodePorts;
+}
+
 /**
  * The host service for a virtual service. The host allocates its own cluster IP, IP families and
  * node ports (the virtual ones were allocated by the virtual API server and may be taken or invalid on
@@ -45,6 +96,9 @@ export function serviceToHost(vSvc: V1Service, ctx: TranslateContext): V1Service
   delete spec.healthCheckNodePort;
   // external IPs would let a preview claim traffic for arbitrary addresses (CVE-2020-8554): never copied
   delete spec.externalIPs;
+  // never on the host: ExternalName services are not synced at all (serviceRefusal)
+  delete spec.externalName;
+  if (spec.type && !allowedOnHost(spec.type, ctx)) asClusterIP(spec);
   const ports = withoutNodePorts(spec.ports);
   if (ports) spec.ports = ports;
   return { apiVersion: 'v1', kind: 'Service', metadata: hostMetadata(vSvc, ctx, 'Service'), spec };
@@ -53,7 +107,6 @@ export function serviceToHost(vSvc: V1Service, ctx: TranslateContext): V1Service
 // Spec fields a service owner may change; compared one by one so host-allocated fields stay alone.
 const MUTABLE_FIELDS = [
   'type',
-  'externalName',
   'externalTrafficPolicy',
   'internalTrafficPolicy',
   'sessionAffinity',
@@ -71,23 +124,21 @@ export function serviceUpdateToHost(
   hostSvc: V1Service,
   ctx: TranslateContext,
 ): ServicePatch | undefined {
-  const key = requireVirtualKey(vSvc, 'Service');
-  const vSpec = vSvc.spec ?? {};
+  // what the host should hold (type held to the operator's allowlist), compared field by field
+  const desired = serviceToHost(vSvc, ctx).spec ?? {};
   const hSpec = hostSvc.spec ?? {};
   const spec: Nullable<V1ServiceSpec> = {};
 
   // node ports differ by design (each side allocates its own); compare the rest of each port
-  const vPorts = withoutNodePorts(vSpec.ports);
-  if (!deepEqual(vPorts, withoutNodePorts(hSpec.ports))) spec.ports = vPorts ?? null;
+  if (!deepEqual(desired.ports, withoutNodePorts(hSpec.ports))) spec.ports = desired.ports ?? null;
 
   for (const field of MUTABLE_FIELDS) {
-    if (!deepEqual(vSpec[field], hSpec[field])) {
-      (spec as Record<string, unknown>)[field] = structuredClone(vSpec[field]) ?? null;
+    if (!deepEqual(desired[field], hSpec[field])) {
+      (spec as Record<string, unknown>)[field] = structuredClone(desired[field]) ?? null;
     }
   }
 
-  const selector = hostSelector(vSpec.selector, key.namespace, ctx);
-  if (!deepEqual(selector, hSpec.selector)) spec.selector = selector ?? null;
+  if (!deepEqual(desired.selector, hSpec.selector)) spec.selector = desired.selector ?? null;
 
   const patch: ServicePatch = {};
   if (Object.keys(spec).length > 0) patch.spec = spec;

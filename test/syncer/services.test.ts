@@ -79,6 +79,19 @@ describe('services and endpoints', () => {
   });
 
   it('copies endpoints of a selector-less service, and never those of a selector service', async () => {
+    // Hand-written endpoints are copied only when they point at this virtual cluster's own pods.
+    await vc.virtual.core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'pg' }, spec: { containers: [{ name: 'pg', image: 'postgres' }] } },
+    });
+    const pod = await waitUntil(
+      async () => {
+        const p = await vc.virtual.core.readNamespacedPod({ name: 'pg', namespace: 'default' });
+        return p.status?.podIP ? p : undefined;
+      },
+      { what: 'pod pg with an IP' },
+    );
+    const podIP = pod.status?.podIP ?? '';
     await vc.virtual.core.createNamespacedService({
       namespace: 'default',
       body: { metadata: { name: 'external' }, spec: { ports: [{ port: 5432 }] } },
@@ -87,14 +100,14 @@ describe('services and endpoints', () => {
       namespace: 'default',
       body: {
         metadata: { name: 'external' },
-        subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+        subsets: [{ addresses: [{ ip: podIP }], ports: [{ port: 5432 }] }],
       },
     });
     const endpoints = await waitUntil(
       () => vc.host.core.readNamespacedEndpoints({ name: hostName('external'), namespace: vc.hostNamespace }),
       { what: 'host endpoints for the selector-less service' },
     );
-    expect(endpoints.subsets?.[0]?.addresses?.[0]?.ip).toBe('192.0.2.10');
+    expect(endpoints.subsets?.[0]?.addresses?.[0]?.ip).toBe(podIP);
     expect(endpoints.metadata?.labels?.['vcluster.loft.sh/managed-by']).toBe(vc.name);
     // The selector service's host endpoints belong to the host's endpoints controller, not to us.
     const api = await waitUntil(
