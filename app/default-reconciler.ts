@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Probot } from 'probot';
+import { parse } from 'yaml';
+import { readHostKubeconfig } from '../kube/host-kubeconfig.ts';
 import type { VirtualClusterProvider } from '../preview/provider.ts';
 import { helmBinary, providerNamed } from '../preview/providers/index.ts';
 import type { GitHubClient } from './github-reporter.ts';
@@ -26,7 +28,7 @@ export const slotsKeyPrefix = (queueName = 'previews') => `vcluster-preview:${qu
 
 /**
  * The worker's reconcile, assembled from the service config: the configured provider on the host
- * cluster of KUBECONFIG, GitHub access as the app's installation (Probot's auth), and the cap of live
+ * cluster of KUBECONFIG (or the pod's service account), GitHub access as the app's installation (Probot's auth), and the cap of live
  * previews when MAX_PREVIEWS or MAX_PREVIEWS_PER_INSTALLATION is set.
  */
 export async function defaultReconciler(
@@ -34,20 +36,22 @@ export async function defaultReconciler(
   logger: Logger,
   options: { queueName?: string } = {},
 ): Promise<WorkerReconcile> {
-  if (!config.kubeconfig) {
-    throw new ServiceConfigError([
-      'KUBECONFIG: the worker needs the host cluster kubeconfig file (in-cluster access is not supported yet)',
-    ]);
-  }
   if (!config.baseDomain) throw new ServiceConfigError(['BASE_DOMAIN: the worker needs the preview domain']);
-  const hostKubeconfig = await readFile(config.kubeconfig, 'utf8');
+  const hostKubeconfig = await readHostKubeconfig(config.kubeconfig);
   const probot = new Probot({
     appId: config.appId,
     privateKey: config.privateKey,
     baseUrl: config.githubBaseUrl,
     log: logger.child({ name: 'github' }),
   });
-  const provider = await providerNamed(config.provider, hostKubeconfig);
+  const vclusterValues = config.vclusterValuesFile
+    ? await readVclusterValues(config.vclusterValuesFile)
+    : undefined;
+  const provider = await providerNamed(
+    config.provider,
+    hostKubeconfig,
+    vclusterValues ? { vclusterValues } : {},
+  );
   const githubFor = async (installationId?: number) =>
     (await probot.auth(installationId)) as unknown as GitHubClient;
   const limited = config.maxPreviews !== undefined || config.maxPreviewsPerInstallation !== undefined;
@@ -82,4 +86,18 @@ export async function defaultReconciler(
       },
     },
   );
+}
+
+/** The operator's charts/vcluster values file: a YAML mapping, or a clear error naming the setting. */
+async function readVclusterValues(path: string): Promise<Record<string, unknown>> {
+  let values: unknown;
+  try {
+    values = parse(await readFile(path, 'utf8')) ?? {};
+  } catch (error) {
+    throw new ServiceConfigError([`VCLUSTER_VALUES_FILE: cannot read ${path}: ${(error as Error).message}`]);
+  }
+  if (typeof values !== 'object' || Array.isArray(values)) {
+    throw new ServiceConfigError([`VCLUSTER_VALUES_FILE: ${path} must hold a YAML mapping of chart values`]);
+  }
+  return values as Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
+import { createServer, type Server as HttpServer } from 'node:http';
 import { Queue, UnrecoverableError } from 'bullmq';
 import { type Logger, pino } from 'pino';
 import { Probot, Server } from 'probot';
@@ -5,6 +6,7 @@ import { API_PREFIX } from './api/api-handler.ts';
 import { lazyPreviewHosts } from './api/host-lookup.ts';
 import { createPreviewApi } from './api/preview-api.ts';
 import type { WorkerReconcile } from './default-reconciler.ts';
+import { healthHandler } from './health.ts';
 import { policyDeps } from './policy/policy-deps.ts';
 import { createPreviewApp, type PreviewAppDeps } from './probot-app.ts';
 import { PreviewQueue } from './queue/preview-queue.ts';
@@ -73,6 +75,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   let sweepQueue: Queue | undefined;
   let sweepRedis: RedisHandle | undefined;
   let sweeper: Sweeper | undefined;
+  let healthServer: HttpServer | undefined;
   let url: string | undefined;
   const reconcile = options.reconcile;
   const closeReconcile = reconcile && 'close' in reconcile ? () => reconcile.close() : undefined;
@@ -89,6 +92,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       }
     };
     await attempt('webhook server', server && (() => server!.stop()));
+    await attempt(
+      'health server',
+      healthServer && (() => new Promise<void>((resolve) => healthServer!.close(() => resolve()))),
+    );
     await attempt('sweeper', sweeper && (() => sweeper!.close()));
     await attempt('worker', worker && (() => worker!.close()));
     await attempt('sweep queue', sweepQueue && (() => sweepQueue!.close()));
@@ -122,6 +129,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         webhookPath: WEBHOOK_PATH,
         enableStaticFiles: false,
       });
+      const webQueue = queue;
+      server.addHandler(healthHandler({ redis: () => webQueue.ping() }));
       // Webhooks and the API judge pull requests with the same policy and the same approvals.
       const policy = policyDeps(queue, options.readConfig ? { readConfig: options.readConfig } : {});
       await server.load(createPreviewApp({ queue, ...policy }));
@@ -131,7 +140,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           policy,
           issuer: config.oidcIssuer,
           audience: config.apiAudience,
-          ...(config.kubeconfig ? { hosts: lazyPreviewHosts(config.kubeconfig, config.provider) } : {}),
+          // The host cluster: KUBECONFIG's, or the pod's own when the service runs in one.
+          ...(config.kubeconfig || process.env.KUBERNETES_SERVICE_HOST
+            ? { hosts: lazyPreviewHosts(config.kubeconfig, config.provider) }
+            : {}),
           log: logger,
         }),
       );
@@ -159,6 +171,23 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         concurrency: options.concurrency ?? config.workerConcurrency,
       });
       log.info({ provider: config.provider, baseDomain: config.baseDomain }, 'preview worker started');
+      if (!serves) {
+        // A worker alone has no webhook server: its probes get one of their own on PORT.
+        const running = worker;
+        const health = healthHandler({
+          redis: () => running.ping(),
+          worker: async () => {
+            if (!running.worker.isRunning()) throw new Error('the worker is not taking jobs');
+          },
+        });
+        healthServer = createServer((req, res) => {
+          void health(req, res).then((handled) => handled || res.writeHead(404).end());
+        });
+        await new Promise<void>((resolve, reject) => {
+          healthServer!.once('error', reject).listen(config.port, config.host, () => resolve());
+        });
+        log.info({ port: config.port }, 'worker health endpoints listening (/healthz, /readyz)');
+      }
       if (reconcile && 'hosts' in reconcile) {
         // The sweep enqueues its decisions like a webhook does, so the worker role needs the queue too.
         queue ??= previewQueue();

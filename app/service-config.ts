@@ -7,7 +7,7 @@ import { parseDuration } from '../preview/repo-config.ts';
 /**
  * The service's configuration, read from the environment in this one place: Probot's standard
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
- * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `BASE_DOMAIN`,
+ * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `VCLUSTER_VALUES_FILE`, `BASE_DOMAIN`,
  * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, and for the
  * service API `OIDC_ISSUER`, `API_AUDIENCE`). Every problem is reported at once, each naming its variable.
  */
@@ -38,6 +38,11 @@ export interface ServiceConfig {
   redisUrl: string;
   /** Path of the host cluster's kubeconfig; unset means in-cluster configuration. */
   kubeconfig?: string;
+  /**
+   * A YAML file of charts/vcluster values every preview of the `kubernetes` provider is installed
+   * with (`VCLUSTER_VALUES_FILE`), as `helm install -f` takes them: the operator's settings.
+   */
+  vclusterValuesFile?: string;
   /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
   baseDomain?: string;
   /**
@@ -153,6 +158,7 @@ const envSchema = z.object({
       }, 'must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379'),
   ),
   KUBECONFIG: optionalText,
+  VCLUSTER_VALUES_FILE: optionalText,
   BASE_DOMAIN: z.preprocess(
     blankToUndefined,
     z
@@ -318,6 +324,7 @@ export function loadServiceConfig(
     host: values.HOST,
     redisUrl: values.REDIS_URL,
     ...(values.KUBECONFIG !== undefined ? { kubeconfig: values.KUBECONFIG } : {}),
+    ...(values.VCLUSTER_VALUES_FILE !== undefined ? { vclusterValuesFile: values.VCLUSTER_VALUES_FILE } : {}),
     ...(values.BASE_DOMAIN !== undefined ? { baseDomain: values.BASE_DOMAIN } : {}),
     urlStyle: {
       scheme: values.PREVIEW_URL_SCHEME,

@@ -64,8 +64,21 @@ function binariesAt(dir: string): Binaries {
   };
 }
 
+/**
+ * Binaries installed by an image (`VCLUSTER_PREVIEW_BINARIES`, e.g. `/usr/local/bin`): a production
+ * process uses what its image carries and never compiles. A binary the image lacks fails where it is
+ * run, with the path it looked at.
+ */
+function prebuiltBinaries(): Binaries | undefined {
+  const dir = process.env.VCLUSTER_PREVIEW_BINARIES;
+  if (!dir) return undefined;
+  return { dir, binDir: dir, path: (name) => join(dir, name), kwokStages: [] };
+}
+
 /** Returns the cached binaries, or undefined when they have not been built on this machine. */
 export async function findBinaries(): Promise<Binaries | undefined> {
+  const prebuilt = prebuiltBinaries();
+  if (prebuilt) return prebuilt;
   const dir = join(cacheRoot(), await cacheKey());
   return existsSync(join(dir, 'manifest.json')) ? binariesAt(dir) : undefined;
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readHostKubeconfig } from '../../kube/host-kubeconfig.ts';
 import { previewHostAccess } from '../../preview/host-access.ts';
 import type { ProviderName } from '../../preview/provider.ts';
 import { providerNamed } from '../../preview/providers/index.ts';
@@ -8,7 +8,10 @@ import type { PreviewHosts } from './read-preview-status.ts';
  * The host cluster as the status endpoint reads it, opened on first use: a web-only process should
  * not need the cluster (nor the provider's binaries) until someone asks for a status.
  */
-export function lazyPreviewHosts(kubeconfigPath: string, providerName: ProviderName): PreviewHosts {
+export function lazyPreviewHosts(
+  kubeconfigPath: string | undefined,
+  providerName: ProviderName,
+): PreviewHosts {
   let opened:
     | Promise<{
         provider: Awaited<ReturnType<typeof providerNamed>>;
@@ -17,7 +20,7 @@ export function lazyPreviewHosts(kubeconfigPath: string, providerName: ProviderN
     | undefined;
   const open = () => {
     opened ??= (async () => {
-      const kubeconfig = await readFile(kubeconfigPath, 'utf8');
+      const kubeconfig = await readHostKubeconfig(kubeconfigPath);
       return {
         provider: await providerNamed(providerName, kubeconfig),
         access: previewHostAccess(kubeconfig),

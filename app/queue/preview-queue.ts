@@ -115,6 +115,11 @@ export class PreviewQueue {
     };
   }
 
+  /** Whether Redis answers (for the readiness probe). */
+  async ping(): Promise<void> {
+    await this.redis.client.ping();
+  }
+
   /** The de-duplication id of a pull request's jobs: `jobIdFor(repo, pr)`. */
   static deduplicationId(repo: string, pr: number): string {
     return jobIdFor(repo, pr);

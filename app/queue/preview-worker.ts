@@ -97,6 +97,11 @@ export class PreviewWorker {
     });
   }
 
+  /** Whether Redis answers (for the readiness probe). */
+  async ping(): Promise<void> {
+    await this.redis.client.ping();
+  }
+
   /** Starts taking jobs, for a worker made with `autorun: false`. */
   run(): void {
     void this.worker.run();

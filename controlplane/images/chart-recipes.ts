@@ -182,7 +182,7 @@ export interface ProjectImageInput {
  * The project's image, as the Dockerfile describes it but without a base image: Node.js at
  * /usr/local/bin/node with its libraries, the compiled CLI in /app/dist/<id>/ (as cli/build.mjs
  * lays it out, so that its paths to /app/charts hold), the packages it loads in /app/node_modules,
- * /app/charts, and `vcluster-preview` on PATH, which the chart's containers run as their command.
+ * /app/charts, helm, and `vcluster-preview` on PATH, which the chart's containers run as their command.
  * Runs as 65532. The recipe carries dist/'s manifest (a hash of every compiled source) and the
  * locked versions of the packages, so a change to either builds the image again.
  */
@@ -212,6 +212,9 @@ export function projectImageRecipe(input: ProjectImageInput): ImageRecipe {
     refs: [`${PROJECT_IMAGE}:${input.version}`],
     files: [
       { path: '/usr/local/bin/node', from: input.nodeBinary, binary: true },
+      // The kubernetes provider installs charts/vcluster with helm: the image carries it, so that a
+      // worker never builds binaries (VCLUSTER_PREVIEW_BINARIES below).
+      { path: '/usr/local/bin/helm', from: '@bin/helm', binary: true },
       {
         // A script, not a shell wrapper: the image has no shell. Node runs an extensionless file as
         // CommonJS, whose import() loads the ES module build.
@@ -239,7 +242,12 @@ export function projectImageRecipe(input: ProjectImageInput): ImageRecipe {
       cmd: ['--help'],
       user: `${NONROOT}:${NONROOT}`,
       workdir: app,
-      env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production', 'HOME=/home/nonroot'],
+      env: [
+        'PATH=/usr/local/bin:/usr/bin:/bin',
+        'NODE_ENV=production',
+        'HOME=/home/nonroot',
+        'VCLUSTER_PREVIEW_BINARIES=/usr/local/bin',
+      ],
       exposedPorts: ['8080/tcp'],
     },
   };

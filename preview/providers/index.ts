@@ -14,6 +14,8 @@ export interface ProviderContext {
   /** Host cluster admin kubeconfig (YAML). */
   hostKubeconfig: string;
   binaries: Binaries;
+  /** charts/vcluster values for every virtual cluster of the `kubernetes` provider (the operator's). */
+  vclusterValues?: Record<string, unknown>;
 }
 
 export function providerFor(name: ProviderName, context: ProviderContext): VirtualClusterProvider {
@@ -21,6 +23,7 @@ export function providerFor(name: ProviderName, context: ProviderContext): Virtu
   return kubernetesProvider({
     hostKubeconfig: context.hostKubeconfig,
     helmBinary: context.binaries.path('helm'),
+    ...(context.vclusterValues ? { values: context.vclusterValues } : {}),
   });
 }
 
@@ -45,8 +48,9 @@ export async function providerOf(
 export async function providerNamed(
   name: ProviderName,
   hostKubeconfig: string,
+  options: Pick<ProviderContext, 'vclusterValues'> = {},
 ): Promise<VirtualClusterProvider> {
-  return providerFor(name, { hostKubeconfig, binaries: await ensureBinaries() });
+  return providerFor(name, { hostKubeconfig, binaries: await ensureBinaries(), ...options });
 }
 
 /** The helm binary the kubernetes provider and `helm:` app configs use. */

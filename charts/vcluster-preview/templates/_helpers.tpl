@@ -1,0 +1,147 @@
+{{/* Names and labels shared by the templates. */}}
+
+{{- define "vcp.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vcp.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | quote }}
+{{- end -}}
+
+{{/* Selector of one component (web, worker, redis): stable across upgrades. */}}
+{{- define "vcp.selector" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "vcp.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "vcp.githubSecretName" -}}
+{{- default (printf "%s-github" (include "vcp.fullname" .)) .Values.github.existingSecret -}}
+{{- end -}}
+
+{{- define "vcp.redisSecretName" -}}
+{{- if .Values.redis.existingSecret -}}
+{{- .Values.redis.existingSecret -}}
+{{- else -}}
+{{- printf "%s-redis-url" (include "vcp.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vcp.redisUrl" -}}
+{{- if .Values.redis.bundled -}}
+{{- printf "redis://%s-redis:6379/0" (include "vcp.fullname" .) -}}
+{{- else -}}
+{{- .Values.redis.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod and container security: non-root, read-only root file system, no privileges (restricted). */}}
+{{- define "vcp.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "vcp.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+{{- end -}}
+
+{{/* The environment web and worker share: the App, Redis, the previews. */}}
+{{- define "vcp.env" -}}
+- name: APP_ID
+  value: {{ .Values.github.appId | quote }}
+- name: PRIVATE_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "vcp.githubSecretName" . }}
+      key: private-key
+- name: WEBHOOK_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "vcp.githubSecretName" . }}
+      key: webhook-secret
+{{- with .Values.github.enterpriseHost }}
+- name: GHE_HOST
+  value: {{ . | quote }}
+{{- end }}
+- name: REDIS_URL
+{{- if or .Values.redis.bundled (not .Values.redis.existingSecret) }}
+  value: {{ include "vcp.redisUrl" . | quote }}
+{{- else }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.redis.existingSecret }}
+      key: url
+{{- end }}
+- name: LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+- name: PORT
+  value: "8080"
+- name: BASE_DOMAIN
+  value: {{ .Values.previews.baseDomain | quote }}
+- name: PREVIEW_URL_SCHEME
+  value: {{ .Values.previews.urlScheme | quote }}
+{{- with .Values.previews.urlPort }}
+- name: PREVIEW_URL_PORT
+  value: {{ . | quote }}
+{{- end }}
+- name: VCLUSTER_PROVIDER
+  value: kubernetes
+- name: API_AUDIENCE
+  value: {{ .Values.api.audience | quote }}
+- name: SWEEP_INTERVAL
+  value: {{ .Values.previews.sweepInterval | quote }}
+{{- if gt (int .Values.previews.maxPreviews) 0 }}
+- name: MAX_PREVIEWS
+  value: {{ .Values.previews.maxPreviews | quote }}
+{{- end }}
+{{- if gt (int .Values.previews.maxPreviewsPerInstallation) 0 }}
+- name: MAX_PREVIEWS_PER_INSTALLATION
+  value: {{ .Values.previews.maxPreviewsPerInstallation | quote }}
+{{- end }}
+- name: VCLUSTER_VALUES_FILE
+  value: /etc/vcluster-preview/vcluster-values.yaml
+# Temporary files (helm's values files, kubeconfigs) and helm's cache on the emptyDir: the root
+# file system is read-only.
+- name: TMPDIR
+  value: /tmp
+- name: HOME
+  value: /tmp
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "vcp.volumes" -}}
+- name: tmp
+  emptyDir: {}
+- name: settings
+  configMap:
+    name: {{ include "vcp.fullname" . }}
+{{- end -}}
+
+{{- define "vcp.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+- name: settings
+  mountPath: /etc/vcluster-preview
+  readOnly: true
+{{- end -}}
