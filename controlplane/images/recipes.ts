@@ -130,6 +130,25 @@ export const imageRecipes: ImageRecipe[] = [
     config: { entrypoint: ['/coredns'], user: '65532', exposedPorts: ['53/tcp', '53/udp'] },
   },
   {
+    // The service chart's bundled Redis. Debian ships one binary that acts by the name it runs as.
+    refs: ['docker.io/library/redis:7.0'],
+    debianPackages: ['redis-tools'],
+    files: [
+      { path: '/usr/local/bin/redis-server', from: '@debian/usr/bin/redis-check-rdb', binary: true },
+      ...etcFiles({ name: 'redis', uid: 999 }),
+    ],
+    dirs: [
+      { path: '/tmp', mode: 0o1777 },
+      { path: '/data', mode: 0o777 },
+    ],
+    config: {
+      entrypoint: ['/usr/local/bin/redis-server'],
+      user: '999',
+      workdir: '/data',
+      exposedPorts: ['6379/tcp'],
+    },
+  },
+  {
     refs: ['docker.io/library/busybox:1.36', 'docker.io/library/busybox:latest'],
     debianPackages: ['busybox-static'],
     files: [

@@ -176,6 +176,8 @@ export function kubeletConfig(addresses: RealNodeAddresses, paths: RealNodePaths
     healthzPort: 10248,
     staticPodPath: '',
     resolvConf: '/etc/resolv.conf',
+    // The host's DNS (controlplane/host-dns.ts) listens on the machine's end of the veth pair.
+    clusterDNS: [addresses.hostIP],
     clusterDomain: 'cluster.local',
     volumePluginDir: `${paths.kubeletRoot}/volume-plugins`,
     // Not the machine's /var/log/pods: a kubelet's garbage collector removes every folder there of a

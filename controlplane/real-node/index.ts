@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Binaries } from '../binaries.ts';
 import type { ClusterCertificates } from '../certs.ts';
+import { startHostDns } from '../host-dns.ts';
 import { seedImages } from '../images/build.ts';
 import { chartImageRecipes } from '../images/chart-recipes.ts';
 import { imageRecipes } from '../images/recipes.ts';
@@ -282,6 +283,14 @@ async function startNode(
         kubeconfigFile: paths.nodeKubeconfig,
         volumesDir: paths.volumesDir,
         logDir: logs,
+      }),
+    );
+    processes.push(
+      await startHostDns({
+        binaries,
+        listenIP: addresses.hostIP,
+        kubeconfigFile: paths.nodeKubeconfig,
+        dir: logs,
       }),
     );
     const ingressUrl = `http://${options.ingressListen}`;

@@ -124,6 +124,8 @@ interface RepoState {
 }
 
 export interface StartOptions {
+  /** Address to listen on (default 127.0.0.1), e.g. where pods of a real node reach this machine. */
+  listenHost?: string;
   /** The App's slug: comments and deployments it creates are by `<slug>[bot]`. */
   appSlug?: string;
   appId?: number;
@@ -869,9 +871,10 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
       send(response, 500, { message: `GitHub double failed: ${String(error)}` });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listenHost = options.listenHost ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
   const { port } = server.address() as AddressInfo;
-  baseUrl = `http://127.0.0.1:${port}`;
+  baseUrl = `http://${listenHost}:${port}`;
 
   const repoFor = (owner: string, repo: string) => {
     const state = repos.get(key(owner, repo));
@@ -881,7 +884,7 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
 
   return {
     url: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
+    host: `${listenHost}:${port}`,
     calls,
     callsTo: (method, path) =>
       calls.filter(

@@ -26,6 +26,8 @@ declare module 'vitest' {
       podCIDR: string;
       serviceCIDR: string;
       kubernetesServiceIP: string;
+      /** This machine as the node's pods reach it (the machine's end of the veth pair). */
+      hostIP: string;
       registry: string;
       /** The node's network namespace and containerd socket, to check what it runs and keeps. */
       netns: string;
@@ -78,6 +80,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     podCIDR: node.addresses.podCIDR,
     serviceCIDR: node.addresses.serviceCIDR,
     kubernetesServiceIP: node.addresses.kubernetesServiceIP,
+    hostIP: node.addresses.hostIP,
     registry: node.registry,
     netns: node.addresses.netns,
     containerdSocket: node.containerdSocket,

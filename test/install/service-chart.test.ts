@@ -1,0 +1,201 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { previewName } from '../../app/desired-state.ts';
+import { STICKY_MARKER } from '../../app/sticky-comment.ts';
+import { isGone, kubeClients } from '../../kube/client.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
+import { openThroughIngress } from '../support/ingress.ts';
+import { kubeconfigFile, runBinary } from '../support/kubectl.ts';
+import { seedExample } from '../support/preview-service.ts';
+import { type PullRequestSpec, postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+
+const chart = fileURLToPath(new URL('../../charts/vcluster-preview', import.meta.url));
+const RELEASE = 'vcp';
+const NAMESPACE = 'vcp-system';
+const OWNER = 'install';
+const REPO = 'hello';
+const SERVICE_HOST = 'vcluster-preview.localhost';
+const sha = (seed: string) => seed.repeat(40).slice(0, 40);
+// The service's pods start, then each preview's chart control plane starts in a pod of its own.
+const PREVIEW_WAIT = { timeoutMs: 360_000, intervalMs: 1000 };
+
+/**
+ * The service installed the way a platform team installs it: `helm install` of
+ * charts/vcluster-preview into the embedded host with the real node. Its own image runs web, worker
+ * and the bundled Redis as real containers; the worker, with only its service account, installs a
+ * pull request's virtual cluster, and the URL answers with the commit. An upgrade keeps the preview
+ * and a job queued meanwhile; closing the pull request deletes the preview.
+ */
+describe('charts/vcluster-preview installed on the real node', () => {
+  const hostKubeconfig = inject('realHostKubeconfig');
+  const host = kubeClients(hostKubeconfig);
+  const ingressUrl = new URL(inject('ingressUrl'));
+  const node = inject('realNode');
+  const secret = `whsec-${randomBytes(8).toString('hex')}`;
+  const preview = previewName(`${OWNER}/${REPO}`, 1);
+  let github: GitHubDouble;
+  let kubeconfig: string;
+  let webhookUrl: string;
+
+  const helm = (...args: string[]) => runBinary('helm', args, { kubeconfig });
+  const values = (...extra: string[]) =>
+    [
+      'github.appId=1',
+      `github.webhookSecret=${secret}`,
+      `github.enterpriseHost=${github.host}`,
+      'previews.baseDomain=preview.localhost',
+      'previews.urlScheme=http',
+      `previews.urlPort=${ingressUrl.port}`,
+      'api.audience=install-test',
+      `ingress.host=${SERVICE_HOST}`,
+      'extraEnv[0].name=GHE_PROTOCOL',
+      'extraEnv[0].value=http',
+      ...extra,
+    ].flatMap((set) => ['--set', set]);
+  const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const post = (event: string, payload: unknown) => postWebhook(webhookUrl, event, payload, secret);
+  const successFor = (commit: string) =>
+    waitUntil(
+      async () =>
+        github
+          .deployments(OWNER, REPO)
+          .filter((d) => d.sha === commit)
+          .flatMap((d) => d.statuses)
+          .find((s) => s.state === 'success'),
+      { what: `a successful deployment of ${commit.slice(0, 7)}`, ...PREVIEW_WAIT },
+    );
+  const pageShowing = (url: string, commit: string) =>
+    waitUntil(
+      async () => {
+        const page = await openThroughIngress(url, ingressUrl.href).catch(() => undefined);
+        return page?.status === 200 && page.body.includes(commit) ? page.body : undefined;
+      },
+      { what: `${url} to show ${commit.slice(0, 7)}`, timeoutMs: 90_000, intervalMs: 500 },
+    );
+  const servicePods = async () =>
+    (
+      await host.core.listNamespacedPod({
+        namespace: NAMESPACE,
+        labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+      })
+    ).items;
+
+  beforeAll(async () => {
+    kubeconfig = await kubeconfigFile(hostKubeconfig);
+    // The service's pods reach this machine at the node's gateway address.
+    github = await startGitHubDouble({ listenHost: node.hostIP });
+    github.addRepo(OWNER, REPO, { installationId: 1 });
+    github.setPermission(OWNER, REPO, 'maintainer', 'maintain');
+  });
+
+  afterAll(async () => {
+    await helm('uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found', '--wait').catch(
+      () => {},
+    );
+    await runBinary(
+      'kubectl',
+      ['delete', 'namespace', NAMESPACE, preview.namespace, '--ignore-not-found', '--wait=false'],
+      {
+        kubeconfig,
+      },
+    ).catch(() => {});
+    await github?.stop();
+  });
+
+  it('installs, serves a pull request whose URL answers, upgrades without losing it, and cleans up', async () => {
+    await helm(
+      'install',
+      RELEASE,
+      chart,
+      '--namespace',
+      NAMESPACE,
+      '--create-namespace',
+      '--set-string',
+      `github.privateKey=${privateKey}`,
+      ...values(),
+      '--wait',
+      '--timeout',
+      '5m',
+    );
+    // Web, worker and Redis run as real containers of the service's own image on the real node.
+    const pods = await servicePods();
+    expect(
+      pods
+        .map((p) => [p.metadata?.labels?.['app.kubernetes.io/component'], p.status?.phase, p.spec?.nodeName])
+        .sort(),
+    ).toEqual([
+      ['redis', 'Running', 'real-node'],
+      ['web', 'Running', 'real-node'],
+      ['worker', 'Running', 'real-node'],
+    ]);
+    // Readiness means Redis answered by its Service name: the host's DNS works in pods.
+    expect(
+      pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+    ).toBe(true);
+    // The Ingress serves the service at its host.
+    expect(await openThroughIngress(`http://${SERVICE_HOST}/healthz`, ingressUrl.href)).toMatchObject({
+      status: 200,
+    });
+    expect((await openThroughIngress(`http://${SERVICE_HOST}/readyz`, ingressUrl.href)).body).toContain(
+      '[+]redis ok',
+    );
+
+    const web = await host.core.readNamespacedService({
+      name: `${RELEASE}-vcluster-preview`,
+      namespace: NAMESPACE,
+    });
+    webhookUrl = `http://${web.spec!.clusterIP}/api/github/webhooks`;
+    const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 1, headSha: sha('a') };
+    await seedExample(github, OWNER, REPO, pr.headSha);
+    github.addPullRequest(pr);
+    expect((await post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
+    const url = (await successFor(pr.headSha)).environment_url!;
+    expect(url).toMatch(new RegExp(`^http://pr-1-[a-z0-9-]*\\.preview\\.localhost:${ingressUrl.port}$`));
+    expect(await pageShowing(url, pr.headSha)).toContain('Hello from pull request #1');
+    expect(github.comments(OWNER, REPO, 1).find((c) => c.body.startsWith(STICKY_MARKER))?.body).toContain(
+      url,
+    );
+
+    // A push queued while the service is upgraded (a changed value rolls web and worker).
+    const pushed = { ...pr, headSha: sha('b') };
+    await seedExample(github, OWNER, REPO, pushed.headSha);
+    github.updatePullRequest(OWNER, REPO, 1, { headSha: pushed.headSha });
+    const upgrade = helm(
+      'upgrade',
+      RELEASE,
+      chart,
+      '--namespace',
+      NAMESPACE,
+      '--reuse-values',
+      '--set',
+      'worker.concurrency=3',
+      '--wait',
+      '--timeout',
+      '5m',
+    );
+    expect(
+      (await post('pull_request', pullRequestEvent('synchronize', pushed, { before: pr.headSha }))).status,
+    ).toBeLessThan(300);
+    await upgrade;
+    const worker = await host.apps.readNamespacedDeployment({
+      name: `${RELEASE}-vcluster-preview-worker`,
+      namespace: NAMESPACE,
+    });
+    expect(
+      worker.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'WORKER_CONCURRENCY')?.value,
+    ).toBe('3');
+    await successFor(pushed.headSha);
+    expect(await pageShowing(url, pushed.headSha)).not.toContain(pr.headSha);
+
+    await post('pull_request', pullRequestEvent('closed', pushed));
+    await waitUntil(() => isGone(() => host.core.readNamespace({ name: preview.namespace })), {
+      what: `preview namespace ${preview.namespace} deleted by the worker`,
+      ...PREVIEW_WAIT,
+    });
+    expect((await openThroughIngress(url, ingressUrl.href)).status).toBe(404);
+  }, 1_200_000);
+});
