@@ -7,6 +7,7 @@ import { lazyPreviewHosts } from './api/host-lookup.ts';
 import { createPreviewApi } from './api/preview-api.ts';
 import type { WorkerReconcile } from './default-reconciler.ts';
 import { healthHandler } from './health.ts';
+import { metricsHandler, ServiceMetrics } from './metrics.ts';
 import { policyDeps } from './policy/policy-deps.ts';
 import { createPreviewApp, type PreviewAppDeps } from './probot-app.ts';
 import { PreviewQueue } from './queue/preview-queue.ts';
@@ -66,6 +67,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const config = loadServiceConfig(options.env, options.role);
   const logger = options.logger ?? pino({ level: config.logLevel });
   const log = logger.child({ role: config.role });
+  const metrics = new ServiceMetrics();
   const serves = config.role === 'web' || config.role === 'all';
   const works = config.role === 'worker' || config.role === 'all';
 
@@ -131,6 +133,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       });
       const webQueue = queue;
       server.addHandler(healthHandler({ redis: () => webQueue.ping() }));
+      server.addHandler(metricsHandler(metrics.registry));
+      metrics.observe({ queue: () => webQueue.queue.getJobCounts() });
       // Webhooks and the API judge pull requests with the same policy and the same approvals.
       const policy = policyDeps(queue, options.readConfig ? { readConfig: options.readConfig } : {});
       await server.load(createPreviewApp({ queue, ...policy }));
@@ -169,6 +173,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         logger,
         ...(options.queueName ? { queueName: options.queueName } : {}),
         concurrency: options.concurrency ?? config.workerConcurrency,
+        metrics,
       });
       log.info({ provider: config.provider, baseDomain: config.baseDomain }, 'preview worker started');
       if (!serves) {
@@ -180,8 +185,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
             if (!running.worker.isRunning()) throw new Error('the worker is not taking jobs');
           },
         });
+        const scrape = metricsHandler(metrics.registry);
         healthServer = createServer((req, res) => {
-          void health(req, res).then((handled) => handled || res.writeHead(404).end());
+          void (async () =>
+            (await health(req, res)) || (await scrape(req, res)) || res.writeHead(404).end())();
         });
         await new Promise<void>((resolve, reject) => {
           healthServer!.once('error', reject).listen(config.port, config.host, () => resolve());
@@ -201,6 +208,17 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           sweep: createSweep({ ...reconcile.hosts, queue }),
         });
         log.info({ everyMs: config.sweepIntervalMs }, 'sweeper scheduled');
+        const { provider } = reconcile.hosts;
+        const workerQueue = queue;
+        metrics.observe({
+          ...(serves ? {} : { queue: () => workerQueue.queue.getJobCounts() }),
+          previews: async () => {
+            const counts: Record<string, number> = {};
+            for (const preview of await provider.list())
+              counts[preview.state] = (counts[preview.state] ?? 0) + 1;
+            return counts;
+          },
+        });
       } else {
         log.warn('no sweeper: closed, idle and orphaned previews are not cleaned up');
       }

@@ -92,6 +92,7 @@ export function statusCodeOf(error: unknown): number | undefined {
 
 export const isNotFound = (error: unknown) => statusCodeOf(error) === 404;
 export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
+export const isForbidden = (error: unknown) => statusCodeOf(error) === 403;
 export const isAlreadyExists = (error: unknown) => statusCodeOf(error) === 409;
 
 /**

@@ -3,7 +3,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobIdFor } from '../desired-state.ts';
 import { describeIssues, PREVIEW_JOB_NAME, type PreviewJob, previewJobSchema } from './preview-job.ts';
-import { type RedisHandle, redisConnection } from './redis-connection.ts';
+import { pingRedis, type RedisHandle, redisConnection } from './redis-connection.ts';
 import { serializeByKey } from './serialize-by-key.ts';
 
 /** Default BullMQ queue name of preview jobs. */
@@ -116,8 +116,8 @@ export class PreviewQueue {
   }
 
   /** Whether Redis answers (for the readiness probe). */
-  async ping(): Promise<void> {
-    await this.redis.client.ping();
+  ping(): Promise<void> {
+    return pingRedis(this.redis.client);
   }
 
   /** The de-duplication id of a pull request's jobs: `jobIdFor(repo, pr)`. */

@@ -1,10 +1,11 @@
 import { DelayedError, type Job, type JobProgress, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
+import type { ServiceMetrics } from '../metrics.ts';
 import { classifyError } from './classify-error.ts';
 import { type PreviewJob, parsePreviewJob } from './preview-job.ts';
 import { PREVIEW_QUEUE_NAME } from './preview-queue.ts';
-import { type RedisHandle, redisConnection } from './redis-connection.ts';
+import { pingRedis, type RedisHandle, redisConnection } from './redis-connection.ts';
 import { WaitingForSlotError } from './waiting-for-slot-error.ts';
 
 export interface ReconcileContext {
@@ -51,6 +52,8 @@ export interface PreviewWorkerOptions {
   maxRateLimitDelayMs?: number;
   /** Start taking jobs at once; default true. */
   autorun?: boolean;
+  /** Where job counts and durations are recorded (served at the worker's `/metrics`). */
+  metrics?: ServiceMetrics;
 }
 
 const describeDesired = (job: PreviewJob): string => {
@@ -98,8 +101,8 @@ export class PreviewWorker {
   }
 
   /** Whether Redis answers (for the readiness probe). */
-  async ping(): Promise<void> {
-    await this.redis.client.ping();
+  ping(): Promise<void> {
+    return pingRedis(this.redis.client);
   }
 
   /** Starts taking jobs, for a worker made with `autorun: false`. */
@@ -136,6 +139,12 @@ export class PreviewWorker {
       attempt,
     });
     const started = Date.now();
+    const kind = payload.desired.kind;
+    const metrics = this.options.metrics;
+    const count = (outcome: 'done' | 'retry' | 'failed' | 'delayed') => {
+      metrics?.jobs.inc({ kind, outcome });
+      metrics?.jobDuration.observe({ kind }, (Date.now() - started) / 1000);
+    };
     log.info('reconcile started');
     try {
       const result = await this.options.reconcile(payload, {
@@ -147,6 +156,10 @@ export class PreviewWorker {
         attemptsLeft,
       });
       log.info({ durationMs: Date.now() - started }, 'reconcile done');
+      count('done');
+      // job.timestamp: when the webhook or API call queued it (a newer push replaces the job).
+      if (kind === 'up' || kind === 'reset' || kind === 'redeploy')
+        metrics?.enqueueToUrl.observe((Date.now() - job.timestamp) / 1000);
       return result;
     } catch (error) {
       const verdict = classifyError(error);
@@ -159,15 +172,20 @@ export class PreviewWorker {
         } else {
           log.warn({ durationMs, delayMs, reason: verdict.reason }, 'rate limited; job put back');
         }
+        count('delayed');
+        if (error instanceof WaitingForSlotError) metrics?.slotWaits.inc();
+        else metrics?.rateLimitWaits.inc();
         // Not a failed attempt: the job goes back to delayed with its attempts untouched.
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError(`rate limited: ${verdict.reason}; retry in ${delayMs} ms`);
       }
       if (verdict.kind === 'unrecoverable') {
         log.error({ durationMs, err: error }, 'reconcile failed; a retry cannot fix this');
+        count('failed');
         if (error instanceof UnrecoverableError) throw error;
         throw new UnrecoverableError(verdict.reason);
       }
+      count(attemptsLeft > 0 ? 'retry' : 'failed');
       log.warn(
         { durationMs, err: error, attemptsLeft },
         attemptsLeft > 0 ? 'reconcile failed; will retry' : 'reconcile failed; no attempts left',

@@ -21,3 +21,12 @@ export function redisConnection(connection: string | Redis): RedisHandle {
     },
   };
 }
+
+/**
+ * Whether Redis answers: PING on a connected client. A client that is not connected fails at once
+ * instead of queueing the PING, which (BullMQ's clients retry forever) would hold up its close.
+ */
+export async function pingRedis(client: Redis): Promise<void> {
+  if (client.status !== 'ready') throw new Error(`not connected to Redis (${client.status})`);
+  await client.ping();
+}

@@ -12,6 +12,7 @@ import {
 import { parse, stringify } from 'yaml';
 import {
   isAlreadyExists,
+  isForbidden,
   isNotFound,
   type KubeClients,
   kubeClients,
@@ -662,7 +663,9 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
           const object = (await read()) as { metadata?: { labels?: Record<string, string> } };
           if (object.metadata?.labels?.release === ref.name) await remove();
         } catch (error) {
-          if (!isNotFound(error)) throw error;
+          // An account that may not read them (the service chart's worker, whose previews are
+          // installed without a ClusterRole) cannot have made them either.
+          if (!isNotFound(error) && !isForbidden(error)) throw error;
         }
       }
 

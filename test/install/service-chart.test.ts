@@ -149,6 +149,12 @@ describe('charts/vcluster-preview installed on the real node', () => {
       namespace: NAMESPACE,
     });
     webhookUrl = `http://${web.spec!.clusterIP}/api/github/webhooks`;
+    // GitHub's side of it: the Service answers once kube-proxy has programmed it.
+    await waitUntil(
+      async () =>
+        (await fetch(`http://${web.spec!.clusterIP}/readyz`).catch(() => undefined))?.ok || undefined,
+      { what: 'the web Service to answer', timeoutMs: 30_000, intervalMs: 500 },
+    );
     const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 1, headSha: sha('a') };
     await seedExample(github, OWNER, REPO, pr.headSha);
     github.addPullRequest(pr);
