@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { ensureBinaries, pushImage } from '../controlplane/index.ts';
+import { buildImages, ensureBinaries, pushImage } from '../controlplane/index.ts';
 import { type HostOptions, hostDown, hostStatus, hostUp, runHost } from './host.ts';
 import { registerPkiCommand } from './pki-command.ts';
 import { runCli } from './run-cli.ts';
@@ -109,6 +109,18 @@ export function registerCommands(program: Command): void {
       runCli(async ({ log }) => {
         const binaries = await ensureBinaries(log);
         log(`control-plane binaries: ${binaries.binDir}`);
+      }),
+    );
+
+  host
+    .command('images')
+    .description("build the project's image and every image the real node serves, and print their sizes")
+    .action(() =>
+      runCli(async ({ log }) => {
+        const binaries = await ensureBinaries(log);
+        for (const { ref, bytes } of await buildImages(binaries, log)) {
+          log(`${ref}  ${(bytes / 1024 / 1024).toFixed(1)} MiB compressed`);
+        }
       }),
     );
 

@@ -17,6 +17,7 @@ export {
   startCluster,
 } from './cluster.ts';
 export { ImageBuildError } from './images/build.ts';
+export { buildImages } from './images/local-images.ts';
 export { pushImage } from './images/push.ts';
 export { INGRESS_CLASS } from './ingress.ts';
 export { renderKubeconfig } from './kubeconfig.ts';

@@ -9,6 +9,8 @@ export const versions = {
   crane: 'v0.22.1',
   coredns: 'v1.12.1',
   localPathProvisioner: 'v0.0.30',
+  /** The Node.js release the project's image runs (a supported one; the tests run on the machine's). */
+  imageNode: 'v24.22.3',
 } as const;
 
 /** Every binary the cache holds, by the Go wrapper module that builds it. */

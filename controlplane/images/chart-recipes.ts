@@ -270,8 +270,14 @@ function filesUnder(dir: string, keep: (file: string) => boolean, skipDirs: stri
   return out.sort();
 }
 
-/** Reads what the project's image is made of from the checkout at `root`. */
-export function readProjectImageInput(root: string = defaultRoot): ProjectImageInput {
+/**
+ * Reads what the project's image is made of from the checkout at `root`, with the Node.js binary it
+ * runs (images/image-node.ts; this machine's own when left out).
+ */
+export function readProjectImageInput(
+  root: string = defaultRoot,
+  nodeBinary: string = realpathSync(process.execPath),
+): ProjectImageInput {
   const read = (path: string) => readFileSync(join(root, path), 'utf8');
   let manifest: string;
   try {
@@ -306,7 +312,7 @@ export function readProjectImageInput(root: string = defaultRoot): ProjectImageI
   });
   return {
     version: (JSON.parse(packageJson) as { version: string }).version,
-    nodeBinary: realpathSync(process.execPath),
+    nodeBinary,
     packageJson,
     dist: {
       dir: distDir,
@@ -328,6 +334,6 @@ export function readProjectImageInput(root: string = defaultRoot): ProjectImageI
  * project's. (CoreDNS, which the chart also names, is in recipes.ts.) Reads dist/ and
  * node_modules: call it when seeding, after dist/ is built.
  */
-export function chartImageRecipes(root: string = defaultRoot): ImageRecipe[] {
-  return [...controlPlaneImageRecipes, projectImageRecipe(readProjectImageInput(root))];
+export function chartImageRecipes(root: string = defaultRoot, nodeBinary?: string): ImageRecipe[] {
+  return [...controlPlaneImageRecipes, projectImageRecipe(readProjectImageInput(root, nodeBinary))];
 }

@@ -8,8 +8,7 @@ import type { Binaries } from '../binaries.ts';
 import type { ClusterCertificates } from '../certs.ts';
 import { startHostDns } from '../host-dns.ts';
 import { seedImages } from '../images/build.ts';
-import { chartImageRecipes } from '../images/chart-recipes.ts';
-import { imageRecipes } from '../images/recipes.ts';
+import { localImageRecipes } from '../images/local-images.ts';
 import { startIngressController } from '../ingress.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
 import { ManagedProcess, pidsMentioning, waitWhileRunning } from '../process.ts';
@@ -209,7 +208,7 @@ async function startNode(
     });
     const built = await seedImages({
       registry,
-      recipes: [...imageRecipes, ...chartImageRecipes()],
+      recipes: await localImageRecipes(report),
       binaries,
       report,
     });

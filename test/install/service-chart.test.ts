@@ -90,23 +90,6 @@ describe('charts/vcluster-preview installed on the real node', () => {
     github = await startGitHubDouble({ listenHost: node.hostIP });
     github.addRepo(OWNER, REPO, { installationId: 1 });
     github.setPermission(OWNER, REPO, 'maintainer', 'maintain');
-  });
-
-  afterAll(async () => {
-    await helm('uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found', '--wait').catch(
-      () => {},
-    );
-    await runBinary(
-      'kubectl',
-      ['delete', 'namespace', NAMESPACE, preview.namespace, '--ignore-not-found', '--wait=false'],
-      {
-        kubeconfig,
-      },
-    ).catch(() => {});
-    await github?.stop();
-  });
-
-  it('installs, serves a pull request whose URL answers, upgrades without losing it, and cleans up', async () => {
     await helm(
       'install',
       RELEASE,
@@ -121,6 +104,41 @@ describe('charts/vcluster-preview installed on the real node', () => {
       '--timeout',
       '5m',
     );
+    const web = await host.core.readNamespacedService({
+      name: `${RELEASE}-vcluster-preview`,
+      namespace: NAMESPACE,
+    });
+    webhookUrl = `http://${web.spec!.clusterIP}/api/github/webhooks`;
+    // GitHub's side of it: the Service answers once kube-proxy has programmed it.
+    await waitUntil(
+      async () =>
+        (await fetch(`http://${web.spec!.clusterIP}/readyz`).catch(() => undefined))?.ok || undefined,
+      { what: 'the web Service to answer', timeoutMs: 30_000, intervalMs: 500 },
+    );
+  });
+
+  afterAll(async () => {
+    await helm('uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found', '--wait').catch(
+      () => {},
+    );
+    await runBinary(
+      'kubectl',
+      [
+        'delete',
+        'namespace',
+        NAMESPACE,
+        ...[1, 2, 3].map((pr) => previewName(`${OWNER}/${REPO}`, pr).namespace),
+        '--ignore-not-found',
+        '--wait=false',
+      ],
+      {
+        kubeconfig,
+      },
+    ).catch(() => {});
+    await github?.stop();
+  });
+
+  it('runs, serves a pull request whose URL answers, upgrades without losing it, and cleans up', async () => {
     // Web, worker and Redis run as real containers of the service's own image on the real node.
     const pods = await servicePods();
     expect(
@@ -144,17 +162,6 @@ describe('charts/vcluster-preview installed on the real node', () => {
       '[+]redis ok',
     );
 
-    const web = await host.core.readNamespacedService({
-      name: `${RELEASE}-vcluster-preview`,
-      namespace: NAMESPACE,
-    });
-    webhookUrl = `http://${web.spec!.clusterIP}/api/github/webhooks`;
-    // GitHub's side of it: the Service answers once kube-proxy has programmed it.
-    await waitUntil(
-      async () =>
-        (await fetch(`http://${web.spec!.clusterIP}/readyz`).catch(() => undefined))?.ok || undefined,
-      { what: 'the web Service to answer', timeoutMs: 30_000, intervalMs: 500 },
-    );
     const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 1, headSha: sha('a') };
     await seedExample(github, OWNER, REPO, pr.headSha);
     github.addPullRequest(pr);
@@ -203,5 +210,55 @@ describe('charts/vcluster-preview installed on the real node', () => {
       ...PREVIEW_WAIT,
     });
     expect((await openThroughIngress(url, ingressUrl.href)).status).toBe(404);
+  }, 1_200_000);
+  it('a rolling restart of the workers and a restart of Redis in a burst lose no job: each pull request gets its URL once', async () => {
+    const prs: PullRequestSpec[] = [2, 3].map((number) => ({
+      owner: OWNER,
+      repo: REPO,
+      number,
+      headSha: sha(String(number)),
+    }));
+    for (const pr of prs) {
+      await seedExample(github, OWNER, REPO, pr.headSha);
+      github.addPullRequest(pr);
+      expect((await post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
+    }
+    // The running jobs reach their end within the grace period or go back to the queue; Redis
+    // comes back from its append-only file on the same volume.
+    await runBinary(
+      'kubectl',
+      ['-n', NAMESPACE, 'rollout', 'restart', `deployment/${RELEASE}-vcluster-preview-worker`],
+      {
+        kubeconfig,
+      },
+    );
+    await runBinary(
+      'kubectl',
+      ['-n', NAMESPACE, 'delete', 'pod', `${RELEASE}-vcluster-preview-redis-0`, '--wait=false'],
+      {
+        kubeconfig,
+      },
+    );
+    for (const pr of prs) {
+      const url = (await successFor(pr.headSha)).environment_url!;
+      expect(await pageShowing(url, pr.headSha)).toContain(`Hello from pull request #${pr.number}`);
+    }
+    // Once each: no job ran twice to the end, none was lost.
+    for (const pr of prs) {
+      const successes = github
+        .deployments(OWNER, REPO)
+        .filter((d) => d.sha === pr.headSha)
+        .flatMap((d) => d.statuses)
+        .filter((st) => st.state === 'success');
+      expect(successes).toHaveLength(1);
+    }
+    for (const pr of prs) await post('pull_request', pullRequestEvent('closed', pr));
+    for (const pr of prs) {
+      const { namespace } = previewName(`${OWNER}/${REPO}`, pr.number);
+      await waitUntil(() => isGone(() => host.core.readNamespace({ name: namespace })), {
+        what: `preview namespace ${namespace} deleted by the worker`,
+        ...PREVIEW_WAIT,
+      });
+    }
   }, 1_200_000);
 });
