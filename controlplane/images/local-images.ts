@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +29,7 @@ export async function buildImages(
   report: ProgressReporter = () => {},
 ): Promise<{ ref: string; bytes: number }[]> {
   const dir = await mkdtemp(join(tmpdir(), 'vcp-images-'));
+  await mkdir(join(dir, 'logs'));
   const registry = `127.0.0.1:${await freePort()}`;
   const process = await startRegistry({ binaries, address: registry, dir });
   try {
