@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ensureBuilt } from '../../cli/build.mjs';
+import { versions } from '../versions.ts';
 import { recipeDigest } from './build.ts';
 import {
   chartImageTags,
@@ -175,5 +176,24 @@ describe('the project image', () => {
     expect(files.some((file) => unusedPackageFile.test(file))).toBe(false);
     // bullmq runs Lua scripts in Redis: they must be there.
     expect(files.some((file) => file.startsWith('node_modules/bullmq/') && file.endsWith('.lua'))).toBe(true);
+  });
+});
+
+describe('the Dockerfile, for users with Docker, and the recipe agree', () => {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
+  const recipe = projectImageRecipe({
+    ...readProjectImageInput(),
+    nodeBinary: '/usr/bin/node',
+  });
+
+  it('on the Node.js release, helm, the binaries setting and the user', () => {
+    const major = versions.imageNode.slice(1).split('.')[0];
+    expect([...dockerfile.matchAll(/^FROM node:(\d+)-slim/gm)].map((m) => m[1])).toEqual([major, major]);
+    expect(dockerfile).toContain(`helm.sh/helm/v4/cmd/helm@${versions.helm}`);
+    expect(recipe.files.map((f) => f.path)).toContain('/usr/local/bin/helm');
+    expect(dockerfile).toContain('ENV VCLUSTER_PREVIEW_BINARIES=/usr/local/bin');
+    expect(recipe.config.env).toContain('VCLUSTER_PREVIEW_BINARIES=/usr/local/bin');
+    expect(dockerfile).toContain('USER 65532:65532');
+    expect(recipe.config.user).toBe('65532:65532');
   });
 });
