@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { Probot } from 'probot';
+import { Probot, ProbotOctokit } from 'probot';
 import { parse } from 'yaml';
 import { readHostKubeconfig } from '../kube/host-kubeconfig.ts';
 import type { VirtualClusterProvider } from '../preview/provider.ts';
 import { helmBinary, providerNamed } from '../preview/providers/index.ts';
 import type { GitHubClient } from './github-reporter.ts';
+import { githubMetricsPlugin, type ServiceMetrics } from './metrics.ts';
 import { PreviewSlots } from './queue/preview-slots.ts';
 import type { Reconcile } from './queue/preview-worker.ts';
 import { createReconciler } from './reconcile/index.ts';
@@ -34,7 +35,7 @@ export const slotsKeyPrefix = (queueName = 'previews') => `vcluster-preview:${qu
 export async function defaultReconciler(
   config: ServiceConfig,
   logger: Logger,
-  options: { queueName?: string } = {},
+  options: { queueName?: string; metrics?: ServiceMetrics } = {},
 ): Promise<WorkerReconcile> {
   if (!config.baseDomain) throw new ServiceConfigError(['BASE_DOMAIN: the worker needs the preview domain']);
   const hostKubeconfig = await readHostKubeconfig(config.kubeconfig);
@@ -43,15 +44,15 @@ export async function defaultReconciler(
     privateKey: config.privateKey,
     baseUrl: config.githubBaseUrl,
     log: logger.child({ name: 'github' }),
+    ...(options.metrics ? { Octokit: ProbotOctokit.plugin(githubMetricsPlugin(options.metrics)) } : {}),
   });
   const vclusterValues = config.vclusterValuesFile
     ? await readVclusterValues(config.vclusterValuesFile)
     : undefined;
-  const provider = await providerNamed(
-    config.provider,
-    hostKubeconfig,
-    vclusterValues ? { vclusterValues } : {},
-  );
+  const provider = await providerNamed(config.provider, hostKubeconfig, {
+    ...(vclusterValues ? { vclusterValues } : {}),
+    ...(config.previewIngressClass ? { ingressClassName: config.previewIngressClass } : {}),
+  });
   const githubFor = async (installationId?: number) =>
     (await probot.auth(installationId)) as unknown as GitHubClient;
   const limited = config.maxPreviews !== undefined || config.maxPreviewsPerInstallation !== undefined;

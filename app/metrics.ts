@@ -36,6 +36,17 @@ export class ServiceMetrics {
     help: 'Jobs put back because a cap on live previews (MAX_PREVIEWS…) was reached',
     registers: [this.registry],
   });
+  readonly githubRequests = new Counter({
+    name: 'vcluster_preview_github_requests_total',
+    help: 'GitHub API requests this process made, by method and HTTP status',
+    labelNames: ['method', 'status'],
+    registers: [this.registry],
+  });
+  readonly githubRateLimited = new Counter({
+    name: 'vcluster_preview_github_rate_limited_total',
+    help: 'GitHub API answers that asked to slow down (primary or secondary rate limit)',
+    registers: [this.registry],
+  });
   readonly rateLimitWaits = new Counter({
     name: 'vcluster_preview_rate_limit_waits_total',
     help: 'Jobs put back because GitHub or the host cluster asked to slow down',
@@ -69,5 +80,42 @@ export function metricsHandler(registry: Registry) {
     const body = await registry.metrics();
     res.writeHead(200, { 'content-type': registry.contentType }).end(body);
     return true;
+  };
+}
+
+interface RequestOptions {
+  method?: string;
+}
+interface OctokitLike {
+  hook: {
+    after(name: 'request', hook: (response: { status: number }, options: RequestOptions) => void): void;
+    error(name: 'request', hook: (error: unknown, options: RequestOptions) => unknown): void;
+  };
+}
+
+/**
+ * An Octokit plugin that counts the service's GitHub API calls by method and status, and the
+ * answers that asked it to slow down (403/429 with no requests left or a `retry-after`).
+ * Given to Probot as `Octokit: ProbotOctokit.plugin(githubMetricsPlugin(metrics))`.
+ */
+export function githubMetricsPlugin(metrics: ServiceMetrics) {
+  return (octokit: OctokitLike): void => {
+    octokit.hook.after('request', (response, options) => {
+      metrics.githubRequests.inc({ method: options.method ?? 'GET', status: String(response.status) });
+    });
+    octokit.hook.error('request', (error, options) => {
+      const { status, response } = (error ?? {}) as {
+        status?: number;
+        response?: { headers?: Record<string, string | undefined> };
+      };
+      metrics.githubRequests.inc({ method: options.method ?? 'GET', status: String(status ?? 'error') });
+      const headers = response?.headers ?? {};
+      if (
+        (status === 403 || status === 429) &&
+        (headers['retry-after'] || headers['x-ratelimit-remaining'] === '0')
+      )
+        metrics.githubRateLimited.inc();
+      throw error;
+    });
   };
 }

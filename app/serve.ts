@@ -1,13 +1,13 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Queue, UnrecoverableError } from 'bullmq';
 import { type Logger, pino } from 'pino';
-import { Probot, Server } from 'probot';
+import { Probot, ProbotOctokit, Server } from 'probot';
 import { API_PREFIX } from './api/api-handler.ts';
 import { lazyPreviewHosts } from './api/host-lookup.ts';
 import { createPreviewApi } from './api/preview-api.ts';
 import type { WorkerReconcile } from './default-reconciler.ts';
 import { healthHandler } from './health.ts';
-import { metricsHandler, ServiceMetrics } from './metrics.ts';
+import { githubMetricsPlugin, metricsHandler, ServiceMetrics } from './metrics.ts';
 import { policyDeps } from './policy/policy-deps.ts';
 import { createPreviewApp, type PreviewAppDeps } from './probot-app.ts';
 import { PreviewQueue } from './queue/preview-queue.ts';
@@ -40,6 +40,8 @@ export interface StartServiceOptions {
   concurrency?: number;
   /** Stop on SIGTERM and SIGINT; default true. */
   handleSignals?: boolean;
+  /** Where this process's metrics go (served at /metrics); the reconciler's GitHub calls too when shared. */
+  metrics?: ServiceMetrics;
 }
 
 export interface RunningService {
@@ -67,7 +69,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const config = loadServiceConfig(options.env, options.role);
   const logger = options.logger ?? pino({ level: config.logLevel });
   const log = logger.child({ role: config.role });
-  const metrics = new ServiceMetrics();
+  const metrics = options.metrics ?? new ServiceMetrics();
   const serves = config.role === 'web' || config.role === 'all';
   const works = config.role === 'worker' || config.role === 'all';
 
@@ -124,6 +126,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           secret: config.webhookSecret,
           baseUrl: config.githubBaseUrl,
           log: logger,
+          Octokit: ProbotOctokit.plugin(githubMetricsPlugin(metrics)),
         }),
         log: logger,
         port: config.port,

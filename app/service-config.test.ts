@@ -43,6 +43,19 @@ describe('loadServiceConfig', () => {
     expect(config.privateKey).toContain('BEGIN PRIVATE KEY');
   });
 
+  it('reads the operator’s preview settings: IngressClass and charts/vcluster values file', () => {
+    expect(loadServiceConfig(base, 'all')).not.toHaveProperty('previewIngressClass');
+    expect(
+      loadServiceConfig(
+        { ...base, PREVIEW_INGRESS_CLASS: 'traefik', VCLUSTER_VALUES_FILE: '/etc/v.yaml' },
+        'all',
+      ),
+    ).toMatchObject({ previewIngressClass: 'traefik', vclusterValuesFile: '/etc/v.yaml' });
+    expect(problemsOf({ ...base, PREVIEW_INGRESS_CLASS: 'Not A Class' })).toEqual([
+      expect.stringMatching(/^PREVIEW_INGRESS_CLASS must be an IngressClass name, like nginx or traefik/),
+    ]);
+  });
+
   it('sweeps every 5 minutes unless SWEEP_INTERVAL says otherwise', () => {
     expect(loadServiceConfig(base, 'all').sweepIntervalMs).toBe(300_000);
     expect(loadServiceConfig({ ...base, SWEEP_INTERVAL: ' ' }, 'all').sweepIntervalMs).toBe(300_000);

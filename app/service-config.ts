@@ -43,6 +43,11 @@ export interface ServiceConfig {
    * with (`VCLUSTER_VALUES_FILE`), as `helm install -f` takes them: the operator's settings.
    */
   vclusterValuesFile?: string;
+  /**
+   * The IngressClass of every preview's host Ingresses (`PREVIEW_INGRESS_CLASS`), whatever a pull
+   * request's Ingress names; unset, the host's default IngressClass.
+   */
+  previewIngressClass?: string;
   /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
   baseDomain?: string;
   /**
@@ -159,6 +164,14 @@ const envSchema = z.object({
   ),
   KUBECONFIG: optionalText,
   VCLUSTER_VALUES_FILE: optionalText,
+  PREVIEW_INGRESS_CLASS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be an IngressClass name, like nginx or traefik')
+      .optional(),
+  ),
   BASE_DOMAIN: z.preprocess(
     blankToUndefined,
     z
@@ -325,6 +338,9 @@ export function loadServiceConfig(
     redisUrl: values.REDIS_URL,
     ...(values.KUBECONFIG !== undefined ? { kubeconfig: values.KUBECONFIG } : {}),
     ...(values.VCLUSTER_VALUES_FILE !== undefined ? { vclusterValuesFile: values.VCLUSTER_VALUES_FILE } : {}),
+    ...(values.PREVIEW_INGRESS_CLASS !== undefined
+      ? { previewIngressClass: values.PREVIEW_INGRESS_CLASS }
+      : {}),
     ...(values.BASE_DOMAIN !== undefined ? { baseDomain: values.BASE_DOMAIN } : {}),
     urlStyle: {
       scheme: values.PREVIEW_URL_SCHEME,

@@ -36,3 +36,13 @@ describe('--allow-service-types', () => {
     ]);
   });
 });
+
+describe('--ingress-class', () => {
+  it('is the class every host Ingress gets, and must be a Kubernetes name', () => {
+    expect(parseSyncerFlags(flags).ingressClassName).toBeUndefined();
+    expect(parseSyncerFlags({ ...flags, ingressClass: 'traefik' }).ingressClassName).toBe('traefik');
+    expect(() => parseSyncerFlags({ ...flags, ingressClass: 'Bad Class' })).toThrow(
+      '--ingress-class: "Bad Class" is not a valid Kubernetes object name',
+    );
+  });
+});

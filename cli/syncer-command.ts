@@ -26,6 +26,7 @@ export interface SyncerFlags {
   hostKubeconfig?: string;
   virtualKubeconfig: string;
   allowedHostSuffix?: string;
+  ingressClass?: string;
   allowServiceTypes?: string;
   workers: string;
   healthPort: string;
@@ -49,6 +50,8 @@ export interface SyncerCommandOptions {
   hostKubeconfig?: string;
   virtualKubeconfig: string;
   allowedHostSuffix?: string;
+  /** IngressClass of every host Ingress (`--ingress-class`); unset, the host's default. */
+  ingressClassName?: string;
   /** Service types beyond ClusterIP that may reach the host (`--allow-service-types`), default none. */
   allowedServiceTypes: ExposingServiceType[];
   workers: number;
@@ -121,6 +124,7 @@ export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
     ['--service-name', flags.serviceName],
     ['--kubeconfig-secret', flags.kubeconfigSecret],
     ['--coredns-configmap', flags.corednsConfigmap],
+    ['--ingress-class', flags.ingressClass],
   ] as const) {
     if (value !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value))
       throw new SyncerFlagError(`${flag}: "${value}" is not a valid Kubernetes object name`);
@@ -152,6 +156,7 @@ export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
     hostKubeconfig: flags.hostKubeconfig,
     virtualKubeconfig: flags.virtualKubeconfig,
     allowedHostSuffix: flags.allowedHostSuffix,
+    ingressClassName: flags.ingressClass,
     allowedServiceTypes: parseAllowedServiceTypes(flags.allowServiceTypes),
     workers: integer('--workers', flags.workers, 1, 1000),
     healthPort: integer('--health-port', flags.healthPort, 0, 65535),
@@ -203,6 +208,7 @@ async function runSyncer(options: SyncerCommandOptions, logger: Logger): Promise
     host: hostConfig,
     virtual: virtualKubeconfig,
     allowedHostSuffix: options.allowedHostSuffix,
+    ingressClassName: options.ingressClassName,
     allowedServiceTypes: options.allowedServiceTypes,
     workers: options.workers,
     workloadServiceAccount: options.workloadServiceAccount,
@@ -262,6 +268,10 @@ export function registerSyncerCommand(program: Command): void {
     .option('--host-kubeconfig <file>', 'host cluster kubeconfig (default: in-cluster or KUBECONFIG)')
     .requiredOption('--virtual-kubeconfig <file>', 'virtual cluster admin kubeconfig')
     .option('--allowed-host-suffix <domain>', 'ingress hosts must be this domain or below it')
+    .option(
+      '--ingress-class <name>',
+      'IngressClass of every host Ingress, whatever the virtual Ingress names (default: none, the host’s default class)',
+    )
     .option(
       '--allow-service-types <types>',
       `service types beyond ClusterIP that may reach the host, comma-separated (${EXPOSING_SERVICE_TYPES.join(', ')}); others are synced as ClusterIP (default: none)`,

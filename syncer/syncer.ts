@@ -23,6 +23,8 @@ export interface SyncerOptions {
   virtual: KubeConfig | string;
   /** Ingress hosts must be this domain or below it (e.g. `pr-12.preview.example.com`). */
   allowedHostSuffix?: string;
+  /** IngressClass of every host Ingress (the operator's); unset, the host's default class. */
+  ingressClassName?: string;
   /**
    * Service types beyond ClusterIP allowed on the host (default none: NodePort and LoadBalancer
    * services are synced as ClusterIP, with an event). ExternalName services never sync.
@@ -94,6 +96,7 @@ export class Syncer {
       vclusterName: options.name,
       hostNamespace: options.hostNamespace,
       allowedHostSuffix: options.allowedHostSuffix,
+      ingressClassName: options.ingressClassName,
       allowedServiceTypes: options.allowedServiceTypes,
       ...options.translate,
     };

@@ -16,14 +16,18 @@ export interface ProviderContext {
   binaries: Binaries;
   /** charts/vcluster values for every virtual cluster of the `kubernetes` provider (the operator's). */
   vclusterValues?: Record<string, unknown>;
+  /** IngressClass of every preview's host Ingresses (the operator's); unset, the host's default. */
+  ingressClassName?: string;
 }
 
 export function providerFor(name: ProviderName, context: ProviderContext): VirtualClusterProvider {
-  if (name === 'local') return localProvider({ hostKubeconfig: context.hostKubeconfig });
+  const ingressClass = context.ingressClassName ? { ingressClassName: context.ingressClassName } : {};
+  if (name === 'local') return localProvider({ hostKubeconfig: context.hostKubeconfig, ...ingressClass });
   return kubernetesProvider({
     hostKubeconfig: context.hostKubeconfig,
     helmBinary: context.binaries.path('helm'),
     ...(context.vclusterValues ? { values: context.vclusterValues } : {}),
+    ...ingressClass,
   });
 }
 
@@ -48,7 +52,7 @@ export async function providerOf(
 export async function providerNamed(
   name: ProviderName,
   hostKubeconfig: string,
-  options: Pick<ProviderContext, 'vclusterValues'> = {},
+  options: Pick<ProviderContext, 'vclusterValues' | 'ingressClassName'> = {},
 ): Promise<VirtualClusterProvider> {
   return providerFor(name, { hostKubeconfig, binaries: await ensureBinaries(), ...options });
 }

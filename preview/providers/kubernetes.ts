@@ -49,6 +49,8 @@ export interface KubernetesProviderOptions {
   deleteTimeoutMs?: number;
   /** Chart values for every virtual cluster (the per-cluster create options win over them). */
   values?: Record<string, unknown>;
+  /** IngressClass of every preview's host Ingresses (the operator's; chart value `syncer.ingressClassName`). */
+  ingressClassName?: string;
   /**
    * How the kubeconfig that `kubeconfig()` hands out reaches the virtual API server, which is
    * Service `<name>` (port 443) in the host namespace:
@@ -604,7 +606,14 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
 
       const serviceCIDR = options.serviceCIDR ?? (await detectServiceCIDR(host.core, namespace));
       report(`host service CIDR ${serviceCIDR}`);
-      const values = chartValues(name, namespace, createOptions, options.values);
+      const values = chartValues(
+        name,
+        namespace,
+        createOptions,
+        options.ingressClassName
+          ? mergeValues(options.values ?? {}, { syncer: { ingressClassName: options.ingressClassName } })
+          : options.values,
+      );
       report(`helm upgrade --install ${name} (namespace ${namespace})`);
       await install(name, namespace, serviceCIDR, values);
 

@@ -14,6 +14,11 @@ export interface TranslateContext {
   hostNamespace: string;
   /** Ingress hosts must equal this or be a subdomain of it (`*.x` means the same as `x`). */
   allowedHostSuffix?: string;
+  /**
+   * The IngressClass of every host Ingress (`--ingress-class`): the operator's, whatever the virtual
+   * Ingress names. Unset, host Ingresses name none and the host's default class serves them.
+   */
+  ingressClassName?: string;
   /** Cluster DNS domain of the virtual cluster; defaults to `cluster.local`. */
   clusterDomain?: string;
   /**

@@ -41,7 +41,7 @@ const spec: V1Ingress['spec'] = {
 };
 
 describe('ingressToHost', () => {
-  it('points backends and TLS at host names, passes hosts and class through', () => {
+  it('points backends and TLS at host names, passes hosts through, and names no class of its own', () => {
     const vIng = virtualIngress(spec);
     const before = structuredClone(vIng);
     const host = ingressToHost(vIng, ctx);
@@ -51,7 +51,6 @@ describe('ingressToHost', () => {
       'networking.k8s.io/v1, Kind=Ingress',
     );
     expect(host.spec).toStrictEqual({
-      ingressClassName: 'nginx',
       tls: [{ hosts: ['shop.pr-12.preview.example.com'], secretName: 'shop-tls-x-shop-x-pr-12' }],
       rules: [
         {
@@ -76,6 +75,17 @@ describe('ingressToHost', () => {
   });
 
   it.each([
+    { name: 'the virtual Ingress names another class', virtualClass: 'nginx' },
+    { name: 'the virtual Ingress names none', virtualClass: undefined },
+  ])('gives every host Ingress the operator’s class: $name', ({ virtualClass }) => {
+    const host = ingressToHost(virtualIngress({ ...spec, ingressClassName: virtualClass }), {
+      ...ctx,
+      ingressClassName: 'traefik',
+    });
+    expect(host.spec?.ingressClassName).toBe('traefik');
+  });
+
+  it.each([
     { value: 'basic-auth', expected: 'basic-auth-x-shop-x-pr-12' },
     { value: 'auth/basic-auth', expected: 'preview-pr-12/basic-auth-x-auth-x-pr-12' },
     { value: 'a/b/c', expected: 'a/b/c' },
@@ -95,6 +105,11 @@ describe('ingressUpdateToHost', () => {
     {
       name: 'class defaulted on the host is left alone',
       v: virtualIngress({ ...spec, ingressClassName: undefined }),
+      expected: undefined,
+    },
+    {
+      name: 'a class the pull request changed is not pushed',
+      v: virtualIngress({ ...spec, ingressClassName: 'internal-only' }),
       expected: undefined,
     },
     {
@@ -185,5 +200,16 @@ describe('ingressHostViolations', () => {
     },
   ])('$name', ({ spec, context, expected }) => {
     expect(ingressHostViolations(virtualIngress(spec), context ?? ctx)).toStrictEqual(expected);
+  });
+});
+
+describe('ingressUpdateToHost with the operator’s class', () => {
+  const operator = { ...ctx, ingressClassName: 'traefik' };
+  it('puts the operator’s class back on a host Ingress that names another', () => {
+    const host = ingressToHost(virtualIngress(spec), operator);
+    const drifted = { ...host, spec: { ...host.spec, ingressClassName: 'nginx' } };
+    expect(ingressUpdateToHost(virtualIngress(spec), drifted, operator)).toStrictEqual({
+      spec: { ingressClassName: 'traefik' },
+    });
   });
 });

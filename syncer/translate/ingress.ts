@@ -39,6 +39,9 @@ function translateBackend(backend: V1IngressBackend | undefined, ns: string, ctx
 
 function hostIngressSpec(vIng: V1Ingress, ns: string, ctx: TranslateContext): V1IngressSpec {
   const spec: V1IngressSpec = structuredClone(vIng.spec) ?? {};
+  // The class picks the controller (and so who serves and logs the traffic): the operator's choice.
+  delete spec.ingressClassName;
+  if (ctx.ingressClassName) spec.ingressClassName = ctx.ingressClassName;
   translateBackend(spec.defaultBackend, ns, ctx);
   for (const rule of spec.rules ?? []) {
     for (const path of rule.http?.paths ?? ([] as V1HTTPIngressPath[]))
@@ -73,8 +76,9 @@ function secretAnnotations(vIng: V1Ingress, ns: string, ctx: TranslateContext): 
 
 /**
  * The host ingress for a virtual ingress: backend services, resource backends, TLS secrets and
- * ingress-nginx secret annotations point at host names. Hosts and ingressClassName pass through:
- * check ingressHostViolations() first.
+ * ingress-nginx secret annotations point at host names. Hosts pass through (check
+ * ingressHostViolations() first); the class is the operator's (`ctx.ingressClassName`), never the
+ * virtual Ingress's.
  */
 export function ingressToHost(vIng: V1Ingress, ctx: TranslateContext): V1Ingress {
   const key = requireVirtualKey(vIng, 'Ingress');
@@ -103,7 +107,7 @@ export function ingressUpdateToHost(
     if (!deepEqual(desired[field], current[field]))
       (spec as Record<string, unknown>)[field] = desired[field] ?? null;
   }
-  // the host may default the class (default IngressClass); only an explicit virtual class is pushed
+  // the host may default the class (default IngressClass); only the operator's class is pushed
   if (desired.ingressClassName !== undefined && desired.ingressClassName !== current.ingressClassName) {
     spec.ingressClassName = desired.ingressClassName;
   }

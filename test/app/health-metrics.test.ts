@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { ProbotOctokit } from 'probot';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { githubMetricsPlugin, ServiceMetrics } from '../../app/metrics.ts';
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import type { Reconcile } from '../../app/queue/preview-worker.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
@@ -96,5 +98,44 @@ describe('health and metrics endpoints', () => {
     const ready = await get(`${base}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body).toMatch(/\[-\]redis failed: .+\nnot ready/);
+  });
+});
+
+describe('GitHub API metrics', () => {
+  it('counts calls by method and status, and the answers that asked to slow down', async () => {
+    const github = await startGitHubDouble();
+    cleanups.push(() => github.stop());
+    github.addRepo('acme', 'shop', { installationId: 1 });
+    const metrics = new ServiceMetrics();
+    const Octokit = ProbotOctokit.plugin(githubMetricsPlugin(metrics));
+    // Probot's throttling and retries stay out of the count's way here: one request, one answer.
+    const octokit = new Octokit({
+      baseUrl: `http://${github.host}/api/v3`,
+      auth: 'token',
+      throttle: { enabled: false },
+      retry: { enabled: false },
+    });
+    await octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'shop' });
+    await expect(
+      octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'nothing' }),
+    ).rejects.toThrow();
+    github.failNext({
+      path: '/repos/acme/shop/issues/1/comments',
+      status: 429,
+      headers: { 'retry-after': '30' },
+    });
+    await expect(
+      octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        owner: 'acme',
+        repo: 'shop',
+        issue_number: 1,
+        body: 'x',
+      }),
+    ).rejects.toThrow();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('vcluster_preview_github_requests_total{method="GET",status="200"} 1');
+    expect(text).toContain('vcluster_preview_github_requests_total{method="GET",status="404"} 1');
+    expect(text).toContain('vcluster_preview_github_requests_total{method="POST",status="429"} 1');
+    expect(text).toContain('vcluster_preview_github_rate_limited_total 1');
   });
 });

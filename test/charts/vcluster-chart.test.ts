@@ -34,7 +34,16 @@ interface RenderedObject {
 
 /** `helm template` with the given `--set` values, parsed into objects. */
 async function render(...sets: string[]): Promise<RenderedObject[]> {
-  const args = ['template', release, chart, '--namespace', namespace, '--set', `serviceCIDR=${serviceCIDR}`];
+  const args = [
+    'template',
+    release,
+    chart,
+    '--namespace',
+    namespace,
+    '--skip-tests',
+    '--set',
+    `serviceCIDR=${serviceCIDR}`,
+  ];
   for (const set of sets) args.push('--set', set);
   return parseObjects(await runBinary('helm', args));
 }

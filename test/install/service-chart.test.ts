@@ -50,6 +50,7 @@ describe('charts/vcluster-preview installed on the real node', () => {
       `previews.urlPort=${ingressUrl.port}`,
       'api.audience=install-test',
       `ingress.host=${SERVICE_HOST}`,
+      'previews.ingressClassName=traefik',
       'extraEnv[0].name=GHE_PROTOCOL',
       'extraEnv[0].value=http',
       ...extra,
@@ -171,6 +172,21 @@ describe('charts/vcluster-preview installed on the real node', () => {
     expect(await pageShowing(url, pr.headSha)).toContain('Hello from pull request #1');
     expect(github.comments(OWNER, REPO, 1).find((c) => c.body.startsWith(STICKY_MARKER))?.body).toContain(
       url,
+    );
+    // The operator's IngressClass reaches the preview's syncer, and the host Ingress it made.
+    const controlPlane = await host.core.listNamespacedPod({
+      namespace: preview.namespace,
+      labelSelector: `app=vcluster,release=${preview.name}`,
+    });
+    const syncer = controlPlane.items[0]?.spec?.containers.find((c) => c.name === 'syncer');
+    expect([...(syncer?.command ?? []), ...(syncer?.args ?? [])].join(' ')).toContain(
+      '--ingress-class traefik',
+    );
+    const ingresses = await host.networking.listNamespacedIngress({ namespace: preview.namespace });
+    expect(ingresses.items.map((i) => i.spec?.ingressClassName)).toEqual(['traefik']);
+    // The preview's chart passes its own `helm test`: the API server answers at its Service.
+    expect(await helm('test', preview.name, '--namespace', preview.namespace, '--timeout', '2m')).toContain(
+      'Phase:          Succeeded',
     );
 
     // A push queued while the service is upgraded (a changed value rolls web and worker).

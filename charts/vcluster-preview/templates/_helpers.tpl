@@ -103,6 +103,10 @@ capabilities:
 - name: PREVIEW_URL_PORT
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.previews.ingressClassName }}
+- name: PREVIEW_INGRESS_CLASS
+  value: {{ . | quote }}
+{{- end }}
 - name: VCLUSTER_PROVIDER
   value: kubernetes
 - name: API_AUDIENCE

@@ -33,6 +33,8 @@ export interface LocalProviderOptions {
   stateRoot?: string;
   /** How long to wait for a virtual cluster to serve (default 120 s). */
   readyTimeoutMs?: number;
+  /** IngressClass of every preview's host Ingresses (the operator's); unset, the host's default. */
+  ingressClassName?: string;
 }
 
 const runnerEntry = join(dirname(fileURLToPath(import.meta.url)), 'runner-entry.js');
@@ -205,6 +207,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
         hostKubeconfigPath: paths(dir).hostKubeconfig,
         serviceCIDR: known?.serviceCIDR ?? (await detectServiceCIDR(host.core, namespace)),
         allowedHostSuffix: createOptions.allowedHostSuffix,
+        ...(options.ingressClassName ? { ingressClassName: options.ingressClassName } : {}),
         podSecurityStandard: createOptions.isolation?.podSecurityStandard ?? 'baseline',
       });
       await writeFile(paths(dir).hostKubeconfig, options.hostKubeconfig, { mode: 0o600 });

@@ -63,6 +63,7 @@ export async function runLocalCluster(dir: string): Promise<void> {
       host: hostKubeconfig,
       virtual: cluster.kubeconfig,
       allowedHostSuffix: config.allowedHostSuffix,
+      ingressClassName: config.ingressClassName,
       logger,
       kubelet: { advertiseAddress: '127.0.0.1', port: 0 },
       ...(podAccess ? { translate: { kubernetesServiceIP: podAccess.serviceIP } } : {}),

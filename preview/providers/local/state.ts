@@ -11,6 +11,7 @@ export interface LocalClusterConfig {
   hostKubeconfigPath: string;
   serviceCIDR: string;
   allowedHostSuffix?: string;
+  ingressClassName?: string;
   podSecurityStandard?: string;
 }
 
