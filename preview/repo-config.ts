@@ -119,17 +119,27 @@ const repoPath = z
   .refine((path) => !path.split(/[/\\]/).includes('..'), 'leaves the repository (..)')
   .transform((path) => path.replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/') || '.');
 
+/**
+ * What a field accepts beyond what its parsed value is, for the JSON Schema of the file (zod's
+ * schema of a preprocessed field describes the value after preprocessing): `config-docs.ts`.
+ */
+export const ACCEPTS = 'x-vcluster-preview-accepts';
+
 /** One string or a list of them, as a list: `labels: preview` reads as well as `labels: [preview]`. */
 const oneOrMany = <T extends z.ZodType>(item: T) =>
-  z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item).min(1));
+  z
+    .preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item).min(1))
+    .meta({ [ACCEPTS]: 'one-or-many' });
 
 const duration = z.string().trim().refine(isDuration, 'is not a duration');
 
 /** Kubernetes quantities; YAML reads `cpu: 2` as a number, which Kubernetes accepts too. */
-const quantity = z.preprocess(
-  (value) => (typeof value === 'number' ? String(value) : value),
-  z.string().regex(/^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'is not a quantity'),
-);
+const quantity = z
+  .preprocess(
+    (value) => (typeof value === 'number' ? String(value) : value),
+    z.string().regex(/^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'is not a quantity'),
+  )
+  .meta({ [ACCEPTS]: 'string-or-number' });
 
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
 
@@ -208,7 +218,7 @@ const fieldsByPath: Record<string, string[]> = {
 };
 
 /** What to do, by field (`[]` for any list item, `*` for any map key). */
-const hints: Record<string, string> = {
+export const fieldHints: Record<string, string> = {
   '': 'say what to deploy with manifests:, helm: or kustomize:',
   manifests: 'give a folder or file in the repository, like k8s/, or a list of them',
   'manifests[]': 'give a path relative to the repository root, like k8s/app.yaml',
@@ -342,7 +352,7 @@ const quoted = (value: unknown): string =>
 /** One zod issue as problems (an unknown-keys issue names several keys, each reported on its own line). */
 const problemsOf = (issue: z.core.$ZodIssue): Omit<RepoConfigProblem, 'line'>[] => {
   const path = issue.path;
-  const hint = hints[hintKey(path)];
+  const hint = fieldHints[hintKey(path)];
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = fieldsByPath[formatPath(path)] ?? [];
@@ -459,7 +469,7 @@ export function parseRepoConfig(text: string): RepoConfig {
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined) {
-    throw new RepoConfigError([{ line: 1, path: '', message: 'the file is empty', hint: hints[''] }]);
+    throw new RepoConfigError([{ line: 1, path: '', message: 'the file is empty', hint: fieldHints[''] }]);
   }
   const result = repoConfigSchema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
