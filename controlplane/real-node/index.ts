@@ -293,10 +293,11 @@ async function startNode(
       }),
     );
     const ingressUrl = `http://${options.ingressListen}`;
-    // Traefik answers 404 for a host no Ingress names once its entry point is up.
+    // Traefik answers 404 for a host no Ingress names once its entry point is up (any other answer
+    // is another server on that port).
     await waitWhileRunning('the ingress controller', Date.now() + 30_000, processes, async () => {
       const res = await fetch(`${ingressUrl}/`).catch(() => undefined);
-      return res !== undefined;
+      return res?.status === 404;
     });
     return {
       name,
