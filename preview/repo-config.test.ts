@@ -275,7 +275,7 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       [
         '.github/vcluster-preview.yml:3: expose.service: "Web_1" is not a Service name (give the name of the Service in your manifests that serves the app, like web)',
         '.github/vcluster-preview.yml:4: expose.port: expected a number, got "8080" (give the port number of that Service, like 80 or 8080)',
-        '.github/vcluster-preview.yml:5: expose.path: "app" does not start with / (give a URL path starting with /, like / or /app)',
+        '.github/vcluster-preview.yml:5: expose.path: "app" does not start with / (give a plain URL path starting with /, like / or /app/ (letters, digits, - _ . ~ and /))',
       ],
     ],
     [
@@ -343,9 +343,36 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
     ['preview.host, which it defines', '${{ preview.host }}', 'uses unknown ${{ preview.host }}'],
     ['characters a host name cannot have', 'PR_${{ pr.number }}.${{ baseDomain }}', 'is not a host name'],
     ['a scheme', 'https://${{ baseDomain }}', 'is not a host name'],
+    ['a host of its own', 'www.victim.com', 'does not end in .${{ baseDomain }}'],
+    ['a top-level domain', 'com', 'does not end in .${{ baseDomain }}'],
+    ['the domain alone', '${{ baseDomain }}', 'does not end in .${{ baseDomain }}'],
+    ['more after the domain', 'x.${{ baseDomain }}.evil.com', 'does not end in .${{ baseDomain }}'],
+    ['the domain twice', '${{ baseDomain }}.${{ baseDomain }}', 'does not end in .${{ baseDomain }}'],
   ])('rejects a urlTemplate with %s', (_name, template, message) => {
     const [line] = problemsOf(`manifests: k8s\nurlTemplate: "${template}"\n`);
     expect(line).toContain(`.github/vcluster-preview.yml:2: urlTemplate: "${template}" ${message}`);
+  });
+
+  it.each([
+    ['a second slash', '//evil.example.com/'],
+    ['a parent segment', '/app/../admin'],
+    ['a query', '/app?x=1'],
+    ['an encoded character', '/app%2F..'],
+    ['a regular expression', '/app(/|$)(.*)'],
+    ['a space', '/my app'],
+    ['a backslash', '/app\\admin'],
+  ])('rejects an expose.path with %s', (_name, path) => {
+    const [line] = problemsOf(
+      `manifests: k8s\nexpose:\n  service: web\n  port: 80\n  path: ${JSON.stringify(path)}\n`,
+    );
+    expect(line).toMatch(
+      /^\.github\/vcluster-preview\.yml:5: expose\.path: .* (is not a plain URL path|has a \. or \.\. segment) \(give a plain URL path/,
+    );
+  });
+
+  it.each(['/', '/app', '/app/', '/v1.2/api_docs/~me'])('accepts the plain path %s', (path) => {
+    const config = parseRepoConfig(`manifests: k8s\nexpose:\n  service: web\n  port: 80\n  path: ${path}\n`);
+    expect(config.expose?.path).toBe(path);
   });
 
   it('keeps the problems as data for callers that render them differently', () => {

@@ -13,7 +13,15 @@ export const REPO_CONFIG_PATH = '.github/vcluster-preview.yml';
 /** Placeholders a `urlTemplate` may use; `preview.host` is what the template produces, so it is not one. */
 export const URL_TEMPLATE_KEYS = ['pr.number', 'sha', 'repo.name', 'repo.owner', 'baseDomain'] as const;
 
-export const DEFAULT_URL_TEMPLATE = 'pr-${{ pr.number }}-${{ repo.name }}.${{ baseDomain }}';
+/**
+ * Previews live under the service's domain, and two repositories' pull requests never share a host:
+ * the owner is part of the default (the service serves many owners).
+ */
+export const DEFAULT_URL_TEMPLATE =
+  'pr-${{ pr.number }}-${{ repo.name }}-${{ repo.owner }}.${{ baseDomain }}';
+
+/** How every `urlTemplate` ends: previews are subdomains of the service's `BASE_DOMAIN`, nothing else. */
+export const URL_TEMPLATE_SUFFIX = '.${{ baseDomain }}';
 
 // ---------------------------------------------------------------------------------------------------
 // Durations
@@ -155,7 +163,21 @@ const exposeSchema = z.strictObject({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'is not a Service name')
     .max(63),
   port: z.number().int().min(1).max(65535),
-  path: z.string().startsWith('/', 'does not start with /').default('/'),
+  // A plain path: it becomes an Ingress path of the host's controller, so nothing that a controller
+  // could read as more than a path (`..`, `//`, encodings, queries, regular expressions, spaces).
+  path: z
+    .string()
+    .superRefine((path, ctx) => {
+      const problem = !path.startsWith('/')
+        ? 'does not start with /'
+        : !/^(\/[A-Za-z0-9._~-]+)*\/?$/.test(path)
+          ? 'is not a plain URL path'
+          : path.split('/').some((segment) => segment === '..' || segment === '.')
+            ? 'has a . or .. segment'
+            : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default('/'),
 });
 
 const resourcesSchema = z.strictObject({
@@ -175,6 +197,21 @@ const urlTemplate = z.string().superRefine((template, ctx) => {
   }
   if (!/^[a-z0-9.-]+$/.test(template.replace(placeholderPattern, 'x'))) {
     ctx.addIssue({ code: 'custom', message: 'is not a host name' });
+  }
+  // Only the service's domain: a template may not name a host of its own (www.victim.com) or put
+  // anything after the domain; the part before it picks the preview's name under it.
+  const prefix = template.endsWith(URL_TEMPLATE_SUFFIX)
+    ? template.slice(0, -URL_TEMPLATE_SUFFIX.length)
+    : undefined;
+  if (
+    prefix === undefined ||
+    !/[a-z0-9]/.test(prefix.replace(placeholderPattern, 'x')) ||
+    placeholdersIn(prefix).includes('baseDomain')
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `does not end in ${URL_TEMPLATE_SUFFIX} with a name before it: previews are served only under the service's domain`,
+    });
   }
 });
 
@@ -231,7 +268,7 @@ export const fieldHints: Record<string, string> = {
   expose: 'give service: and port: of the Service that serves the app',
   'expose.service': 'give the name of the Service in your manifests that serves the app, like web',
   'expose.port': 'give the port number of that Service, like 80 or 8080',
-  'expose.path': 'give a URL path starting with /, like / or /app',
+  'expose.path': 'give a plain URL path starting with /, like / or /app/ (letters, digits, - _ . ~ and /)',
   env: 'give a mapping of NAME: "value"',
   'env.*': 'quote the value, like "1.10" or "true"',
   resources: 'give requests: and/or limits:, each with cpu: and memory:',
@@ -247,7 +284,9 @@ export const fieldHints: Record<string, string> = {
   drafts: 'use true or false',
   labels: 'give a label name or a list of them, like [preview]',
   'labels[]': 'give a label name, like preview',
-  urlTemplate: `build a host name from ${URL_TEMPLATE_KEYS.map((key) => `\${{ ${key} }}`).join(', ')}, letters, digits, - and .`,
+  urlTemplate: `build a name from ${URL_TEMPLATE_KEYS.filter((key) => key !== 'baseDomain')
+    .map((key) => `\${{ ${key} }}`)
+    .join(', ')}, letters, digits, - and ., ending in ${URL_TEMPLATE_SUFFIX}, like ${DEFAULT_URL_TEMPLATE}`,
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -16,14 +16,30 @@ const isDnsName = (host: string) =>
 
 describe('previewHost', () => {
   it('fills in the default template', () => {
-    expect(previewHost(undefined, values('shop'))).toBe('pr-12-shop.preview.example.com');
+    expect(previewHost(undefined, values('shop'))).toBe('pr-12-shop-acme.preview.example.com');
+  });
+
+  it('gives two owners’ repositories of one name different hosts', () => {
+    const alice = previewHost(undefined, { ...values('shop'), repo: { name: 'shop', owner: 'alice' } });
+    const bob = previewHost(undefined, { ...values('shop'), repo: { name: 'shop', owner: 'bob' } });
+    expect(alice).not.toBe(bob);
   });
 
   it.each([
-    ['My_Shop', 'pr-12-my-shop.preview.example.com'],
-    ['shop.js', 'pr-12-shop-js.preview.example.com'],
-    ['--weird--name--', 'pr-12-weird-name.preview.example.com'],
-    ['Ünïcode Repo', 'pr-12-n-code-repo.preview.example.com'],
+    ['a host of its own', 'www.victim.com'],
+    ['the domain alone', '${{ baseDomain }}'],
+    ['more after the domain', 'x.${{ baseDomain }}.evil.com'],
+  ])('refuses a template that leaves the preview domain: %s', (_name, template) => {
+    expect(() => previewHost(template, values('shop'))).toThrow(
+      /not a name under the preview domain preview\.example\.com/,
+    );
+  });
+
+  it.each([
+    ['My_Shop', 'pr-12-my-shop-acme.preview.example.com'],
+    ['shop.js', 'pr-12-shop-js-acme.preview.example.com'],
+    ['--weird--name--', 'pr-12-weird-name-acme.preview.example.com'],
+    ['Ünïcode Repo', 'pr-12-n-code-repo-acme.preview.example.com'],
   ])('slugifies repository name %j', (name, host) => {
     expect(previewHost(undefined, values(name))).toBe(host);
   });

@@ -58,6 +58,13 @@ export function previewHost(template: string | undefined, values: TemplateValues
   if (labels.length === 0 || labels[0] === '')
     throw new PreviewHostError(`the URL template ${JSON.stringify(template)} gives an empty host name`);
   let host = labels.join('.');
+  const domain = slug(String(values.baseDomain ?? ''), true);
+  // The config check makes every template end in the domain; this holds the filled-in name to it.
+  if (!domain || !host.endsWith(`.${domain}`) || host === domain) {
+    throw new PreviewHostError(
+      `the URL template ${JSON.stringify(template ?? DEFAULT_URL_TEMPLATE)} gives ${host}, which is not a name under the preview domain ${domain}; end the template in .\${{ baseDomain }}`,
+    );
+  }
   if (host.length > MAX_HOST) {
     const rest = labels.slice(1).join('.');
     const room = MAX_HOST - rest.length - 1;
