@@ -299,6 +299,17 @@ describe('jobIdFor', () => {
   it('treats names case-insensitively, as GitHub does', () => {
     expect(jobIdFor('ACME/Shop', 5)).toBe(jobIdFor('acme/shop', 5));
   });
+
+  it.each([
+    ['a-/b', 'a/-b'],
+    ['a/b-', 'a/b_2d'],
+    ['a--/b', 'a/--b'],
+    ['a-/-b', 'a--/b'],
+    ['a/b--c', 'a--b/c'],
+  ])('never gives %s and %s one id (their jobs would collapse into one)', (one, other) => {
+    expect(jobIdFor(one, 1)).not.toBe(jobIdFor(other, 1));
+    expect(jobIdFor(one, 1)).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
 });
 
 describe('previewName', () => {
@@ -320,6 +331,16 @@ describe('previewName', () => {
     ['acme/repo.', 1, /^pr-1-acme--repo-[0-9a-f]{6}$/],
   ])('adds a hash when %s had to change', (repo, number, pattern) => {
     expect(previewName(repo, number).name).toMatch(pattern);
+  });
+
+  it.each([
+    ['a-/b', 'a/-b'],
+    ['a--/b', 'a/--b'],
+    ['a/b--c', 'a--b/c'],
+    ['a/b.c', 'a/b-c'],
+  ])('never gives %s and %s one namespace', (one, other) => {
+    expect(previewName(one, 1).namespace).not.toBe(previewName(other, 1).namespace);
+    expect(previewName(one, 1).name).toMatch(dnsLabel);
   });
 
   it('cuts long names to 52 characters and keeps them apart with a hash', () => {

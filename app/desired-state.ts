@@ -182,7 +182,10 @@ const escapeChar = (char: string): string => {
  * an id, so their jobs never collapse into one.
  */
 export function jobIdFor(repoFullName: string, prNumber: number): string {
-  const escaped = (part: string) => part.toLowerCase().replace(/[^a-z0-9-]/g, escapeChar);
+  // A `-` at either end of a part or next to another is escaped too, so a part never holds `--`
+  // nor touches the `--` between them: `a-/b` and `a/-b` stay apart.
+  const escaped = (part: string) =>
+    part.toLowerCase().replace(/[^a-z0-9-]|^-|-$|-(?=-)/g, (char) => escapeChar(char));
   const [owner = '', repo = ''] = repoFullName.split('/');
   return `pr-${escaped(owner)}--${escaped(repo)}-${prNumber}`;
 }
@@ -202,8 +205,15 @@ export function previewName(repo: string, prNumber: number): { name: string; nam
     : [undefined, repo.toLowerCase()];
   const slug = (part: string) => part.replace(/[^a-z0-9-]+/g, '-');
   const exact = `pr-${prNumber}-${owner === undefined ? '' : `${slug(owner)}--`}${slug(name ?? '')}`;
+  // `--` separates owner and repository: a part that touches or holds `--` could be read either way.
+  const ambiguous = (part: string | undefined) =>
+    part !== undefined && (part.startsWith('-') || part.endsWith('-') || part.includes('--'));
   const lossy =
-    slug(name ?? '') !== name || (owner !== undefined && slug(owner) !== owner) || exact.endsWith('-');
+    slug(name ?? '') !== name ||
+    (owner !== undefined && slug(owner) !== owner) ||
+    ambiguous(owner) ||
+    ambiguous(name) ||
+    exact.endsWith('-');
   const full =
     lossy || exact.length > MAX_PREVIEW_NAME
       ? `${exact.slice(0, MAX_PREVIEW_NAME - 7).replace(/-+$/, '')}-${shortHash(`${repo.toLowerCase()}#${prNumber}`, 6)}`

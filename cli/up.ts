@@ -38,7 +38,7 @@ export async function up(
     REDIS_URL: host.redisUrl,
     VCLUSTER_PROVIDER: 'local',
     BASE_DOMAIN: 'preview.localhost',
-    // The embedded host's ingress controller: `http://pr-1-hello.preview.localhost:8080` opens in a
+    // The embedded host's ingress controller: `http://pr-1-hello-acme.preview.localhost:8080` opens in a
     // browser here, since every name under .localhost is this machine.
     ...(host.ingressUrl
       ? { PREVIEW_URL_SCHEME: 'http', PREVIEW_URL_PORT: new URL(host.ingressUrl).port || '80' }

@@ -8,6 +8,8 @@ export const labels = {
   pullRequest: 'vcluster-preview.dev/pull-request',
   /** For previews: the GitHub App installation, to count live previews per installation. */
   installation: 'vcluster-preview.dev/installation',
+  /** For previews: a digest of the preview's host name, so that no two live previews hold one host. */
+  host: 'vcluster-preview.dev/host',
 } as const;
 
 export const annotations = {

@@ -32,6 +32,31 @@ export function previewLabels(repo: string, pr: number, installationId?: number)
   };
 }
 
+/** The label value for a preview's host name: its digest (a host can be longer than a label value). */
+export function hostLabel(host: string): string {
+  return createHash('sha256').update(host.toLowerCase()).digest('hex').slice(0, 40);
+}
+
+/**
+ * The other live preview that already holds `host`, if any: a host serves one preview, so a second
+ * pull request whose URL template gives the same name is refused rather than served the first's app.
+ */
+export function previewHoldingHost(
+  previews: Pick<VirtualClusterInfo, 'labels' | 'annotations'>[],
+  host: string,
+  self: { repo: string; pr: number },
+): PreviewMetadata | undefined {
+  const digest = hostLabel(host);
+  for (const preview of previews) {
+    if (preview.labels[labels.host] !== digest) continue;
+    const metadata = readPreviewMetadata(preview);
+    if (!metadata || (metadata.repo.toLowerCase() === self.repo.toLowerCase() && metadata.pr === self.pr))
+      continue;
+    return metadata;
+  }
+  return undefined;
+}
+
 /** The repo config's lifetimes, as written (`7d`, `1h`). */
 export interface PreviewLifetime {
   ttl: string;

@@ -11,9 +11,11 @@ import { resetVirtualCluster } from '../../preview/lifecycle.ts';
 import {
   annotations,
   type CreateOptions,
+  labels,
   type VirtualClusterProvider,
   type VirtualClusterRef,
 } from '../../preview/provider.ts';
+import { DEFAULT_URL_TEMPLATE, REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
 import { summarizeSyncerLog } from '../../preview/syncer-log.ts';
 import type { CommandName } from '../commands.ts';
 import { previewName } from '../desired-state.ts';
@@ -29,7 +31,7 @@ import type { StickyCommentState } from '../sticky-comment.ts';
 import { type AppSource, asBadConfig, readApp } from './app-source.ts';
 import { LatestWins } from './latest-wins.ts';
 import { stickyCommentUrl } from './log-url.ts';
-import { previewAnnotations, previewLabels } from './preview-metadata.ts';
+import { hostLabel, previewAnnotations, previewHoldingHost, previewLabels } from './preview-metadata.ts';
 import { StepTracker } from './step-tracker.ts';
 
 /**
@@ -312,9 +314,19 @@ export function createReconciler(deps: ReconcilerDeps) {
 
       const virtual = await tracker.run(STEPS.cluster, async () => {
         const existing = await deps.provider.get(ref);
+        const holder = previewHoldingHost(await deps.provider.list(), app.host, job);
+        if (holder) {
+          throw new BadConfigError(
+            `the preview host ${app.host} is already served by the preview of ${holder.repo}#${holder.pr}`,
+            `make urlTemplate in ${REPO_CONFIG_PATH} give a name of this pull request's own, as the default ${DEFAULT_URL_TEMPLATE} does`,
+          );
+        }
         const options: CreateOptions = {
           ...ref,
-          labels: previewLabels(job.repo, job.pr, job.installationId),
+          labels: {
+            ...previewLabels(job.repo, job.pr, job.installationId),
+            [labels.host]: hostLabel(app.host),
+          },
           // The lifetimes go on the namespace so that the sweeper judges them without reading GitHub.
           annotations: previewAnnotations(job.repo, sha, new Date(), {
             ttl: app.config.ttl,

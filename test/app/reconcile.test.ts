@@ -104,7 +104,7 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
     await seed(sha('a'));
     github.addPullRequest({ owner: OWNER, repo: REPO, number: 1, headSha: sha('a') });
     const outcome = await reconcile(job(1, { kind: 'up', sha: sha('a') }), ctx());
-    const url = `https://pr-1-hello.${BASE_DOMAIN}`;
+    const url = `https://pr-1-hello-octo.${BASE_DOMAIN}`;
     expect(outcome).toEqual({ state: 'ready', url });
 
     const ref = previewName(`${OWNER}/${REPO}`, 1);
@@ -121,7 +121,7 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
       name: 'preview',
       namespace: ref.namespace,
     });
-    expect(ingress.spec?.rules?.[0]?.host).toBe(`pr-1-hello.${BASE_DOMAIN}`);
+    expect(ingress.spec?.rules?.[0]?.host).toBe(`pr-1-hello-octo.${BASE_DOMAIN}`);
 
     const [comment, ...more] = sticky(1);
     expect(more).toEqual([]);

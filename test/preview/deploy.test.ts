@@ -70,7 +70,7 @@ describe('deploying examples/hello into a virtual cluster', () => {
   });
 
   it('renders, applies, rolls out and exposes the app', async () => {
-    expect(host).toBe('pr-12-hello.preview.example.com');
+    expect(host).toBe('pr-12-hello-octo.preview.example.com');
     app = await renderApp({ root: EXAMPLE, config, values });
     const result = await deployApp({ virtual: vc.virtual, objects: app, commit: SHA });
     expect(result.inventory.map(describeRef)).toEqual([
