@@ -75,6 +75,8 @@ export async function defaultReconciler(
     githubFor,
     baseDomain: config.baseDomain,
     urlStyle: config.urlStyle,
+    appId: config.appId,
+    ...(config.previewIngressClass ? { ingressClassName: config.previewIngressClass } : {}),
     helmBinary: await helmBinary(),
     ...(slots ? { slots } : {}),
   });

@@ -48,6 +48,12 @@ export interface GitHubReporterOptions {
   log: Logger;
   retry?: Partial<RetryOptions>;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * This GitHub App's id: a sticky comment is ours only when the App wrote it (a Bot comment
+   * `performed_via_github_app` this App). Without it, any Bot's comment with the marker counts; a
+   * person's never does.
+   */
+  appId?: number;
 }
 
 export interface GitHubReporter {
@@ -215,6 +221,13 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
     }
   };
 
+  const writtenByUs = (comment: {
+    user?: { type?: string } | null;
+    performed_via_github_app?: { id?: number } | null;
+  }) =>
+    comment.user?.type === 'Bot' &&
+    (options.appId === undefined || comment.performed_via_github_app?.id === options.appId);
+
   const listStickyComments = async () => {
     const comments = await octokit.paginate(octokit.rest.issues.listComments, {
       owner,
@@ -223,9 +236,10 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
       per_page: 100,
       ...NO_PLUGIN_RETRY,
     });
-    // GitHub's ids grow with time, so the lowest id is the oldest comment.
+    // GitHub's ids grow with time, so the lowest id is the oldest comment. The marker alone proves
+    // nothing (anyone can write it in a comment): only the App's own comments are edited.
     return comments
-      .filter((comment) => isStickyComment(comment.body ?? ''))
+      .filter((comment) => isStickyComment(comment.body ?? '') && writtenByUs(comment))
       .map((comment) => ({ id: comment.id, body: comment.body ?? '' }))
       .sort((a, b) => a.id - b.id);
   };

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { ApplicationFunction, Probot } from 'probot';
 import {
   type Command,
@@ -16,6 +17,7 @@ import { factsOf, type PullLike } from './policy/pull-facts.ts';
 import { DEFAULT_POLICY, type ReadConfig } from './policy/repo-policy.ts';
 import { httpStatusOf } from './queue/classify-error.ts';
 import type { PreviewQueue, QueuePlace } from './queue/preview-queue.ts';
+import { type DeliveryLog, redisDeliveryLog } from './webhook-deliveries.ts';
 
 /**
  * The GitHub App's webhook handlers: `pull_request` and `/vcluster …` comments become desired
@@ -28,6 +30,10 @@ export interface PreviewAppDeps {
   readConfig?: ReadConfig;
   /** Default: a Redis hash next to the queue's keys (`bull:<queue>:approvals`), on the queue's connection. */
   approvals?: ApprovalStore;
+  /** This GitHub App's id: its own sticky comment is told from a planted one by it. */
+  appId?: number;
+  /** Default: Redis keys next to the queue's (`bull:<queue>:deliveries:<id>`), on the queue's connection. */
+  deliveries?: DeliveryLog;
 }
 
 const PR_ACTIONS = new Set([
@@ -56,122 +62,164 @@ const describePlace = (place: QueuePlace): string => {
   }
 };
 
+const appIdOf = (deps: { appId?: number }) => (deps.appId !== undefined ? { appId: deps.appId } : {});
+
 export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
   const { queue } = deps;
   const policy = policyDeps(queue, deps);
   const { approvals } = policy;
-
-  return (app: Probot) => {
-    app.on('pull_request', async (context) => {
-      const { payload } = context;
-      const repo = payload.repository.full_name;
-      const pr = payload.pull_request.number;
-      const log = context.log.child({
-        repo,
-        pr,
-        deliveryId: context.id,
-        event: `pull_request.${payload.action}`,
-      });
-      if (!PR_ACTIONS.has(payload.action)) {
-        log.debug('action does not concern previews');
+  const deliveries =
+    deps.deliveries ??
+    redisDeliveryLog(
+      async () => (await queue.queue.getBackend().client) as unknown as Redis,
+      queue.queue.toKey('deliveries'),
+    );
+  /**
+   * A delivery is handled once: a replayed `X-GitHub-Delivery` (an attacker resending a captured,
+   * validly signed request, or a redelivery of one that worked) changes nothing. One that failed is
+   * forgotten, so GitHub's redelivery gets its turn.
+   */
+  const once =
+    <C extends { id: string; log: { info(message: string): void } }>(handle: (context: C) => Promise<void>) =>
+    async (context: C) => {
+      if (!(await deliveries.first(context.id))) {
+        context.log.info(`delivery ${context.id} was handled before; ignoring the replay`);
         return;
       }
-      const facts = factsOf(payload.pull_request as PullLike);
-      const octokit = context.octokit as unknown as GitHubClient;
-      const [owner, name] = [payload.repository.owner.login, payload.repository.name];
-      const label = 'label' in payload && payload.label ? payload.label.name : undefined;
-      const target = { octokit, owner, name, repo, pr, log };
-      const desired = await judgePullRequest(policy, {
-        ...target,
-        facts,
-        request: {
-          type: 'pull_request',
-          action: payload.action,
-          merged: payload.pull_request.merged === true,
-          ...(label !== undefined ? { label } : {}),
-        },
-        // Closing needs no config: whatever it says, the preview goes.
-        ...(payload.action === 'closed' ? { policy: DEFAULT_POLICY } : {}),
-      });
-      if (payload.action === 'closed') await approvals.delete(repo, pr);
-      await applyDesiredState(queue, {
-        ...target,
-        desired,
-        sender: payload.sender?.login ?? 'unknown',
-        ...installationOf(context.payload),
-        deliveryId: context.id,
-      });
-    });
+      try {
+        await handle(context);
+      } catch (error) {
+        await deliveries.forget(context.id).catch(() => {});
+        throw error;
+      }
+    };
 
-    app.on('issue_comment.created', async (context) => {
-      const { payload } = context;
-      const repo = payload.repository.full_name;
-      const pr = payload.issue.number;
-      const log = context.log.child({ repo, pr, deliveryId: context.id, event: 'issue_comment.created' });
-      if (!payload.issue.pull_request) return;
-      if (payload.comment.user?.type === 'Bot') return;
-      const command = parseCommand(payload.comment.body ?? '');
-      if (!command) return;
-      const [owner, name] = [payload.repository.owner.login, payload.repository.name];
-      const sender = payload.comment.user?.login ?? payload.sender?.login ?? 'unknown';
-      const octokit = context.octokit as unknown as GitHubClient;
-      const reporter = createGitHubReporter({ octokit, owner, repo: name, pullNumber: pr, log });
-      const reply = async (body: string) => {
-        await octokit.rest.issues.createComment({ owner, repo: name, issue_number: pr, body });
-      };
-      log.info({ command: command.kind, sender }, 'command received');
-      await reporter.addReaction(payload.comment.id, 'eyes');
-
-      const needed = requiredPermission(command);
-      if (needed !== 'none') {
-        const level = await permissionOf(octokit, owner, name, sender);
-        if (!permissionAllows(level, needed)) {
-          log.info({ command: command.kind, sender, level }, 'command refused: not enough permission');
-          await reply(refusal(command, sender, repo, level));
+  return (app: Probot) => {
+    app.on(
+      'pull_request',
+      once(async (context) => {
+        const { payload } = context;
+        const repo = payload.repository.full_name;
+        const pr = payload.pull_request.number;
+        const log = context.log.child({
+          repo,
+          pr,
+          deliveryId: context.id,
+          event: `pull_request.${payload.action}`,
+        });
+        if (!PR_ACTIONS.has(payload.action)) {
+          log.debug('action does not concern previews');
           return;
         }
-      }
+        const facts = factsOf(payload.pull_request as PullLike);
+        const octokit = context.octokit as unknown as GitHubClient;
+        const [owner, name] = [payload.repository.owner.login, payload.repository.name];
+        const label = 'label' in payload && payload.label ? payload.label.name : undefined;
+        const target = { octokit, owner, name, repo, pr, log };
+        const desired = await judgePullRequest(policy, {
+          ...target,
+          facts,
+          request: {
+            type: 'pull_request',
+            action: payload.action,
+            merged: payload.pull_request.merged === true,
+            ...(label !== undefined ? { label } : {}),
+          },
+          // Closing needs no config: whatever it says, the preview goes.
+          ...(payload.action === 'closed' ? { policy: DEFAULT_POLICY } : {}),
+        });
+        if (payload.action === 'closed') await approvals.delete(repo, pr);
+        await applyDesiredState(queue, {
+          ...target,
+          desired,
+          sender: payload.sender?.login ?? 'unknown',
+          ...installationOf(context.payload),
+          deliveryId: context.id,
+          ...appIdOf(policy),
+        });
+      }),
+    );
 
-      switch (command.kind) {
-        case 'help':
-          await reply(`Here is what \`/vcluster\` can do on this pull request:\n\n${helpText()}`);
-          return;
-        case 'unknown':
-          await reply(
-            `@${sender}, I don't know \`/vcluster ${command.text}\`. Here is what I can do:\n\n${helpText()}`,
-          );
-          return;
-        case 'status': {
-          const place = await queue.place(repo, pr);
-          await reply(describePlace(place));
-          return;
+    app.on(
+      'issue_comment.created',
+      once(async (context) => {
+        const { payload } = context;
+        const repo = payload.repository.full_name;
+        const pr = payload.issue.number;
+        const log = context.log.child({ repo, pr, deliveryId: context.id, event: 'issue_comment.created' });
+        if (!payload.issue.pull_request) return;
+        if (payload.comment.user?.type === 'Bot') return;
+        const command = parseCommand(payload.comment.body ?? '');
+        if (!command) return;
+        const [owner, name] = [payload.repository.owner.login, payload.repository.name];
+        const sender = payload.comment.user?.login ?? payload.sender?.login ?? 'unknown';
+        const octokit = context.octokit as unknown as GitHubClient;
+        const reporter = createGitHubReporter({
+          octokit,
+          owner,
+          repo: name,
+          pullNumber: pr,
+          log,
+          ...appIdOf(policy),
+        });
+        const reply = async (body: string) => {
+          await octokit.rest.issues.createComment({ owner, repo: name, issue_number: pr, body });
+        };
+        log.info({ command: command.kind, sender }, 'command received');
+        await reporter.addReaction(payload.comment.id, 'eyes');
+
+        const needed = requiredPermission(command);
+        if (needed !== 'none') {
+          const level = await permissionOf(octokit, owner, name, sender);
+          if (!permissionAllows(level, needed)) {
+            log.info({ command: command.kind, sender, level }, 'command refused: not enough permission');
+            await reply(refusal(command, sender, repo, level));
+            return;
+          }
         }
-        default:
-          break;
-      }
 
-      const { data: pull } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: pr });
-      const target = { octokit, owner, name, repo, pr, log };
-      const desired = await judgePullRequest(policy, {
-        ...target,
-        facts: factsOf(pull as PullLike),
-        request: { type: 'command', command },
-      });
-      if (command.kind === 'approve' && desired.kind === 'up') {
-        await approvals.set(repo, pr, desired.sha);
-        log.info({ sha: desired.sha, approvedBy: sender }, 'fork commit approved');
-      }
-      if (desired.kind === 'skip') {
-        await reply(`@${sender}, nothing to do: ${desired.reason}.`);
-      }
-      await applyDesiredState(queue, {
-        ...target,
-        desired,
-        sender,
-        ...installationOf(context.payload),
-        deliveryId: context.id,
-      });
-    });
+        switch (command.kind) {
+          case 'help':
+            await reply(`Here is what \`/vcluster\` can do on this pull request:\n\n${helpText()}`);
+            return;
+          case 'unknown':
+            await reply(
+              `@${sender}, I don't know \`/vcluster ${command.text}\`. Here is what I can do:\n\n${helpText()}`,
+            );
+            return;
+          case 'status': {
+            const place = await queue.place(repo, pr);
+            await reply(describePlace(place));
+            return;
+          }
+          default:
+            break;
+        }
+
+        const { data: pull } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: pr });
+        const target = { octokit, owner, name, repo, pr, log };
+        const desired = await judgePullRequest(policy, {
+          ...target,
+          facts: factsOf(pull as PullLike),
+          request: { type: 'command', command },
+        });
+        if (command.kind === 'approve' && desired.kind === 'up') {
+          await approvals.set(repo, pr, desired.sha);
+          log.info({ sha: desired.sha, approvedBy: sender }, 'fork commit approved');
+        }
+        if (desired.kind === 'skip') {
+          await reply(`@${sender}, nothing to do: ${desired.reason}.`);
+        }
+        await applyDesiredState(queue, {
+          ...target,
+          desired,
+          sender,
+          ...installationOf(context.payload),
+          deliveryId: context.id,
+          ...appIdOf(policy),
+        });
+      }),
+    );
   };
 }
 

@@ -1,12 +1,13 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { Queue, UnrecoverableError } from 'bullmq';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { Probot, ProbotOctokit, Server } from 'probot';
 import { API_PREFIX } from './api/api-handler.ts';
 import { lazyPreviewHosts } from './api/host-lookup.ts';
 import { createPreviewApi } from './api/preview-api.ts';
 import type { WorkerReconcile } from './default-reconciler.ts';
 import { healthHandler } from './health.ts';
+import { serviceLogger } from './logger.ts';
 import { githubMetricsPlugin, metricsHandler, ServiceMetrics } from './metrics.ts';
 import { policyDeps } from './policy/policy-deps.ts';
 import { createPreviewApp, type PreviewAppDeps } from './probot-app.ts';
@@ -14,6 +15,7 @@ import { PreviewQueue } from './queue/preview-queue.ts';
 import { PreviewWorker, type Reconcile } from './queue/preview-worker.ts';
 import { type RedisHandle, redisConnection } from './queue/redis-connection.ts';
 import { registerSweeper, SWEEP_QUEUE_NAME, type Sweeper } from './queue/sweeper.ts';
+import { guardRequestSize } from './request-size-guard.ts';
 import { loadServiceConfig, type ServiceConfig, type ServiceRole } from './service-config.ts';
 import { createSweep } from './sweep/sweep-previews.ts';
 
@@ -33,7 +35,7 @@ export interface StartServiceOptions {
   reconcile?: Reconcile | WorkerReconcile;
   /** BullMQ queue name; default `previews` (and `preview-sweeps` for sweeps). Tests use unique names. */
   queueName?: string;
-  /** Default: pino at `LOG_LEVEL`. */
+  /** Default: the service logger (`serviceLogger`) at `LOG_LEVEL`. */
   logger?: Logger;
   readConfig?: PreviewAppDeps['readConfig'];
   /** Worker concurrency; default `WORKER_CONCURRENCY` from the environment (2). */
@@ -67,7 +69,7 @@ export const missingReconcile: Reconcile = async () => {
 
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const config = loadServiceConfig(options.env, options.role);
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? serviceLogger(config.logLevel);
   const log = logger.child({ role: config.role });
   const metrics = options.metrics ?? new ServiceMetrics();
   const serves = config.role === 'web' || config.role === 'all';
@@ -139,7 +141,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       server.addHandler(metricsHandler(metrics.registry));
       metrics.observe({ queue: () => webQueue.queue.getJobCounts() });
       // Webhooks and the API judge pull requests with the same policy and the same approvals.
-      const policy = policyDeps(queue, options.readConfig ? { readConfig: options.readConfig } : {});
+      const policy = policyDeps(queue, {
+        appId: config.appId,
+        ...(options.readConfig ? { readConfig: options.readConfig } : {}),
+      });
       await server.load(createPreviewApp({ queue, ...policy }));
       await server.load(
         createPreviewApi({
@@ -154,7 +159,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           log: logger,
         }),
       );
-      await server.start();
+      guardRequestSize(await server.start());
       const host = /^(0\.0\.0\.0|::|\[::\])$/.test(server.host) ? '127.0.0.1' : server.host;
       url = `http://${host}:${server.port}`;
       log.info(

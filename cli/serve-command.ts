@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { pino } from 'pino';
 import { loadServiceConfig, SERVICE_ROLES, type ServiceRole } from '../app/service-config.ts';
 import { ExitCode } from './run-cli.ts';
 
@@ -35,18 +34,17 @@ export async function serve(role: ServiceRole, env: Record<string, string | unde
   const config = loadServiceConfig(env, role);
   // Loaded here, not at the top: Probot, BullMQ and ioredis are ~50 MB that every other
   // command (the long-running `syncer` above all) would carry without using.
-  const [{ defaultReconciler }, { startService }, { ServiceMetrics }] = await Promise.all([
+  const [{ defaultReconciler }, { startService }, { ServiceMetrics }, { serviceLogger }] = await Promise.all([
     import('../app/default-reconciler.ts'),
     import('../app/serve.ts'),
     import('../app/metrics.ts'),
+    import('../app/logger.ts'),
   ]);
+  const logger = serviceLogger(config.logLevel);
   // One registry for the process: the worker's GitHub calls are counted beside its jobs.
   const metrics = new ServiceMetrics();
   // The CLI assembles the real reconciler; startService alone fails jobs without one.
-  const reconcile =
-    config.role === 'web'
-      ? undefined
-      : await defaultReconciler(config, pino({ level: config.logLevel }), { metrics });
-  const service = await startService({ role, env, reconcile, metrics });
+  const reconcile = config.role === 'web' ? undefined : await defaultReconciler(config, logger, { metrics });
+  const service = await startService({ role, env, reconcile, metrics, logger });
   if (service.webhookUrl) console.error(`listening for webhooks on ${service.webhookUrl}`);
 }

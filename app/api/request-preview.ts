@@ -116,6 +116,7 @@ export async function requestPreview(
     sender: claims.actor ?? 'github-actions',
     installationId,
     deliveryId: input.requestId,
+    ...(deps.policy.appId !== undefined ? { appId: deps.policy.appId } : {}),
   });
   return {
     repo,

@@ -15,6 +15,8 @@ export interface ApplyTarget extends PullTarget {
   installationId?: number;
   /** The webhook delivery or API request, to follow it through the logs. */
   deliveryId: string;
+  /** This GitHub App's id (see GitHubReporterOptions.appId). */
+  appId?: number;
 }
 
 /** The job that carries `desired`, or undefined when nothing was enqueued. */
@@ -35,6 +37,7 @@ export async function applyDesiredState(
       repo: name,
       pullNumber: pr,
       log,
+      ...(target.appId !== undefined ? { appId: target.appId } : {}),
     });
     await reporter.upsertStickyComment({
       state: 'waiting-approval',

@@ -14,6 +14,8 @@ import type { ReadConfig } from './repo-policy.ts';
 export interface PolicyDeps {
   readConfig: ReadConfig;
   approvals: ApprovalStore;
+  /** This GitHub App's id: its own sticky comments are told from anyone else's by it. */
+  appId?: number;
 }
 
 /** What happened, without the pull request's facts (those come from `facts`). */

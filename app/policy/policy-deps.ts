@@ -11,9 +11,10 @@ import { type ReadConfig, readRepoPolicy } from './repo-policy.ts';
  */
 export function policyDeps(
   queue: PreviewQueue,
-  overrides: { readConfig?: ReadConfig; approvals?: ApprovalStore } = {},
+  overrides: { readConfig?: ReadConfig; approvals?: ApprovalStore; appId?: number } = {},
 ): PolicyDeps {
   return {
+    ...(overrides.appId !== undefined ? { appId: overrides.appId } : {}),
     readConfig: overrides.readConfig ?? readRepoPolicy,
     approvals:
       overrides.approvals ??

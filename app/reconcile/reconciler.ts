@@ -58,6 +58,8 @@ export interface ReconcilerDeps {
   urlStyle?: PreviewUrlStyle;
   /** Class of the host Ingress (default: the cluster's default class). */
   ingressClassName?: string;
+  /** This GitHub App's id: its own sticky comment is told from a planted one by it. */
+  appId?: number;
   /** The cap of live previews (MAX_PREVIEWS…); without it, previews start without limit. */
   slots?: Pick<PreviewSlots, 'claim' | 'release'>;
 }
@@ -135,7 +137,14 @@ export function createReconciler(deps: ReconcilerDeps) {
       return { state: 'destroyed' };
     }
     const octokit = await deps.githubFor(job.installationId);
-    const reporter = createGitHubReporter({ octokit, owner, repo, pullNumber: job.pr, log });
+    const reporter = createGitHubReporter({
+      octokit,
+      owner,
+      repo,
+      pullNumber: job.pr,
+      log,
+      ...(deps.appId !== undefined ? { appId: deps.appId } : {}),
+    });
     const connectInfo = { name: ref.name, namespace: ref.namespace };
     const stamp = () => new Date().toISOString();
 

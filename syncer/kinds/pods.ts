@@ -13,6 +13,7 @@ import { MARKER_LABEL } from '../translate/metadata.ts';
 import { hostName } from '../translate/names.ts';
 import {
   dnsServiceIPFor,
+  droppedSchedulingFields,
   type PodExtras,
   podNodeNameToVirtual,
   podReferences,
@@ -36,6 +37,8 @@ export interface PodSyncerOptions {
 }
 
 export const POD_SECURITY_VIOLATION_REASON = 'PodSecurityViolation';
+/** Event reason when scheduling fields of a virtual pod were left out of its host pod. */
+export const SCHEDULING_DROPPED_REASON = 'SchedulingFieldsDropped';
 
 /**
  * Pods: down to the host (which schedules and runs them), status and node binding back up.
@@ -92,6 +95,14 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
           podSecurityMessage(level, violations),
         );
         return 'skip';
+      }
+      const dropped = droppedSchedulingFields(pod);
+      if (dropped.length > 0) {
+        void context.recorder.warning(
+          { ...pod, kind: 'Pod', apiVersion: 'v1' },
+          SCHEDULING_DROPPED_REASON,
+          `${dropped.join(', ')} left out on the host: where previews run (nodes, taints, runtime, scheduler, priority) is the operator's choice`,
+        );
       }
       await ensureReferencesOnHost(context, pod);
       // Minted only for a pod that passed the checks; they go into the host pod's own annotations,

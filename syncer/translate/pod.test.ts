@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { TranslateContext } from './context.ts';
 import {
   dnsServiceIPFor,
+  droppedSchedulingFields,
   podHostname,
   podLabelsAnnotation,
   podNodeNameToVirtual,
@@ -770,13 +771,11 @@ describe('podUpdateToHost', () => {
       expected: undefined,
     },
     {
-      name: 'toleration added',
+      name: 'toleration added in the virtual cluster: the host’s are the operator’s, nothing changes',
       change: (p) => {
         p.spec!.tolerations!.push({ key: 'gpu', operator: 'Exists' });
       },
-      expected: {
-        spec: { tolerations: [...(host.spec?.tolerations ?? []), { key: 'gpu', operator: 'Exists' }] },
-      },
+      expected: undefined,
     },
     {
       name: 'scheduling gate removed',
@@ -926,5 +925,42 @@ describe('podNodeNameToVirtual', () => {
     const host: V1Pod = { spec: { containers: [], nodeName: hostNode } };
     const virtual: V1Pod = { spec: { containers: [], nodeName: virtualNode } };
     expect(podNodeNameToVirtual(host, virtual)).toBe(expected);
+  });
+});
+
+describe('podToHost keeps scheduling the operator’s', () => {
+  const vPod = (spec: Partial<V1Pod['spec']>): V1Pod => ({
+    metadata: { name: 'web', namespace: 'shop', uid: 'u1' },
+    spec: { containers: [{ name: 'c', image: 'nginx' }], ...spec },
+  });
+  const ctx: TranslateContext = { vclusterName: 'pr-1', hostNamespace: 'preview-pr-1' };
+
+  it.each([
+    ['nodeSelector', { nodeSelector: { 'kubernetes.io/hostname': 'control-plane' } }],
+    ['tolerations', { tolerations: [{ operator: 'Exists' }] }],
+    ['runtimeClassName', { runtimeClassName: 'privileged-runtime' }],
+    ['schedulerName', { schedulerName: 'my-scheduler' }],
+    ['preemptionPolicy', { preemptionPolicy: 'PreemptLowerPriority' }],
+    ['nodeName', { nodeName: 'control-plane' }],
+    ['priorityClassName', { priorityClassName: 'system-cluster-critical' }],
+  ])('drops %s', (field, spec) => {
+    const host = podToHost(vPod(spec as Partial<V1Pod['spec']>), ctx);
+    expect(host.spec).not.toHaveProperty(field);
+  });
+
+  it('drops node affinity and keeps pod affinity, and names what it dropped', () => {
+    const pod = vPod({
+      nodeSelector: { disk: 'ssd' },
+      affinity: {
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } },
+        podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] },
+      },
+    });
+    const host = podToHost(pod, ctx);
+    expect(host.spec?.affinity).toEqual({
+      podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] },
+    });
+    expect(droppedSchedulingFields(pod)).toEqual(['spec.nodeSelector', 'spec.affinity.nodeAffinity']);
+    expect(droppedSchedulingFields(vPod({}))).toEqual([]);
   });
 });

@@ -532,6 +532,34 @@ export function podHostname(virtualName: string): string {
 }
 
 /** The host pod for a virtual pod. Pure: the engine mints the tokens first and passes them in `extras`. */
+/** Pod fields that choose host nodes, taints, runtimes or schedulers: never taken from a virtual pod. */
+export const HOST_SCHEDULING_FIELDS = [
+  'nodeSelector',
+  'tolerations',
+  'runtimeClassName',
+  'schedulerName',
+  'preemptionPolicy',
+] as const;
+
+/**
+ * What of a virtual pod's scheduling podToHost leaves out (besides `nodeName`, which the host's
+ * scheduler sets, and priority, which the host does not know): for the event that says so.
+ */
+export function droppedSchedulingFields(vPod: V1Pod): string[] {
+  const spec = vPod.spec ?? { containers: [] };
+  const dropped: string[] = HOST_SCHEDULING_FIELDS.filter((field) => {
+    const value = spec[field];
+    return (
+      value !== undefined &&
+      !(Array.isArray(value) && value.length === 0) &&
+      !(typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)
+    );
+  }).map((field) => `spec.${field}`);
+  if (spec.affinity?.nodeAffinity) dropped.push('spec.affinity.nodeAffinity');
+  if (spec.priorityClassName) dropped.push('spec.priorityClassName');
+  return dropped;
+}
+
 export function podToHost(vPod: V1Pod, ctx: TranslateContext, extras: PodExtras = {}): V1Pod {
   const key = requireVirtualKey(vPod, 'Pod');
   const ns = key.namespace;
@@ -555,6 +583,13 @@ export function podToHost(vPod: V1Pod, ctx: TranslateContext, extras: PodExtras 
   // virtual priority classes do not exist on the host (and a bare priority is rejected without one)
   delete spec.priorityClassName;
   delete spec.priority;
+  // Where and how a pod runs on the host is the operator's: a pull request picks no node, taint,
+  // runtime, scheduler or preemption (see hostSchedulingFields).
+  for (const field of HOST_SCHEDULING_FIELDS) delete spec[field];
+  if (spec.affinity?.nodeAffinity) {
+    delete spec.affinity.nodeAffinity;
+    if (Object.keys(spec.affinity).length === 0) delete spec.affinity;
+  }
 
   if (ctx.kubernetesServiceIP) {
     spec.hostAliases = [
@@ -679,12 +714,7 @@ export function podUpdateToHost(
     spec.activeDeadlineSeconds = vDeadline;
   }
 
-  // tolerations can only be added: keep every host toleration, append the virtual ones it lacks
-  const hostTolerations = hostPod.spec?.tolerations ?? [];
-  const added = (vPod.spec?.tolerations ?? []).filter(
-    (vt) => !hostTolerations.some((ht) => deepEqual(ht, vt)),
-  );
-  if (added.length > 0) spec.tolerations = structuredClone([...hostTolerations, ...added]);
+  // tolerations are the operator's (HOST_SCHEDULING_FIELDS): a virtual pod's never reach the host
 
   // scheduling gates can only be removed
   const vGates = new Set((vPod.spec?.schedulingGates ?? []).map((g) => g.name));

@@ -60,6 +60,8 @@ export interface IssueComment {
   created_at: string;
   updated_at: string;
   author_association: string;
+  /** Set on what an App's installation token wrote, as GitHub does. */
+  performed_via_github_app?: { id: number; slug: string; name: string };
 }
 
 export interface Reaction {
@@ -295,7 +297,13 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
   };
   const publicComment = ({ issueNumber: _, ...comment }: IssueComment & { issueNumber: number }) => comment;
 
-  const createComment = (state: RepoState, number: number, body: string, user: User, association: string) => {
+  const createComment = (
+    state: RepoState,
+    number: number,
+    body: string,
+    user: User,
+    association: string,
+  ): IssueComment & { issueNumber: number } => {
     const id = newId();
     const now = githubTimestamp();
     const pr = pullRequestObject(pullOrThrow(state, number));
@@ -597,7 +605,9 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
     if (body.length > 65_536) {
       throw validationFailed('IssueComment', 'body', 'Body is too long (maximum is 65536 characters)');
     }
-    respond(201, publicComment(createComment(state, Number(request.params.number), body, bot, 'NONE')));
+    const comment = createComment(state, Number(request.params.number), body, bot, 'NONE');
+    comment.performed_via_github_app = { id: appId, slug: appSlug, name: appSlug };
+    respond(201, publicComment(comment));
   });
 
   route('PATCH', '/repos/:owner/:repo/issues/comments/:id', () => (request, respond) => {
