@@ -199,7 +199,17 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
             (await health(req, res)) || (await scrape(req, res)) || res.writeHead(404).end())();
         });
         await new Promise<void>((resolve, reject) => {
-          healthServer!.once('error', reject).listen(config.port, config.host, () => resolve());
+          healthServer!
+            .once('error', (error: NodeJS.ErrnoException) =>
+              reject(
+                error.code === 'EADDRINUSE'
+                  ? new Error(
+                      `PORT ${config.port} is in use: a worker serves /healthz, /readyz and /metrics on PORT; give each process on this machine its own PORT`,
+                    )
+                  : error,
+              ),
+            )
+            .listen(config.port, config.host, () => resolve());
         });
         log.info({ port: config.port }, 'worker health endpoints listening (/healthz, /readyz)');
       }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
 import { STICKY_MARKER, type StickyStep } from '../../app/sticky-comment.ts';
-import { pidsMentioning } from '../../controlplane/index.ts';
+import { freePort, pidsMentioning } from '../../controlplane/index.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
@@ -78,11 +78,12 @@ describe('a worker killed mid-deploy', () => {
     await github?.stop();
   });
 
-  const startWorker = (label: string): ChildProcess => {
+  const startWorker = async (label: string): Promise<ChildProcess> => {
     mkdirSync(home.home, { recursive: true });
     const log = createWriteStream(join(home.home, `worker-${label}.log`));
+    // Each worker serves its probes and metrics on a port of its own, as each pod does.
     const worker = spawn(process.execPath, [CLI, 'serve', '--role', 'worker'], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, PORT: String(await freePort()) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     worker.stdout?.pipe(log);
@@ -95,7 +96,7 @@ describe('a worker killed mid-deploy', () => {
     await seedExample(github, OWNER, REPO, HEAD);
     const spec = { owner: OWNER, repo: REPO, number: 21, headSha: HEAD };
     github.addPullRequest(spec);
-    const first = startWorker('first');
+    const first = await startWorker('first');
     const queue = web.queue!.queue;
     expect(
       (await postWebhook(web.webhookUrl!, 'pull_request', pullRequestEvent('opened', spec), SECRET)).status,
@@ -113,7 +114,7 @@ describe('a worker killed mid-deploy', () => {
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
 
-    startWorker('second');
+    await startWorker('second');
     const comment = await waitUntil(
       async () =>
         github
