@@ -202,10 +202,11 @@ spec:
   template:
     metadata: { labels: { app: stuck } }
     spec:
-      nodeSelector: { vcluster-preview.dev/no-such-node: "true" }
       containers:
       - name: app
         image: nginxinc/nginx-unprivileged:1.27
+        # More than any node has (a pod's node selector is the operator's, not the pull request's).
+        resources: { requests: { cpu: "1000" } }
 `,
     };
     const files = await readManifestFiles(EXAMPLE, config.manifests ?? []);
