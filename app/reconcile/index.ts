@@ -7,7 +7,5 @@ export {
   type ReconcileOutcome,
   type Reconciler,
   type ReconcilerDeps,
-  STEPS,
 } from './reconciler.ts';
 export { downloadPath, type RepoAt, readRepoFile } from './repo-files.ts';
-export { type Publish, StepTracker, withSteps } from './step-tracker.ts';

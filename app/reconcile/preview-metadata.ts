@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostLabel } from '../../preview/deploy/index.ts';
 import { annotations, labels, type VirtualClusterInfo } from '../../preview/provider.ts';
 
 /**
@@ -30,11 +31,6 @@ export function previewLabels(repo: string, pr: number, installationId?: number)
     [labels.pullRequest]: String(pr),
     ...(installationId !== undefined ? { [labels.installation]: String(installationId) } : {}),
   };
-}
-
-/** The label value for a preview's host name: its digest (a host can be longer than a label value). */
-export function hostLabel(host: string): string {
-  return createHash('sha256').update(host.toLowerCase()).digest('hex').slice(0, 40);
 }
 
 /**

@@ -1,11 +1,5 @@
 import type { JobProgress } from 'bullmq';
-import type { Logger } from 'pino';
-import {
-  deployApp,
-  type PreviewUrlStyle,
-  readInventory,
-  waitForRollout,
-} from '../../preview/deploy/index.ts';
+import { hostLabel, type PreviewUrlStyle, rollOutApp } from '../../preview/deploy/index.ts';
 import { previewHostAccess } from '../../preview/host-access.ts';
 import { resetVirtualCluster } from '../../preview/lifecycle.ts';
 import {
@@ -13,10 +7,10 @@ import {
   type CreateOptions,
   labels,
   type VirtualClusterProvider,
-  type VirtualClusterRef,
 } from '../../preview/provider.ts';
 import { DEFAULT_URL_TEMPLATE, REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
-import { summarizeSyncerLog } from '../../preview/syncer-log.ts';
+import { STEPS, StepTracker } from '../../preview/steps.ts';
+import { syncerSaw } from '../../preview/syncer-saw.ts';
 import type { CommandName } from '../commands.ts';
 import { previewName } from '../desired-state.ts';
 import { createGitHubReporter, type GitHubClient, GitHubReportError } from '../github-reporter.ts';
@@ -31,8 +25,7 @@ import type { StickyCommentState } from '../sticky-comment.ts';
 import { type AppSource, asBadConfig, readApp } from './app-source.ts';
 import { LatestWins } from './latest-wins.ts';
 import { stickyCommentUrl } from './log-url.ts';
-import { hostLabel, previewAnnotations, previewHoldingHost, previewLabels } from './preview-metadata.ts';
-import { StepTracker } from './step-tracker.ts';
+import { previewAnnotations, previewHoldingHost, previewLabels } from './preview-metadata.ts';
 
 /**
  * The worker's reconcile: brings one pull request's preview to the job's desired state, reporting
@@ -76,16 +69,6 @@ export interface ReconcileOutcome {
   url?: string;
 }
 
-export const STEPS = {
-  config: 'Read config',
-  cluster: 'Virtual cluster',
-  deploy: 'Deploy',
-  expose: 'Expose',
-  delete: 'Delete virtual cluster',
-  pause: 'Pause virtual cluster',
-  resume: 'Resume virtual cluster',
-} as const;
-
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function throwIfAborted(signal: AbortSignal): void {
@@ -98,21 +81,6 @@ const forQueue = (error: unknown): unknown =>
   error instanceof GitHubReportError && error.retryAfterMs !== undefined
     ? new RateLimitedError(error.retryAfterMs, error.message, { cause: error })
     : error;
-
-/** The last lines the syncer logged, as a paragraph of the failure message; empty when none can be read. */
-async function syncerSaw(
-  provider: VirtualClusterProvider,
-  ref: VirtualClusterRef,
-  log: Logger,
-): Promise<string> {
-  try {
-    const lines = summarizeSyncerLog(await provider.syncerLog(ref, 400), 15);
-    return lines.length > 0 ? `\n\nWhat the syncer saw last:\n${lines.join('\n')}` : '';
-  } catch (error) {
-    log.warn({ err: error }, 'could not read the syncer log');
-    return '';
-  }
-}
 
 export function createReconciler(deps: ReconcilerDeps) {
   const host = previewHostAccess(deps.hostKubeconfig, deps.urlStyle);
@@ -352,19 +320,12 @@ export function createReconciler(deps: ReconcilerDeps) {
       throwIfAborted(ctx.signal);
 
       await tracker.run(STEPS.deploy, async () => {
-        const previous = await readInventory(virtual);
-        const result = await deployApp({
-          virtual,
-          objects: app.objects,
-          previous,
+        const result = await rollOutApp(virtual, app.objects, {
           commit: sha,
-          report: (message) => log.info(message),
-        });
-        log.info({ applied: result.applied.length, pruned: result.pruned.length }, 'deployed the app');
-        await waitForRollout(virtual, app.objects, {
           timeoutMs: rolloutTimeoutMs,
           report: (message) => log.info(message),
         });
+        log.info({ applied: result.applied.length, pruned: result.pruned.length }, 'deployed the app');
       });
       throwIfAborted(ctx.signal);
 
@@ -435,7 +396,12 @@ export function createReconciler(deps: ReconcilerDeps) {
           ? `${noAttemptsLeft('redeploy')} \`/vcluster reset\` starts again from an empty virtual cluster.`
           : `vcluster-preview retries this automatically${ctx.attempt ? ` (attempt ${ctx.attempt} failed)` : ''}; if it keeps failing, comment \`/vcluster reset\`.`;
       // A deploy that fails often fails in the host cluster (a pod refused, a name taken): the syncer saw it.
-      const seen = step === STEPS.deploy ? await syncerSaw(deps.provider, ref, log) : '';
+      const seen =
+        step === STEPS.deploy
+          ? await syncerSaw(deps.provider, ref, (readError) =>
+              log.warn({ err: readError }, 'could not read the syncer log'),
+            )
+          : '';
       const message = `${step ?? 'Preparing'} failed${givesUp ? '' : ' (retrying)'}:\n${bad && error.hint ? error.message.slice(0, -` (${error.hint})`.length) : messageOf(error)}${seen}`;
       try {
         const failed = await report(
