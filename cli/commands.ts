@@ -84,7 +84,7 @@ export function registerCommands(program: Command): void {
     .description('stop the embedded host cluster')
     .action(() =>
       runCli(async ({ log }) => {
-        log((await hostDown()) ? 'host cluster stopped' : 'no host cluster was running');
+        log((await hostDown(log)) ? 'host cluster stopped' : 'no host cluster was running');
       }),
     );
 

@@ -35,8 +35,27 @@ interface PreviewFlags extends HostFlags {
 /** A changed file waits this long for others before the tree deploys again (an editor saves several). */
 const WATCH_DEBOUNCE_MS = 400;
 
-/** The preview's URLs as the embedded host's ingress controller serves them; https on 443 elsewhere. */
-export async function embeddedUrlStyle(usingEmbedded: boolean): Promise<PreviewUrlStyle | undefined> {
+/**
+ * Scheme and port of the preview's URL, as the service reads them: PREVIEW_URL_SCHEME and
+ * PREVIEW_URL_PORT when set, else the embedded host's ingress controller when that is the host,
+ * else https on its own port.
+ */
+export async function treeUrlStyle(
+  env: Record<string, string | undefined>,
+  usingEmbedded: boolean,
+): Promise<PreviewUrlStyle | undefined> {
+  const scheme = env.PREVIEW_URL_SCHEME?.trim().toLowerCase();
+  const port = env.PREVIEW_URL_PORT?.trim();
+  if (scheme || port) {
+    if (scheme && scheme !== 'http' && scheme !== 'https')
+      throw new Error(`PREVIEW_URL_SCHEME must be http or https, got ${scheme}`);
+    if (port && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535))
+      throw new Error(`PREVIEW_URL_PORT must be a port number between 1 and 65535, got ${port}`);
+    return {
+      scheme: (scheme as 'http' | 'https' | undefined) ?? 'https',
+      ...(port ? { port: Number(port) } : {}),
+    };
+  }
   if (!usingEmbedded) return undefined;
   const status = await hostStatus();
   if (!status.ingressUrl) return undefined;
@@ -139,7 +158,7 @@ export function registerPreviewCommand(program: Command): void {
           context.log(`preview ${treePreviewRef(name).name} deleted`);
           return;
         }
-        const urlStyle = await embeddedUrlStyle(!flags.kubeconfig);
+        const urlStyle = await treeUrlStyle(process.env, !flags.kubeconfig);
         const deps: TreePreviewDeps = {
           provider,
           hostKubeconfig: resolved.hostKubeconfig,
