@@ -8,10 +8,10 @@ import type { VirtualClusterProvider } from '../preview/provider.ts';
 import { helmBinary, providerNamed } from '../preview/providers/index.ts';
 import type { GitHubClient } from './github-reporter.ts';
 import { githubMetricsPlugin, type ServiceMetrics } from './metrics.ts';
-import { PreviewSlots } from './queue/preview-slots.ts';
 import type { Reconcile } from './queue/preview-worker.ts';
 import { createReconciler } from './reconcile/index.ts';
 import { type ServiceConfig, ServiceConfigError } from './service-config.ts';
+import { PreviewSlots } from './slots/preview-slots.ts';
 
 /**
  * The worker's reconcile with what else works on the same host cluster and GitHub: the sweeper's

@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PreviewUrlStyle } from '../preview/deploy/expose.ts';
-import { parseDuration } from '../preview/repo-config.ts';
+import { parseDuration } from '../preview/duration.ts';
 
 /**
  * The service's configuration, read from the environment in this one place: Probot's standard

@@ -1,9 +1,9 @@
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { RepoConfigError } from '../../preview/repo-config.ts';
-import { BadConfigError } from './bad-config-error.ts';
+import { BadConfigError } from '../errors/bad-config-error.ts';
+import { RateLimitedError } from '../errors/rate-limited-error.ts';
 import { classifyError, httpStatusOf, parseRetryAfter } from './classify-error.ts';
-import { RateLimitedError } from './rate-limited-error.ts';
 
 const now = Date.parse('2025-01-01T00:00:00Z');
 

@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { RepoConfigError, SubstitutionError } from '../../preview/repo-config.ts';
-import { RateLimitedError } from './rate-limited-error.ts';
+import { RateLimitedError } from '../errors/rate-limited-error.ts';
 
 /**
  * What a failed reconcile should lead to. Reconciling is idempotent, so anything that might pass on

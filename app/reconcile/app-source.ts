@@ -8,8 +8,8 @@ import {
   renderPreviewApp,
 } from '../../preview/deploy/index.ts';
 import { REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
+import { BadConfigError } from '../errors/bad-config-error.ts';
 import type { GitHubClient } from '../github-reporter.ts';
-import { BadConfigError } from '../queue/bad-config-error.ts';
 import { downloadPath, readRepoFile } from './repo-files.ts';
 
 /**

@@ -6,12 +6,12 @@ import { DEFAULT_URL_TEMPLATE, REPO_CONFIG_PATH } from '../../preview/repo-confi
 import { STEPS, StepTracker } from '../../preview/steps.ts';
 import { syncerSaw } from '../../preview/syncer-saw.ts';
 import type { DesiredState } from '../desired-state.ts';
-import { BadConfigError } from '../queue/bad-config-error.ts';
-import type { PreviewSlots } from '../queue/preview-slots.ts';
+import { BadConfigError } from '../errors/bad-config-error.ts';
+import { previewAnnotations, previewHoldingHost, previewLabels } from '../preview-metadata.ts';
+import type { PreviewSlots } from '../slots/preview-slots.ts';
 import { asBadConfig, readApp } from './app-source.ts';
 import { bringUpFailure } from './failure-report.ts';
 import { stickyCommentUrl } from './log-url.ts';
-import { previewAnnotations, previewHoldingHost, previewLabels } from './preview-metadata.ts';
 import { forQueue, type ReconcileRun, throwIfAborted } from './reconcile-run.ts';
 import type { ReconcileOutcome } from './single-step.ts';
 

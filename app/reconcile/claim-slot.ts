@@ -1,6 +1,6 @@
 import type { VirtualClusterProvider } from '../../preview/provider.ts';
-import type { PreviewSlots } from '../queue/preview-slots.ts';
-import { WaitingForSlotError } from '../queue/waiting-for-slot-error.ts';
+import { WaitingForSlotError } from '../errors/waiting-for-slot-error.ts';
+import type { PreviewSlots } from '../slots/preview-slots.ts';
 import type { ReconcileRun } from './reconcile-run.ts';
 
 /**

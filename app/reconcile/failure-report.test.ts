@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadConfigError } from '../queue/bad-config-error.ts';
+import { BadConfigError } from '../errors/bad-config-error.ts';
 import { bringUpFailure, singleStepFailure } from './failure-report.ts';
 
 describe('bringUpFailure', () => {

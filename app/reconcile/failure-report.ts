@@ -1,5 +1,5 @@
 import type { CommandName } from '../commands.ts';
-import { BadConfigError } from '../queue/bad-config-error.ts';
+import { BadConfigError } from '../errors/bad-config-error.ts';
 
 /**
  * What the sticky comment says when a step of a reconcile fails (pure): which step, why, and what

@@ -1,6 +1,6 @@
+export { previewAnnotations, previewLabels, REPO_ANNOTATION, repoLabel } from '../preview-metadata.ts';
 export { type AppSource, asBadConfig, type ReadAppOptions, readApp } from './app-source.ts';
 export { stickyCommentUrl } from './log-url.ts';
-export { previewAnnotations, previewLabels, REPO_ANNOTATION, repoLabel } from './preview-metadata.ts';
 export {
   createReconciler,
   type ReconcileJobContext,

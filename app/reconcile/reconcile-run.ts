@@ -1,6 +1,7 @@
 import type { JobProgress } from 'bullmq';
 import type { Logger } from 'pino';
 import { previewName } from '../desired-state.ts';
+import { RateLimitedError } from '../errors/rate-limited-error.ts';
 import {
   createGitHubReporter,
   type GitHubClient,
@@ -9,7 +10,6 @@ import {
 } from '../github-reporter.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
 import type { ReconcileContext } from '../queue/preview-worker.ts';
-import { RateLimitedError } from '../queue/rate-limited-error.ts';
 import type { StickyCommentState } from '../sticky-comment.ts';
 import { LatestWins } from './latest-wins.ts';
 

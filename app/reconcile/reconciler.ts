@@ -4,12 +4,12 @@ import { annotations, type VirtualClusterProvider } from '../../preview/provider
 import { STEPS } from '../../preview/steps.ts';
 import { previewName } from '../desired-state.ts';
 import type { GitHubClient } from '../github-reporter.ts';
-import { needsSlot } from '../queue/preview-cap.ts';
+import { previewAnnotations } from '../preview-metadata.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
-import type { PreviewSlots } from '../queue/preview-slots.ts';
+import { needsSlot } from '../slots/preview-cap.ts';
+import type { PreviewSlots } from '../slots/preview-slots.ts';
 import { bringUp } from './bring-up.ts';
 import { claimSlot } from './claim-slot.ts';
-import { previewAnnotations } from './preview-metadata.ts';
 import { type ReconcileJobContext, startRun } from './reconcile-run.ts';
 import { type ReconcileOutcome, runSingleStep } from './single-step.ts';
 

@@ -5,11 +5,11 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { BadConfigError } from '../../app/queue/bad-config-error.ts';
+import { BadConfigError } from '../../app/errors/bad-config-error.ts';
+import { RateLimitedError } from '../../app/errors/rate-limited-error.ts';
 import type { PreviewJob } from '../../app/queue/preview-job.ts';
 import { PreviewQueue, type PreviewQueueOptions } from '../../app/queue/preview-queue.ts';
 import { PreviewWorker, type PreviewWorkerOptions } from '../../app/queue/preview-worker.ts';
-import { RateLimitedError } from '../../app/queue/rate-limited-error.ts';
 import { registerSweeper } from '../../app/queue/sweeper.ts';
 
 const redisUrl = inject('redisUrl');

@@ -5,7 +5,7 @@ import { Octokit } from '@octokit/rest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { previewName } from '../../app/desired-state.ts';
-import { BadConfigError } from '../../app/queue/bad-config-error.ts';
+import { BadConfigError } from '../../app/errors/bad-config-error.ts';
 import type { PreviewJob } from '../../app/queue/preview-job.ts';
 import { createReconciler, type Reconciler, type ReconcilerDeps } from '../../app/reconcile/index.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
