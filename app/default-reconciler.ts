@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { readHostKubeconfig } from '../kube/host-kubeconfig.ts';
 import type { VirtualClusterProvider } from '../preview/provider.ts';
 import { helmBinary, providerNamed } from '../preview/providers/index.ts';
-import type { GitHubClient } from './github-reporter.ts';
+import type { GitHubClient } from './github/reporter.ts';
 import { githubMetricsPlugin, type ServiceMetrics } from './metrics.ts';
 import type { Reconcile } from './queue/preview-worker.ts';
 import { createReconciler } from './reconcile/index.ts';

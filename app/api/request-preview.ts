@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Command } from '../commands.ts';
 import type { DesiredState } from '../desired-state.ts';
-import type { GitHubClient } from '../github-reporter.ts';
+import { httpStatusOf } from '../github/http-error.ts';
+import type { GitHubClient } from '../github/reporter.ts';
 import { applyDesiredState } from '../policy/apply-desired-state.ts';
 import { judgePullRequest, type PolicyDeps } from '../policy/judge-pull-request.ts';
 import { factsOf, type PullLike } from '../policy/pull-facts.ts';
-import { httpStatusOf } from '../queue/classify-error.ts';
 import type { EnqueueOutcome, PreviewQueue } from '../queue/preview-queue.ts';
 import type { ActionsClaims } from './actions-claims.ts';
 import { ApiError } from './api-error.ts';

@@ -9,8 +9,8 @@ import {
 } from '../../preview/deploy/index.ts';
 import { REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
 import { BadConfigError } from '../errors/bad-config-error.ts';
-import type { GitHubClient } from '../github-reporter.ts';
-import { downloadPath, readRepoFile } from './repo-files.ts';
+import { downloadPath, readRepoFile } from '../github/repo-files.ts';
+import type { GitHubClient } from '../github/reporter.ts';
 
 /**
  * What to deploy for one commit of a pull request: the repo config and the rendered objects.

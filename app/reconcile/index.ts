@@ -1,3 +1,4 @@
+export { downloadPath, type RepoAt, readRepoFile } from '../github/repo-files.ts';
 export { previewAnnotations, previewLabels, REPO_ANNOTATION, repoLabel } from '../preview-metadata.ts';
 export { type AppSource, asBadConfig, type ReadAppOptions, readApp } from './app-source.ts';
 export { stickyCommentUrl } from './log-url.ts';
@@ -8,4 +9,3 @@ export {
   type Reconciler,
   type ReconcilerDeps,
 } from './reconciler.ts';
-export { downloadPath, type RepoAt, readRepoFile } from './repo-files.ts';

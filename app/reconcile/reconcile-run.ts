@@ -7,7 +7,7 @@ import {
   type GitHubClient,
   GitHubReportError,
   type GitHubReporter,
-} from '../github-reporter.ts';
+} from '../github/reporter.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
 import type { ReconcileContext } from '../queue/preview-worker.ts';
 import type { StickyCommentState } from '../sticky-comment.ts';

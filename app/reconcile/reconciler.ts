@@ -3,7 +3,7 @@ import { previewHostAccess } from '../../preview/host-access.ts';
 import { annotations, type VirtualClusterProvider } from '../../preview/provider.ts';
 import { STEPS } from '../../preview/steps.ts';
 import { previewName } from '../desired-state.ts';
-import type { GitHubClient } from '../github-reporter.ts';
+import type { GitHubClient } from '../github/reporter.ts';
 import { previewAnnotations } from '../preview-metadata.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
 import { needsSlot } from '../slots/preview-cap.ts';

@@ -1,6 +1,6 @@
 import type { VirtualClusterProvider } from '../../preview/provider.ts';
+import { httpStatusOf } from '../github/http-error.ts';
 import { readPreviewMetadata } from '../preview-metadata.ts';
-import { httpStatusOf } from '../queue/classify-error.ts';
 import type { PreviewQueue } from '../queue/preview-queue.ts';
 import type { Sweep, SweepContext } from '../queue/sweeper.ts';
 import { type PullRequestState, planSweep, type SweepAction, type SweepCandidate } from './plan-sweep.ts';
