@@ -96,7 +96,7 @@ describe('vcluster-preview preview (a working tree)', () => {
       { what: `the preview to be ready (output so far: ${output})`, timeoutMs: 240_000, intervalMs: 250 },
     );
     expect(url, output).not.toBeNull();
-    expect(url).toBe(`http://pr-0-hello-watch-local.preview.localhost:${new URL(ingressUrl).port}/`);
+    expect(url).toBe(`http://pr-0-hello-watch-local.preview.localhost:${new URL(ingressUrl).port}`);
     // The steps a pull request's preview goes through, each timed.
     for (const step of ['Read config', 'Virtual cluster', 'Deploy', 'Expose'])
       expect(output).toMatch(new RegExp(`✔ ${step} \\(\\d+\\.\\ds\\)`));

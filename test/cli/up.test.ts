@@ -70,7 +70,7 @@ describe('vcluster-preview up (npm start)', () => {
         (service.exitCode !== null || output.includes('error:') ? null : undefined),
       { what: `the example's preview (output so far: ${output})`, timeoutMs: 600_000, intervalMs: 500 },
     );
-    expect(url, output).toBe(`http://pr-0-hello-local.preview.localhost:${ingressPort}/`);
+    expect(url, output).toBe(`http://pr-0-hello-local.preview.localhost:${ingressPort}`);
     expect(output).toContain(`their URLs are served at http://127.0.0.1:${ingressPort}`);
     expect(output).toContain(`The service is running at http://127.0.0.1:${port}/`);
     expect(output).toContain('To serve your GitHub App here, set APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET');
