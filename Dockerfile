@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The project's image: the vcluster-preview CLI (compiled to dist/ by cli/build.mjs at image build), used by
+# The project's image: the vcluster-preview CLI (compiled to dist/ by controlplane/build.mjs at image build), used by
 # charts/vcluster for the `pki` init container and the `syncer` container, and by charts/vcluster-preview
 # for the service's web and worker.
 #   docker build -t ghcr.io/vcluster-preview/vcluster-preview:0.1.0 .
@@ -32,7 +32,7 @@ COPY preview ./preview
 COPY app ./app
 COPY charts ./charts
 # The root file system is read-only where the chart runs it: compile now, not at the first start.
-RUN node cli/build.mjs
+RUN node controlplane/build.mjs
 # `vcluster-preview` on PATH: the chart's containers run it as their command.
 RUN printf '#!/bin/sh\nexec node /app/cli/vcluster-preview.js "$@"\n' > /usr/local/bin/vcluster-preview \
   && chmod 0755 /usr/local/bin/vcluster-preview

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hostLabel } from '../preview/deploy/index.ts';
-import { annotations, labels, type VirtualClusterInfo } from '../preview/provider.ts';
+import { annotations, hostLabel, labels, type VirtualClusterInfo } from '../preview/index.ts';
 
 /**
  * The labels and annotations that say, on the host namespace, which pull request a preview serves

@@ -1,8 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { PreviewUrlStyle } from '../preview/deploy/expose.ts';
-import { parseDuration } from '../preview/duration.ts';
+import type { PreviewUrlStyle } from '../preview/index.ts';
+import { parseDuration } from '../preview/index.ts';
 
 /**
  * The service's configuration, read from the environment in this one place: Probot's standard

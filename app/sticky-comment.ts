@@ -1,4 +1,4 @@
-import type { PreviewStep, StepStatus } from '../preview/steps.ts';
+import type { PreviewStep, StepStatus } from '../preview/index.ts';
 import { helpText } from './commands.ts';
 
 /**

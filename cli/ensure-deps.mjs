@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs the npm packages when node_modules is missing or older than package-lock.json, then
-// builds dist/ when a source changed (cli/build.mjs), so the README's two commands work on a fresh
+// builds dist/ when a source changed (controlplane/build.mjs), so the README's two commands work on a fresh
 // clone. Node built-ins only until the install is done: nothing may be installed yet.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ if (stale) {
 }
 // After the install: the build needs esbuild. The launchers would build on first use anyway; doing
 // it here keeps that wait out of the first command and reports a compile error up front.
-const { build, checkBuild, exitOnCompileError } = await import('./build.mjs');
+const { build, checkBuild, exitOnCompileError } = await import('../controlplane/build.mjs');
 const current = checkBuild();
 if (current.reason) {
   console.log(`building dist/ (${current.reason})…`);

@@ -1,7 +1,5 @@
-import { readHostKubeconfig } from '../../kube/host-kubeconfig.ts';
-import { previewHostAccess } from '../../preview/host-access.ts';
-import type { ProviderName } from '../../preview/provider.ts';
-import { providerNamed } from '../../preview/providers/index.ts';
+import type { ProviderName } from '../../preview/index.ts';
+import { previewHostAccess, providerNamed, readHostKubeconfig } from '../../preview/index.ts';
 import type { PreviewHosts } from './read-preview-status.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { VirtualClusterState } from '../../preview/provider.ts';
+import type { VirtualClusterState } from '../../preview/index.ts';
 import type { DesiredState } from '../desired-state.ts';
 import type { QueuePlace } from '../queue/preview-queue.ts';
 import type { PreviewState, StickyStep } from '../sticky-comment.ts';

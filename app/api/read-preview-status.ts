@@ -1,4 +1,4 @@
-import { annotations, type VirtualClusterInfo, type VirtualClusterRef } from '../../preview/provider.ts';
+import { annotations, type VirtualClusterInfo, type VirtualClusterRef } from '../../preview/index.ts';
 import { jobIdFor, previewName } from '../desired-state.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
 import type { PreviewQueue } from '../queue/preview-queue.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { parseRepoConfig, REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
+import { parseRepoConfig, REPO_CONFIG_PATH } from '../../preview/index.ts';
 import type { PreviewPolicy } from '../desired-state.ts';
 import { readRepoFile } from '../github/repo-files.ts';
 import type { GitHubClient } from '../github/reporter.ts';

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { RepoConfigError, SubstitutionError } from '../../preview/repo-config.ts';
+import { RepoConfigError, SubstitutionError } from '../../preview/index.ts';
 import { RateLimitedError } from '../errors/rate-limited-error.ts';
 import { httpStatusOf, rateLimitOf } from '../github/http-error.ts';
 

@@ -5,9 +5,9 @@ import {
   AUTHOR_FIX_HINTS,
   authorFix,
   type PreviewApp,
+  REPO_CONFIG_PATH,
   renderPreviewApp,
-} from '../../preview/deploy/index.ts';
-import { REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
+} from '../../preview/index.ts';
 import { BadConfigError } from '../errors/bad-config-error.ts';
 import { downloadPath, readRepoFile } from '../github/repo-files.ts';
 import type { GitHubClient } from '../github/reporter.ts';

@@ -1,10 +1,17 @@
-import { hostLabel, rollOutApp } from '../../preview/deploy/index.ts';
-import type { PreviewHostAccess } from '../../preview/host-access.ts';
-import { resetVirtualCluster } from '../../preview/lifecycle.ts';
-import { type CreateOptions, labels, type VirtualClusterProvider } from '../../preview/provider.ts';
-import { DEFAULT_URL_TEMPLATE, REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
-import { STEPS, StepTracker } from '../../preview/steps.ts';
-import { syncerSaw } from '../../preview/syncer-saw.ts';
+import type { PreviewHostAccess } from '../../preview/index.ts';
+import {
+  type CreateOptions,
+  DEFAULT_URL_TEMPLATE,
+  hostLabel,
+  labels,
+  REPO_CONFIG_PATH,
+  resetVirtualCluster,
+  rollOutApp,
+  STEPS,
+  StepTracker,
+  syncerSaw,
+  type VirtualClusterProvider,
+} from '../../preview/index.ts';
 import type { DesiredState } from '../desired-state.ts';
 import { BadConfigError } from '../errors/bad-config-error.ts';
 import { previewAnnotations, previewHoldingHost, previewLabels } from '../preview-metadata.ts';

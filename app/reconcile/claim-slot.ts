@@ -1,4 +1,4 @@
-import type { VirtualClusterProvider } from '../../preview/provider.ts';
+import type { VirtualClusterProvider } from '../../preview/index.ts';
 import { WaitingForSlotError } from '../errors/waiting-for-slot-error.ts';
 import type { PreviewSlots } from '../slots/preview-slots.ts';
 import type { ReconcileRun } from './reconcile-run.ts';

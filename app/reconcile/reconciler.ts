@@ -1,7 +1,5 @@
-import type { PreviewUrlStyle } from '../../preview/deploy/index.ts';
-import { previewHostAccess } from '../../preview/host-access.ts';
-import { annotations, type VirtualClusterProvider } from '../../preview/provider.ts';
-import { STEPS } from '../../preview/steps.ts';
+import type { PreviewUrlStyle } from '../../preview/index.ts';
+import { annotations, previewHostAccess, STEPS, type VirtualClusterProvider } from '../../preview/index.ts';
 import { previewName } from '../desired-state.ts';
 import type { GitHubClient } from '../github/reporter.ts';
 import { previewAnnotations } from '../preview-metadata.ts';

@@ -1,4 +1,4 @@
-import { StepTracker } from '../../preview/steps.ts';
+import { StepTracker } from '../../preview/index.ts';
 import type { CommandName } from '../commands.ts';
 import type { StickyCommentState } from '../sticky-comment.ts';
 import { singleStepFailure } from './failure-report.ts';

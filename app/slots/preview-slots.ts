@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { VirtualClusterInfo } from '../../preview/provider.ts';
+import type { VirtualClusterInfo } from '../../preview/index.ts';
 import { type DesiredState, jobIdFor } from '../desired-state.ts';
 import { WaitingForSlotError } from '../errors/waiting-for-slot-error.ts';
 import { readPreviewMetadata } from '../preview-metadata.ts';

@@ -1,4 +1,4 @@
-import type { VirtualClusterProvider } from '../../preview/provider.ts';
+import type { VirtualClusterProvider } from '../../preview/index.ts';
 import { httpStatusOf } from '../github/http-error.ts';
 import { readPreviewMetadata } from '../preview-metadata.ts';
 import type { PreviewQueue } from '../queue/preview-queue.ts';

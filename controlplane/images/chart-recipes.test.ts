@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ensureBuilt } from '../../cli/build.mjs';
+import { ensureBuilt } from '../build.mjs';
 import { versions } from '../versions.ts';
 import { recipeDigest } from './build.ts';
 import {
@@ -130,7 +130,7 @@ describe('the project image', () => {
   const recipe = projectImageRecipe(input);
   const byPath = new Map(recipe.files.map((file) => [file.path, file]));
 
-  it('lays the compiled CLI out as cli/build.mjs does, with Node.js and its libraries', () => {
+  it('lays the compiled CLI out as controlplane/build.mjs does, with Node.js and its libraries', () => {
     expect(recipe.refs).toEqual([`${PROJECT_IMAGE}:0.1.0`]);
     expect(byPath.get('/usr/local/bin/node')).toMatchObject({ from: '/usr/bin/node', binary: true });
     expect(byPath.get('/app/dist/abc/cli.js')?.from).toBe('/repo/dist/abc/cli.js');

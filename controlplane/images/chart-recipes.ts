@@ -6,7 +6,7 @@
  *
  * The control plane recipes are fixed. The project's image is made of what the checkout holds at
  * the moment it is seeded (the current `dist/` build), so it is a function: call it when the
- * registry is seeded, after `cli/build.mjs` has built `dist/`.
+ * registry is seeded, after `controlplane/build.mjs` has built `dist/`.
  */
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -100,13 +100,13 @@ export interface PackageLock {
 
 /**
  * Production dependencies the image leaves out, and why: the build tools (the image runs the
- * compiled `dist/` directly and never compiles), and the Kubernetes client, which cli/build.mjs
+ * compiled `dist/` directly and never compiles), and the Kubernetes client, which controlplane/build.mjs
  * compiles into the bundle (its own dependencies are still imported from node_modules).
  */
 export const notInImage = {
   esbuild: 'build tool: the image runs the compiled dist/ and never builds',
   tsx: 'build tool: only needed to run the TypeScript sources',
-  '@kubernetes/client-node': 'compiled into dist/ (cli/build.mjs bundledPackages)',
+  '@kubernetes/client-node': 'compiled into dist/ (controlplane/build.mjs bundledPackages)',
 } as const;
 
 /** Where node would find package `name` required from the package at lock path `from` (`''`: the root). */
@@ -180,7 +180,7 @@ export interface ProjectImageInput {
 
 /**
  * The project's image, as the Dockerfile describes it but without a base image: Node.js at
- * /usr/local/bin/node with its libraries, the compiled CLI in /app/dist/<id>/ (as cli/build.mjs
+ * /usr/local/bin/node with its libraries, the compiled CLI in /app/dist/<id>/ (as controlplane/build.mjs
  * lays it out, so that its paths to /app/charts hold), the packages it loads in /app/node_modules,
  * /app/charts, helm, and `vcluster-preview` on PATH, which the chart's containers run as their command.
  * Runs as 65532. The recipe carries dist/'s manifest (a hash of every compiled source) and the
@@ -219,7 +219,7 @@ export function projectImageRecipe(input: ProjectImageInput): ImageRecipe {
         // A script, not a shell wrapper: the image has no shell. Node runs an extensionless file as
         // CommonJS, whose import() loads the ES module build.
         path: '/usr/local/bin/vcluster-preview',
-        content: `#!/usr/local/bin/node\n// The vcluster-preview CLI, compiled by cli/build.mjs.\nimport(${JSON.stringify(`${distDir}/cli.js`)});\n`,
+        content: `#!/usr/local/bin/node\n// The vcluster-preview CLI, compiled by controlplane/build.mjs.\nimport(${JSON.stringify(`${distDir}/cli.js`)});\n`,
         mode: 0o755,
       },
       { path: `${app}/package.json`, content: input.packageJson },
@@ -284,7 +284,7 @@ export function readProjectImageInput(
     manifest = read('dist/manifest.json');
   } catch {
     throw new ImageBuildError(
-      `the project's image is made of the compiled CLI in ${join(root, 'dist')}, and there is none: run "node cli/build.mjs" first`,
+      `the project's image is made of the compiled CLI in ${join(root, 'dist')}, and there is none: run "node controlplane/build.mjs" first`,
     );
   }
   const { id } = JSON.parse(manifest) as { id: string };

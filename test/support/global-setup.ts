@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'vitest';
 import type { TestProject } from 'vitest/node';
-import { ensureBuilt } from '../../cli/build.mjs';
 import { type LocalRedis, startLocalRedis } from '../../cli/local-redis.ts';
+import { ensureBuilt } from '../../controlplane/build.mjs';
 import { type Cluster, ensureBinaries, freePort, startCluster } from '../../controlplane/index.ts';
 
 declare module 'vitest' {

@@ -14,8 +14,8 @@
 // dist/ stale may all build, and none of them ever sees a half-written bundle or a manifest that
 // does not belong to its files. No lock, so nothing to leave behind when a build is killed.
 //
-//   node cli/build.mjs           build when stale (what `npm start` / `npm test` do first)
-//   node cli/build.mjs --force   build anyway
+//   node controlplane/build.mjs           build when stale (what `npm start` / `npm test` do first)
+//   node controlplane/build.mjs --force   build anyway
 import { createHash } from 'node:crypto';
 import {
   mkdirSync,
@@ -49,7 +49,7 @@ export const entries = {
 export const bundledPackages = ['@kubernetes/client-node'];
 
 /** Files that shape the output without being bundled: a change to any of them rebuilds too. */
-const buildInputs = ['cli/build.mjs', 'tsconfig.json', 'node_modules/esbuild/package.json'];
+const buildInputs = ['controlplane/build.mjs', 'tsconfig.json', 'node_modules/esbuild/package.json'];
 
 /** A replaced build stays this long, for a process that read the previous manifest a moment ago. */
 const keepOldBuildsMs = 60_000;

@@ -1,0 +1,40 @@
+/**
+ * The one door of preview/ for app/: everything the service uses of preview environments (providers,
+ * deploying the app, its URL, the repo config) is exported here, so the folder's inside can change
+ * without app/ knowing (the import-boundary test holds app/ to this file).
+ */
+
+/** The host cluster's kubeconfig: KUBECONFIG's file, or the pod's own service account. */
+export { readHostKubeconfig } from '../kube/host-kubeconfig.ts';
+export {
+  AUTHOR_FIX_HINTS,
+  authorFix,
+  hostLabel,
+  type PreviewApp,
+  type PreviewUrlStyle,
+  renderPreviewApp,
+  rollOutApp,
+} from './deploy/index.ts';
+export { parseDuration } from './duration.ts';
+export { type PreviewHostAccess, previewHostAccess } from './host-access.ts';
+export { resetVirtualCluster } from './lifecycle.ts';
+export {
+  annotations,
+  type CreateOptions,
+  labels,
+  type ProviderName,
+  type VirtualClusterInfo,
+  type VirtualClusterProvider,
+  type VirtualClusterRef,
+  type VirtualClusterState,
+} from './provider.ts';
+export { helmBinary, providerNamed } from './providers/index.ts';
+export {
+  DEFAULT_URL_TEMPLATE,
+  parseRepoConfig,
+  REPO_CONFIG_PATH,
+  RepoConfigError,
+  SubstitutionError,
+} from './repo-config.ts';
+export { type PreviewStep, STEPS, type StepStatus, StepTracker } from './steps.ts';
+export { syncerSaw } from './syncer-saw.ts';
