@@ -1,12 +1,13 @@
 import { readHostKubeconfig } from '../../kube/host-kubeconfig.ts';
+import { ciKubeconfig } from '../../preview/ci-kubeconfig.ts';
 import { previewHostAccess } from '../../preview/host-access.ts';
 import type { ProviderName } from '../../preview/provider.ts';
 import { providerNamed } from '../../preview/providers/index.ts';
 import type { PreviewHosts } from './read-preview-status.ts';
 
 /**
- * The host cluster as the status endpoint reads it, opened on first use: a web-only process should
- * not need the cluster (nor the provider's binaries) until someone asks for a status.
+ * The host cluster as the status and kubeconfig endpoints read it, opened on first use: a web-only
+ * process should not need the cluster (nor the provider's binaries) until someone asks for a status.
  */
 export function lazyPreviewHosts(
   kubeconfigPath: string | undefined,
@@ -34,5 +35,6 @@ export function lazyPreviewHosts(
   return {
     get: async (ref) => (await open()).provider.get(ref),
     currentUrl: async (namespace) => (await open()).access.currentUrl(namespace),
+    ciKubeconfig: async (ref, options) => ciKubeconfig((await open()).provider, ref, options),
   };
 }
