@@ -21,7 +21,10 @@ describe('scopedKubeconfig', () => {
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [
-        { name: 'pr-12', cluster: { server: 'https://127.0.0.1:6443', 'certificate-authority-data': b64(CA) } },
+        {
+          name: 'pr-12',
+          cluster: { server: 'https://127.0.0.1:6443', 'certificate-authority-data': b64(CA) },
+        },
       ],
       users: [{ name: 'pr-12', user: { token: 'jwt.token.x' } }],
       contexts: [{ name: 'pr-12', context: { cluster: 'pr-12', user: 'pr-12' } }],
@@ -45,7 +48,9 @@ describe('scopedKubeconfig', () => {
       ],
       'current-context': 'b',
     });
-    const config = parse(scopedKubeconfig({ adminKubeconfig: several, name: 'n', token: 't', namespace: 'ci' }));
+    const config = parse(
+      scopedKubeconfig({ adminKubeconfig: several, name: 'n', token: 't', namespace: 'ci' }),
+    );
     expect(config.clusters).toEqual([
       { name: 'n', cluster: { server: 'https://mine:443', 'tls-server-name': 'kubernetes' } },
     ]);
