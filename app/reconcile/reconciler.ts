@@ -183,7 +183,11 @@ export function createReconciler(deps: ReconcilerDeps) {
       );
       try {
         const final = await tracker.run(step, work);
-        await report({ ...final, steps: tracker.snapshot() }, { desired: desired.kind, done: true });
+        // The last progress keeps the steps: the API's status (and the Action's summary) shows their times.
+        await report(
+          { ...final, steps: tracker.snapshot() },
+          { desired: desired.kind, done: true, steps: tracker.snapshot() },
+        );
         return { state: final.state, url: final.url };
       } catch (error) {
         await report(
@@ -197,7 +201,7 @@ export function createReconciler(deps: ReconcilerDeps) {
                 : 'vcluster-preview is retrying this automatically.',
             },
           },
-          { desired: desired.kind, failed: step },
+          { desired: desired.kind, failed: step, steps: tracker.snapshot() },
         ).catch((reportError) => log.warn({ err: reportError }, 'could not report the failure'));
         throw forQueue(error);
       }
@@ -389,7 +393,7 @@ export function createReconciler(deps: ReconcilerDeps) {
 
       const ready = await report(
         { state: 'ready', sha, url, steps: tracker.snapshot(), connect: connectInfo },
-        { desired: desired.kind, sha, done: true, url },
+        { desired: desired.kind, sha, done: true, url, steps: tracker.snapshot() },
       );
       commentId = ready.id;
       await reporter.finishDeployment(deploymentId, {
@@ -446,7 +450,7 @@ export function createReconciler(deps: ReconcilerDeps) {
             ...(bad && createdHere ? {} : { connect: connectInfo }),
             error: { message, hint },
           },
-          { desired: desired.kind, sha, failed: step ?? null, retrying: !givesUp },
+          { desired: desired.kind, sha, failed: step ?? null, retrying: !givesUp, steps: tracker.snapshot() },
         );
         commentId = failed.id;
         if (deploymentId !== undefined) {
