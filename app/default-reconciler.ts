@@ -1,16 +1,17 @@
 import { readFile } from 'node:fs/promises';
+import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import { parse } from 'yaml';
 import { readHostKubeconfig } from '../kube/host-kubeconfig.ts';
 import type { VirtualClusterProvider } from '../preview/provider.ts';
 import { helmBinary, providerNamed } from '../preview/providers/index.ts';
-import type { GitHubClient } from './github-reporter.ts';
+import type { GitHubClient } from './github/reporter.ts';
 import { githubMetricsPlugin, type ServiceMetrics } from './metrics.ts';
-import { PreviewSlots } from './queue/preview-slots.ts';
 import type { Reconcile } from './queue/preview-worker.ts';
 import { createReconciler } from './reconcile/index.ts';
 import { type ServiceConfig, ServiceConfigError } from './service-config.ts';
+import { PreviewSlots } from './slots/preview-slots.ts';
 
 /**
  * The worker's reconcile with what else works on the same host cluster and GitHub: the sweeper's
@@ -39,13 +40,16 @@ export async function defaultReconciler(
 ): Promise<WorkerReconcile> {
   if (!config.baseDomain) throw new ServiceConfigError(['BASE_DOMAIN: the worker needs the preview domain']);
   const hostKubeconfig = await readHostKubeconfig(config.kubeconfig);
-  const probot = new Probot({
-    appId: config.appId,
-    privateKey: config.privateKey,
-    baseUrl: config.githubBaseUrl,
-    log: logger.child({ name: 'github' }),
-    ...(options.metrics ? { Octokit: ProbotOctokit.plugin(githubMetricsPlugin(options.metrics)) } : {}),
-  });
+  const probot =
+    config.appId !== undefined
+      ? new Probot({
+          appId: config.appId,
+          privateKey: config.privateKey,
+          baseUrl: config.githubBaseUrl,
+          log: logger.child({ name: 'github' }),
+          ...(options.metrics ? { Octokit: ProbotOctokit.plugin(githubMetricsPlugin(options.metrics)) } : {}),
+        })
+      : undefined;
   const vclusterValues = config.vclusterValuesFile
     ? await readVclusterValues(config.vclusterValuesFile)
     : undefined;
@@ -53,8 +57,13 @@ export async function defaultReconciler(
     ...(vclusterValues ? { vclusterValues } : {}),
     ...(config.previewIngressClass ? { ingressClassName: config.previewIngressClass } : {}),
   });
-  const githubFor = async (installationId?: number) =>
-    (await probot.auth(installationId)) as unknown as GitHubClient;
+  const githubFor = async (installationId?: number) => {
+    if (!probot)
+      throw new UnrecoverableError(
+        'no GitHub App is configured: set APP_ID, PRIVATE_KEY_PATH and WEBHOOK_SECRET and start the service again',
+      );
+    return (await probot.auth(installationId)) as unknown as GitHubClient;
+  };
   const limited = config.maxPreviews !== undefined || config.maxPreviewsPerInstallation !== undefined;
   const slots = limited
     ? new PreviewSlots({

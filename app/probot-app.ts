@@ -8,14 +8,14 @@ import {
   permissionAllows,
   requiredPermission,
 } from './commands.ts';
-import { createGitHubReporter, type GitHubClient } from './github-reporter.ts';
+import { httpStatusOf } from './github/http-error.ts';
+import { createGitHubReporter, type GitHubClient } from './github/reporter.ts';
 import { applyDesiredState } from './policy/apply-desired-state.ts';
 import type { ApprovalStore } from './policy/approvals.ts';
 import { judgePullRequest } from './policy/judge-pull-request.ts';
 import { policyDeps } from './policy/policy-deps.ts';
 import { factsOf, type PullLike } from './policy/pull-facts.ts';
 import { DEFAULT_POLICY, type ReadConfig } from './policy/repo-policy.ts';
-import { httpStatusOf } from './queue/classify-error.ts';
 import type { PreviewQueue, QueuePlace } from './queue/preview-queue.ts';
 import { type DeliveryLog, redisDeliveryLog } from './webhook-deliveries.ts';
 
@@ -162,9 +162,7 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
           log,
           ...appIdOf(policy),
         });
-        const reply = async (body: string) => {
-          await octokit.rest.issues.createComment({ owner, repo: name, issue_number: pr, body });
-        };
+        const reply = (body: string) => reporter.reply(body);
         log.info({ command: command.kind, sender }, 'command received');
         await reporter.addReaction(payload.comment.id, 'eyes');
 

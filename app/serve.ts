@@ -1,4 +1,9 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { Probot, ProbotOctokit, Server } from 'probot';
@@ -44,6 +49,8 @@ export interface StartServiceOptions {
   handleSignals?: boolean;
   /** Where this process's metrics go (served at /metrics); the reconciler's GitHub calls too when shared. */
   metrics?: ServiceMetrics;
+  /** See LoadServiceConfigOptions.githubApp: `optional` for `npm start` before an App exists. */
+  githubApp?: 'required' | 'optional';
 }
 
 export interface RunningService {
@@ -68,7 +75,9 @@ export const missingReconcile: Reconcile = async () => {
 };
 
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
-  const config = loadServiceConfig(options.env, options.role);
+  const config = loadServiceConfig(options.env, options.role, {
+    ...(options.githubApp ? { githubApp: options.githubApp } : {}),
+  });
   const logger = options.logger ?? serviceLogger(config.logLevel);
   const log = logger.child({ role: config.role });
   const metrics = options.metrics ?? new ServiceMetrics();
@@ -117,7 +126,21 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         connection: config.redisUrl,
         ...(options.queueName ? { name: options.queueName } : {}),
       });
-    if (serves) {
+    if (serves && config.appId === undefined) {
+      // No GitHub App yet (`npm start` on a new machine): what needs no App is served.
+      queue = previewQueue();
+      queue.queue.on('error', (error) => log.warn({ err: error }, 'queue connection error'));
+      const webQueue = queue;
+      metrics.observe({ queue: () => webQueue.queue.getJobCounts() });
+      const plain = await listenPlain(
+        [healthHandler({ redis: () => webQueue.ping() }), metricsHandler(metrics.registry)],
+        config.port,
+        config.host,
+      );
+      healthServer = plain.server;
+      url = plain.url;
+      log.info({ url }, 'no GitHub App configured: no webhooks and no API; probes and metrics listening');
+    } else if (serves) {
       queue = previewQueue();
       // BullMQ prints connection errors to the console unless someone listens; say them in the log.
       queue.queue.on('error', (error) => log.warn({ err: error }, 'queue connection error'));
@@ -193,24 +216,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
             if (!running.worker.isRunning()) throw new Error('the worker is not taking jobs');
           },
         });
-        const scrape = metricsHandler(metrics.registry);
-        healthServer = createServer((req, res) => {
-          void (async () =>
-            (await health(req, res)) || (await scrape(req, res)) || res.writeHead(404).end())();
-        });
-        await new Promise<void>((resolve, reject) => {
-          healthServer!
-            .once('error', (error: NodeJS.ErrnoException) =>
-              reject(
-                error.code === 'EADDRINUSE'
-                  ? new Error(
-                      `PORT ${config.port} is in use: a worker serves /healthz, /readyz and /metrics on PORT; give each process on this machine its own PORT`,
-                    )
-                  : error,
-              ),
-            )
-            .listen(config.port, config.host, () => resolve());
-        });
+        healthServer = (
+          await listenPlain([health, metricsHandler(metrics.registry)], config.port, config.host)
+        ).server;
         log.info({ port: config.port }, 'worker health endpoints listening (/healthz, /readyz)');
       }
       if (reconcile && 'hosts' in reconcile) {
@@ -281,4 +289,37 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     ...(sweeper ? { sweeper } : {}),
     stop,
   };
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+
+/** A plain HTTP server of `handlers` (the first that answers wins; 404 otherwise), for a process without Probot's. */
+async function listenPlain(
+  handlers: Handler[],
+  port: number,
+  host: string,
+): Promise<{ server: HttpServer; url: string }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      for (const handler of handlers) if (await handler(req, res)) return;
+      res.writeHead(404).end();
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server
+      .once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(
+                `PORT ${port} is in use: the service serves /healthz, /readyz and /metrics on PORT; give each process on this machine its own PORT`,
+              )
+            : error,
+        ),
+      )
+      .listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const shown = /^(0\.0\.0\.0|::|\[::\])$/.test(host) ? '127.0.0.1' : host;
+  return { server, url: `http://${shown}:${boundPort}` };
 }

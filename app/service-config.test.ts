@@ -43,6 +43,23 @@ describe('loadServiceConfig', () => {
     expect(config.privateKey).toContain('BEGIN PRIVATE KEY');
   });
 
+  it('lets the App be missing all together only where the caller says so (npm start before an App exists)', () => {
+    const { APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, ...withoutApp } = base;
+    const config = loadServiceConfig(withoutApp, 'all', { githubApp: 'optional' });
+    expect(config).not.toHaveProperty('appId');
+    expect(config).not.toHaveProperty('privateKey');
+    expect(config.baseDomain).toBe('preview.example.com');
+    // By default, and whenever part of the App is given, every missing setting is a problem.
+    expect(problemsOf(withoutApp)).toEqual([
+      expect.stringMatching(/^APP_ID is required/),
+      expect.stringMatching(/^PRIVATE_KEY or PRIVATE_KEY_PATH is required/),
+      expect.stringMatching(/^WEBHOOK_SECRET is required/),
+    ]);
+    expect(() => loadServiceConfig({ ...withoutApp, APP_ID }, 'all', { githubApp: 'optional' })).toThrow(
+      /PRIVATE_KEY or PRIVATE_KEY_PATH is required/,
+    );
+  });
+
   it('reads the operator’s preview settings: IngressClass and charts/vcluster values file', () => {
     expect(loadServiceConfig(base, 'all')).not.toHaveProperty('previewIngressClass');
     expect(

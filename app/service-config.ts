@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PreviewUrlStyle } from '../preview/deploy/expose.ts';
-import { parseDuration } from '../preview/repo-config.ts';
+import { parseDuration } from '../preview/duration.ts';
 
 /**
  * The service's configuration, read from the environment in this one place: Probot's standard
@@ -23,9 +23,10 @@ export type ProviderName = (typeof PROVIDERS)[number];
 
 export interface ServiceConfig {
   role: ServiceRole;
-  appId: number;
-  /** PEM text of the GitHub App's private key. */
-  privateKey: string;
+  /** Unset only where the App was allowed to be missing (`githubApp: 'optional'`): no webhooks, no API. */
+  appId?: number;
+  /** PEM text of the GitHub App's private key; set with `appId`. */
+  privateKey?: string;
   /** Set for the `web` and `all` roles. */
   webhookSecret?: string;
   logLevel: LogLevel;
@@ -268,7 +269,15 @@ const checkPem = (pem: string): string | undefined => {
 
 export interface LoadServiceConfigOptions {
   readFile?: (path: string) => string;
+  /**
+   * `optional` lets the App's settings (APP_ID, the private key, WEBHOOK_SECRET) be missing all
+   * together, for `npm start` on a machine with no App yet: the service then serves no webhooks and
+   * no API. Default `required`; never read from the environment, so a deployment cannot lose it.
+   */
+  githubApp?: 'required' | 'optional';
 }
+
+const GITHUB_APP_SETTINGS = ['APP_ID', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET'] as const;
 
 /** The configuration for `role` from `env`; throws `ServiceConfigError` listing every problem. */
 export function loadServiceConfig(
@@ -278,7 +287,10 @@ export function loadServiceConfig(
 ): ServiceConfig {
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const problems: string[] = [];
-  const parsed = envSchema.safeParse(env);
+  const withoutApp =
+    options.githubApp === 'optional' &&
+    GITHUB_APP_SETTINGS.every((name) => blankToUndefined(env[name]) === undefined);
+  const parsed = envSchema.safeParse(withoutApp ? { ...env, APP_ID: '1' } : env);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${String(issue.path[0])} ${issue.message}`);
   }
@@ -300,7 +312,7 @@ export function loadServiceConfig(
         `PRIVATE_KEY_PATH cannot be read (${keyPath}: ${error instanceof Error ? error.message : String(error)})`,
       );
     }
-  } else {
+  } else if (!withoutApp) {
     problems.push(
       'PRIVATE_KEY or PRIVATE_KEY_PATH is required: the GitHub App private key (PEM text, or the path of its .pem file)',
     );
@@ -308,7 +320,7 @@ export function loadServiceConfig(
 
   const serves = role === 'web' || role === 'all';
   const works = role === 'worker' || role === 'all';
-  if (serves && blankToUndefined(env.WEBHOOK_SECRET) === undefined) {
+  if (serves && !withoutApp && blankToUndefined(env.WEBHOOK_SECRET) === undefined) {
     problems.push(
       `WEBHOOK_SECRET is required for the ${role} role: the secret set in the GitHub App's webhook`,
     );
@@ -319,13 +331,12 @@ export function loadServiceConfig(
     );
   }
 
-  if (problems.length > 0 || !parsed.success || privateKey === undefined)
+  if (problems.length > 0 || !parsed.success || (privateKey === undefined && !withoutApp))
     throw new ServiceConfigError(problems);
   const values = parsed.data;
   return {
     role,
-    appId: values.APP_ID,
-    privateKey,
+    ...(withoutApp ? {} : { appId: values.APP_ID, privateKey }),
     ...(values.WEBHOOK_SECRET !== undefined ? { webhookSecret: values.WEBHOOK_SECRET } : {}),
     logLevel: values.LOG_LEVEL,
     githubBaseUrl: values.GHE_HOST

@@ -1,3 +1,4 @@
+import type { PreviewStep, StepStatus } from '../preview/steps.ts';
 import { helpText } from './commands.ts';
 
 /**
@@ -20,14 +21,9 @@ export type PreviewState =
   | 'failed'
   | 'paused'
   | 'destroyed';
-export type StepStatus = 'done' | 'running' | 'failed' | 'pending';
-
-export interface StickyStep {
-  name: string;
-  status: StepStatus;
-  /** Time spent so far (running) or in total (done, failed). */
-  durationMs?: number;
-}
+/** A step of the checklist, as preview/steps.ts tracks it. */
+export type StickyStep = PreviewStep;
+export type { StepStatus };
 
 export interface StickyCommentState {
   state: PreviewState;

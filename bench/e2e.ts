@@ -7,7 +7,6 @@ import { pino } from 'pino';
 import { defaultReconciler } from '../app/default-reconciler.ts';
 import type { PreviewJob } from '../app/queue/preview-job.ts';
 import type { Reconcile } from '../app/queue/preview-worker.ts';
-import { STEPS } from '../app/reconcile/reconciler.ts';
 import { type RunningService, startService } from '../app/serve.ts';
 import { loadServiceConfig } from '../app/service-config.ts';
 import { isStickyComment, type StickyStep } from '../app/sticky-comment.ts';
@@ -22,6 +21,7 @@ import {
 import { type KubeClients, kubeClients } from '../kube/client.ts';
 import { waitUntil } from '../kube/wait.ts';
 import { localProvider } from '../preview/providers/local/provider.ts';
+import { STEPS } from '../preview/steps.ts';
 import { type GitHubDouble, startGitHubDouble } from '../test/support/github-double.ts';
 import { openThroughIngress } from '../test/support/ingress.ts';
 import { type PullRequestSpec, postWebhook, pullRequestEvent } from '../test/support/webhooks.ts';

@@ -1,12 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { buildImages, ensureBinaries, pushImage } from '../controlplane/index.ts';
 import { type HostOptions, hostDown, hostStatus, hostUp, runHost } from './host.ts';
 import { registerPkiCommand } from './pki-command.ts';
+import { registerPreviewCommand } from './preview-command.ts';
 import { runCli } from './run-cli.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerSyncerCommand } from './syncer-command.ts';
 import { up } from './up.ts';
 import { registerVirtualClusterCommands } from './vcluster-commands.ts';
+
+/** The example repository `npm start` previews (examples/hello of this checkout). */
+const EXAMPLE_DIR = fileURLToPath(new URL('../examples/hello', import.meta.url));
 
 /** Every command but the program itself, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
@@ -26,8 +31,23 @@ export function registerCommands(program: Command): void {
       'settings of the GitHub App (APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET…)',
       '.env',
     )
-    .action((options: { nodes: string; realNode: boolean; ingressPort: string; envFile: string }) =>
-      runCli((context) => up(context, { host: hostOptionsFrom(options), envFile: options.envFile })),
+    .option('--example <dir>', 'a working tree to preview once the service runs', EXAMPLE_DIR)
+    .option('--no-example', 'preview no working tree')
+    .action(
+      (options: {
+        nodes: string;
+        realNode: boolean;
+        ingressPort: string;
+        envFile: string;
+        example: string | false;
+      }) =>
+        runCli((context) =>
+          up(context, {
+            host: hostOptionsFrom(options),
+            envFile: options.envFile,
+            ...(options.example ? { example: options.example } : {}),
+          }),
+        ),
     );
 
   const host = program
@@ -64,7 +84,7 @@ export function registerCommands(program: Command): void {
     .description('stop the embedded host cluster')
     .action(() =>
       runCli(async ({ log }) => {
-        log((await hostDown()) ? 'host cluster stopped' : 'no host cluster was running');
+        log((await hostDown(log)) ? 'host cluster stopped' : 'no host cluster was running');
       }),
     );
 
@@ -135,6 +155,7 @@ export function registerCommands(program: Command): void {
     );
 
   registerVirtualClusterCommands(program);
+  registerPreviewCommand(program);
   registerSyncerCommand(program);
   registerPkiCommand(program);
   registerServeCommand(program);

@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Cluster, isAlive, startCluster, stateHome } from '../controlplane/index.ts';
+import { localProvider } from '../preview/providers/local/provider.ts';
 import { startLocalRedis } from './local-redis.ts';
 
 /** The embedded host cluster that `host up` keeps running in the background. */
@@ -133,12 +134,24 @@ export async function hostUp(
   throw new HostClusterError(`the host cluster was not ready after an hour; see ${logPath()}`);
 }
 
-/** Stops the background host cluster; returns false when none was running. */
-export async function hostDown(): Promise<boolean> {
+/** Stops the background host cluster and the local virtual clusters on it; returns false when none was running. */
+export async function hostDown(report: (message: string) => void = () => {}): Promise<boolean> {
   const state = await readState();
   if (!state || !isAlive(state.pid)) {
     await rm(statePath(), { force: true });
     return false;
+  }
+  // The local provider's virtual clusters are processes of this machine that only this host's API
+  // server knows of: they go first, while it still answers, or they would outlive it.
+  if (state.ready && state.kubeconfig) {
+    const provider = localProvider({ hostKubeconfig: await readFile(state.kubeconfig, 'utf8') });
+    for (const cluster of await provider.list().catch(() => [])) {
+      if (cluster.provider !== 'local') continue;
+      report(`deleting virtual cluster ${cluster.name} (namespace ${cluster.namespace})`);
+      await provider
+        .delete(cluster)
+        .catch((error) => report(`could not delete ${cluster.name}: ${(error as Error).message}`));
+    }
   }
   process.kill(state.pid, 'SIGTERM');
   for (let i = 0; i < 300 && isAlive(state.pid); i++)

@@ -28,10 +28,15 @@ export function registerServeCommand(program: Command): void {
 
 /**
  * Starts the service for `role` from `env` and returns once it listens and works; it runs until
- * SIGTERM or SIGINT. Throws a ServiceConfigError naming every variable that is wrong.
+ * SIGTERM or SIGINT. Throws a ServiceConfigError naming every variable that is wrong. Answers the
+ * running service and, for a worker, the provider its reconcile runs previews with.
  */
-export async function serve(role: ServiceRole, env: Record<string, string | undefined>): Promise<void> {
-  const config = loadServiceConfig(env, role);
+export async function serve(
+  role: ServiceRole,
+  env: Record<string, string | undefined>,
+  options: { githubApp?: 'required' | 'optional' } = {},
+) {
+  const config = loadServiceConfig(env, role, options);
   // Loaded here, not at the top: Probot, BullMQ and ioredis are ~50 MB that every other
   // command (the long-running `syncer` above all) would carry without using.
   const [{ defaultReconciler }, { startService }, { ServiceMetrics }, { serviceLogger }] = await Promise.all([
@@ -45,6 +50,7 @@ export async function serve(role: ServiceRole, env: Record<string, string | unde
   const metrics = new ServiceMetrics();
   // The CLI assembles the real reconciler; startService alone fails jobs without one.
   const reconcile = config.role === 'web' ? undefined : await defaultReconciler(config, logger, { metrics });
-  const service = await startService({ role, env, reconcile, metrics, logger });
+  const service = await startService({ role, env, reconcile, metrics, logger, ...options });
   if (service.webhookUrl) console.error(`listening for webhooks on ${service.webhookUrl}`);
+  return { service, config, ...(reconcile ? { provider: reconcile.hosts.provider } : {}) };
 }

@@ -1,18 +1,23 @@
 import { existsSync } from 'node:fs';
 import { ensureBinaries, realNodeUnsupportedReason } from '../controlplane/index.ts';
+import { readHostKubeconfig } from '../kube/host-kubeconfig.ts';
+import { defaultTreeName } from '../preview/tree-name.ts';
 import { type HostOptions, hostUp } from './host.ts';
+import { previewOnce } from './preview-command.ts';
 import type { CliContext } from './run-cli.ts';
 import { serve } from './serve-command.ts';
 
 /**
  * `vcluster-preview up` (`npm start`), the main job on local defaults: the embedded host cluster
- * with its Redis in the background, then the service (`serve --role all`) in the foreground with
- * the local provider on that cluster. The GitHub App's own settings come from the environment or a
- * `.env` file here, as with Probot; without them it says what to set and leaves the host running.
+ * with its Redis in the background, the service (`serve --role all`: status page, worker) in the
+ * foreground with the local provider on that cluster, and a preview of the example's working tree,
+ * so a new machine shows a URL that answers. The GitHub App's own settings come from the
+ * environment or a `.env` file here, as with Probot; without them webhooks and the API are off.
+ * Ctrl-C stops the service; the host cluster and the previews keep running until `host down`.
  */
 export async function up(
   context: CliContext,
-  options: { host: HostOptions; envFile: string },
+  options: { host: HostOptions; envFile: string; example?: string },
 ): Promise<void> {
   const { step, log } = context;
   if (existsSync(options.envFile)) process.loadEnvFile(options.envFile);
@@ -51,15 +56,33 @@ export async function up(
     ...(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH ? [] : ['PRIVATE_KEY_PATH']),
     ...(env.WEBHOOK_SECRET ? [] : ['WEBHOOK_SECRET']),
   ];
-  if (missing.length > 0) {
-    log('');
+  // The service (web + worker), with the App when it is configured; without it, what needs no App.
+  const { service, config, provider } = await step('the service (web + worker)', () =>
+    serve('all', env, { githubApp: 'optional' }),
+  );
+  if (!provider) throw new Error('the service started without a worker');
+  log(`The service is running at ${service.url}/ (status page; stop with Ctrl-C).`);
+  if (config.appId === undefined) {
     log(
-      `To serve your GitHub App here, set ${missing.join(', ')} (in the environment or ${options.envFile})`,
+      `To serve your GitHub App here, set ${missing.join(', ')} (in the environment or ${options.envFile}) and run \`npm start\` again; the README lists the other settings.`,
     );
-    log('and run `npm start` again; the README lists the other settings. Meanwhile, virtual clusters:');
-    log('  vcluster-preview create demo && vcluster-preview connect demo -- kubectl get namespaces');
-    return;
   }
-  log('');
-  await serve('all', env);
+  if (!options.example) return;
+  // What the product does, without an App: the example's working tree previewed like a pull request.
+  await previewOnce(
+    {
+      provider,
+      hostKubeconfig: await readHostKubeconfig(config.kubeconfig),
+      baseDomain: config.baseDomain ?? 'preview.localhost',
+      helmBinary: binaries.path('helm'),
+      urlStyle: config.urlStyle,
+      ...(config.previewIngressClass ? { ingressClassName: config.previewIngressClass } : {}),
+    },
+    { dir: options.example, name: defaultTreeName(options.example), output: 'text' },
+    log,
+  ).catch((error) => {
+    // The service keeps running: the status page shows the failure too.
+    log(`error: the example's preview failed: ${(error as Error).message}`);
+  });
+  log(`Edit it live: vcluster-preview preview ${options.example} --watch`);
 }

@@ -16,7 +16,7 @@ import { providerFor, providerOf } from '../preview/providers/index.ts';
 import { hostStatus } from './host.ts';
 import { type CliContext, runCli } from './run-cli.ts';
 
-interface HostFlags {
+export interface HostFlags {
   kubeconfig?: string;
   namespace?: string;
 }
@@ -27,7 +27,7 @@ interface Resolved {
 }
 
 /** The host cluster: `--kubeconfig`, else the embedded one when `host up` runs it. */
-async function resolveHost(flags: HostFlags, log: (m: string) => void): Promise<Resolved> {
+export async function resolveHost(flags: HostFlags, log: (m: string) => void): Promise<Resolved> {
   const binaries = await ensureBinaries(log);
   if (flags.kubeconfig) {
     try {

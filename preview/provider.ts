@@ -10,6 +10,8 @@ export const labels = {
   installation: 'vcluster-preview.dev/installation',
   /** For previews: a digest of the preview's host name, so that no two live previews hold one host. */
   host: 'vcluster-preview.dev/host',
+  /** For previews of a working tree (`vcluster-preview preview DIR`): the tree's name. */
+  tree: 'vcluster-preview.dev/tree',
 } as const;
 
 export const annotations = {
@@ -22,6 +24,10 @@ export const annotations = {
   /** For previews: the repo config's `ttl` and `sleepAfter` as written, so a sweep needs no GitHub read. */
   ttl: 'vcluster-preview.dev/ttl',
   sleepAfter: 'vcluster-preview.dev/sleep-after',
+  /** For previews of a working tree: the folder it was made from. */
+  treeDir: 'vcluster-preview.dev/tree-dir',
+  /** For previews of a working tree: its last run (state, steps, URL, error) as JSON, see preview/tree-preview.ts. */
+  lastRun: 'vcluster-preview.dev/last-run',
 } as const;
 
 export type ProviderName = 'local' | 'kubernetes';

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${{ key }}` is the placeholder syntax of the config file.
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseDuration } from './duration.ts';
 
 /**
  * The repository's preview config, `.github/vcluster-preview.yml`: its schema, and a parser whose
@@ -22,34 +23,6 @@ export const DEFAULT_URL_TEMPLATE =
 
 /** How every `urlTemplate` ends: previews are subdomains of the service's `BASE_DOMAIN`, nothing else. */
 export const URL_TEMPLATE_SUFFIX = '.${{ baseDomain }}';
-
-// ---------------------------------------------------------------------------------------------------
-// Durations
-
-const durationUnits: Record<string, number> = {
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-const durationPattern = /^(\d+[smhdw])+$/;
-
-/** Milliseconds of a duration like `30m`, `72h`, `7d` or `1h30m`; throws on anything else or on zero. */
-export function parseDuration(text: string): number {
-  const trimmed = text.trim();
-  if (!durationPattern.test(trimmed)) {
-    throw new Error(
-      `"${text}" is not a duration (use a number and a unit, s m h d or w, like 30m, 72h or 7d)`,
-    );
-  }
-  let ms = 0;
-  for (const [, amount, unit] of trimmed.matchAll(/(\d+)([smhdw])/g)) {
-    ms += Number(amount) * (durationUnits[unit ?? ''] ?? 0);
-  }
-  if (ms <= 0) throw new Error(`"${text}" is zero (use a duration longer than that, like 30m)`);
-  return ms;
-}
 
 const isDuration = (text: string): boolean => {
   try {

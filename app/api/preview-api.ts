@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ApplicationFunction } from 'probot';
-import type { GitHubClient } from '../github-reporter.ts';
+import type { GitHubClient } from '../github/reporter.ts';
 import type { PolicyDeps } from '../policy/judge-pull-request.ts';
 import type { PreviewQueue } from '../queue/preview-queue.ts';
 import { createApiHandler } from './api-handler.ts';

@@ -1,6 +1,6 @@
-import type { GitHubClient } from '../github-reporter.ts';
+import { httpStatusOf } from '../github/http-error.ts';
+import type { GitHubClient } from '../github/reporter.ts';
 import type { PullLike } from '../policy/pull-facts.ts';
-import { httpStatusOf } from '../queue/classify-error.ts';
 import { ApiError } from './api-error.ts';
 
 /**

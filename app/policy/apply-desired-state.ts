@@ -1,5 +1,5 @@
 import type { DesiredState } from '../desired-state.ts';
-import { createGitHubReporter } from '../github-reporter.ts';
+import { createGitHubReporter } from '../github/reporter.ts';
 import type { EnqueueResult, PreviewQueue } from '../queue/preview-queue.ts';
 import type { PullTarget } from './judge-pull-request.ts';
 

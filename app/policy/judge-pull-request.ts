@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Command } from '../commands.ts';
 import { type DesiredState, desiredStateFor, type PreviewPolicy } from '../desired-state.ts';
-import type { GitHubClient } from '../github-reporter.ts';
+import type { GitHubClient } from '../github/reporter.ts';
 import type { ApprovalStore } from './approvals.ts';
 import { configRef, type PullFacts } from './pull-facts.ts';
 import type { ReadConfig } from './repo-policy.ts';

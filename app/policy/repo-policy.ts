@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { parseRepoConfig, REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
 import type { PreviewPolicy } from '../desired-state.ts';
-import type { GitHubClient } from '../github-reporter.ts';
-import { httpStatusOf } from '../queue/classify-error.ts';
+import { readRepoFile } from '../github/repo-files.ts';
+import type { GitHubClient } from '../github/reporter.ts';
 
 /** The policy when the repo has no config file (or one the worker will report as broken). */
 export const DEFAULT_POLICY: PreviewPolicy = { drafts: false, labels: [], forks: 'approve' };
@@ -17,18 +17,8 @@ export type ReadConfig = (
 
 /** Reads and parses the repo config at `ref`; a missing or broken file gives the default policy. */
 export const readRepoPolicy: ReadConfig = async (octokit, owner, repo, ref, log) => {
-  let text: string;
-  try {
-    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: REPO_CONFIG_PATH, ref });
-    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) {
-      log.warn({ ref }, `${REPO_CONFIG_PATH} is not a file; using the default policy`);
-      return DEFAULT_POLICY;
-    }
-    text = Buffer.from(data.content, 'base64').toString('utf8');
-  } catch (error) {
-    if (httpStatusOf(error) === 404) return DEFAULT_POLICY;
-    throw error;
-  }
+  const text = await readRepoFile(octokit, { owner, repo, ref }, REPO_CONFIG_PATH);
+  if (text === undefined) return DEFAULT_POLICY;
   try {
     const config = parseRepoConfig(text);
     return { drafts: config.drafts, labels: config.labels, forks: config.forks };

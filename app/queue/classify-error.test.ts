@@ -1,9 +1,9 @@
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { RepoConfigError } from '../../preview/repo-config.ts';
-import { BadConfigError } from './bad-config-error.ts';
-import { classifyError, httpStatusOf, parseRetryAfter } from './classify-error.ts';
-import { RateLimitedError } from './rate-limited-error.ts';
+import { BadConfigError } from '../errors/bad-config-error.ts';
+import { RateLimitedError } from '../errors/rate-limited-error.ts';
+import { classifyError } from './classify-error.ts';
 
 const now = Date.parse('2025-01-01T00:00:00Z');
 
@@ -70,25 +70,5 @@ describe('classifyError', () => {
       response: { status: 429, headers: new Headers({ 'retry-after': '2' }) },
     });
     expect(classifyError(error, now)).toMatchObject({ kind: 'rate-limited', retryAfterMs: 2000 });
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it('reads seconds and HTTP dates', () => {
-    expect(parseRetryAfter('5', now)).toBe(5000);
-    expect(parseRetryAfter(' 0.5 ', now)).toBe(500);
-    expect(parseRetryAfter(new Date(now + 90_000).toUTCString(), now)).toBe(90_000);
-    expect(parseRetryAfter(new Date(now - 90_000).toUTCString(), now)).toBe(0);
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
-  });
-});
-
-describe('httpStatusOf', () => {
-  it('finds the status where the usual clients put it', () => {
-    expect(httpStatusOf({ status: 404 })).toBe(404);
-    expect(httpStatusOf({ statusCode: 500 })).toBe(500);
-    expect(httpStatusOf({ response: { statusCode: 409 } })).toBe(409);
-    expect(httpStatusOf({ code: 'ECONNRESET' })).toBeUndefined();
-    expect(httpStatusOf(new Error('plain'))).toBeUndefined();
   });
 });

@@ -1,12 +1,12 @@
 import { DelayedError, type Job, type JobProgress, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
+import { WaitingForSlotError } from '../errors/waiting-for-slot-error.ts';
 import type { ServiceMetrics } from '../metrics.ts';
 import { classifyError } from './classify-error.ts';
 import { type PreviewJob, parsePreviewJob } from './preview-job.ts';
 import { PREVIEW_QUEUE_NAME } from './preview-queue.ts';
 import { pingRedis, type RedisHandle, redisConnection } from './redis-connection.ts';
-import { WaitingForSlotError } from './waiting-for-slot-error.ts';
 
 export interface ReconcileContext {
   /** pino child logger with `jobId`, `repo`, `pr`, `desired` and `attempt`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeployError } from '../../preview/deploy/index.ts';
 import { RepoConfigError } from '../../preview/repo-config.ts';
-import { BadConfigError } from '../queue/bad-config-error.ts';
+import { BadConfigError } from '../errors/bad-config-error.ts';
 import { asBadConfig } from './app-source.ts';
 
 const ref = { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'web' };

@@ -1,24 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import {
-  DeployError,
-  ManifestError,
-  PreviewHostError,
-  previewHost,
-  renderApp,
+  AUTHOR_FIX_HINTS,
+  authorFix,
+  type PreviewApp,
+  renderPreviewApp,
 } from '../../preview/deploy/index.ts';
-import {
-  parseRepoConfig,
-  REPO_CONFIG_PATH,
-  type RepoConfig,
-  RepoConfigError,
-  SubstitutionError,
-} from '../../preview/repo-config.ts';
-import type { GitHubClient } from '../github-reporter.ts';
-import { BadConfigError } from '../queue/bad-config-error.ts';
-import { downloadPath, readRepoFile } from './repo-files.ts';
+import { REPO_CONFIG_PATH } from '../../preview/repo-config.ts';
+import { BadConfigError } from '../errors/bad-config-error.ts';
+import { downloadPath, readRepoFile } from '../github/repo-files.ts';
+import type { GitHubClient } from '../github/reporter.ts';
 
 /**
  * What to deploy for one commit of a pull request: the repo config and the rendered objects.
@@ -29,11 +21,7 @@ import { downloadPath, readRepoFile } from './repo-files.ts';
  * The manifests are read at the commit being deployed (a maintainer approved that commit).
  */
 
-export interface AppSource {
-  config: RepoConfig;
-  objects: KubernetesObject[];
-  /** Host name of the preview (`pr-12-hello.preview.example.com`). */
-  host: string;
+export interface AppSource extends PreviewApp {
   /** Where the config was read: the commit, or the base branch for a fork. */
   configRef: string;
   isFork: boolean;
@@ -49,26 +37,13 @@ export interface ReadAppOptions {
   helmBinary?: string;
 }
 
-const CONFIG_HINT = `fix ${REPO_CONFIG_PATH} and push a commit`;
-
 /** Turns what only the pull request's author can fix into a BadConfigError; anything else goes through. */
 export function asBadConfig(error: unknown): unknown {
   if (error instanceof BadConfigError) return error;
-  if (error instanceof RepoConfigError) return new BadConfigError(error.message, CONFIG_HINT);
-  if (error instanceof ManifestError)
-    return new BadConfigError(error.message, 'fix the files named above and push a commit');
-  if (error instanceof SubstitutionError || error instanceof PreviewHostError)
-    return new BadConfigError(error.message, CONFIG_HINT);
-  // The API server refused a manifest as invalid (400/404/422): a retry cannot fix that, a commit can.
-  if (
-    error instanceof DeployError &&
-    error.failures.every((f) => f.status !== undefined && [400, 404, 422].includes(f.status))
-  )
-    return new BadConfigError(
-      error.message,
-      'fix the objects named above in your manifests and push a commit',
-    );
-  return error;
+  const fix = authorFix(error);
+  return fix
+    ? new BadConfigError((error as Error).message, `${AUTHOR_FIX_HINTS[fix]} and push a commit`)
+    : error;
 }
 
 export async function readApp(options: ReadAppOptions): Promise<AppSource> {
@@ -85,29 +60,27 @@ export async function readApp(options: ReadAppOptions): Promise<AppSource> {
       `add it, saying what to deploy (manifests:, helm:) and what to expose (expose: service and port)${isFork ? ', on the base branch: for pull requests from forks it is read from there' : ''}`,
     );
   }
+  const root = await mkdtemp(join(tmpdir(), 'vcp-repo-'));
   try {
-    const config = parseRepoConfig(text);
-    const base = { pr: { number: pr }, sha, repo: { name: repo, owner }, baseDomain: options.baseDomain };
-    const host = previewHost(config.urlTemplate, base);
-    const root = await mkdtemp(join(tmpdir(), 'vcp-repo-'));
-    try {
-      const at = { owner, repo, ref: sha };
-      for (const path of config.manifests ?? []) await downloadPath(octokit, at, path, root);
-      if (config.helm) {
-        await downloadPath(octokit, at, config.helm.chart, root, { recursive: true });
-        for (const file of config.helm.valuesFiles) await downloadPath(octokit, at, file, root);
-      }
-      const objects = await renderApp({
-        root,
-        config,
-        values: { ...base, preview: { host } },
-        helm: options.helmBinary,
-      });
-      return { config, objects, host, configRef, isFork };
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
+    const at = { owner, repo, ref: sha };
+    const app = await renderPreviewApp({
+      configText: text,
+      root,
+      identity: { pr: { number: pr }, sha, repo: { name: repo, owner }, baseDomain: options.baseDomain },
+      helmBinary: options.helmBinary,
+      // Only what the config names is fetched, never the whole tree.
+      fetch: async (config) => {
+        for (const path of config.manifests ?? []) await downloadPath(octokit, at, path, root);
+        if (config.helm) {
+          await downloadPath(octokit, at, config.helm.chart, root, { recursive: true });
+          for (const file of config.helm.valuesFiles) await downloadPath(octokit, at, file, root);
+        }
+      },
+    });
+    return { ...app, configRef, isFork };
   } catch (error) {
     throw asBadConfig(error);
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
+import { parseDuration } from '../../preview/duration.ts';
 import type { VirtualClusterState } from '../../preview/provider.ts';
-import { parseDuration } from '../../preview/repo-config.ts';
 import type { JobReason } from '../queue/preview-job.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { VirtualClusterProvider } from '../../preview/provider.ts';
-import { httpStatusOf } from '../queue/classify-error.ts';
+import { httpStatusOf } from '../github/http-error.ts';
+import { readPreviewMetadata } from '../preview-metadata.ts';
 import type { PreviewQueue } from '../queue/preview-queue.ts';
 import type { Sweep, SweepContext } from '../queue/sweeper.ts';
-import { readPreviewMetadata } from '../reconcile/preview-metadata.ts';
 import { type PullRequestState, planSweep, type SweepAction, type SweepCandidate } from './plan-sweep.ts';
 
 /** What the sweep needs of an Octokit: one GET. Probot's and `@octokit/rest`'s both fit. */

@@ -6,6 +6,7 @@ export {
   deployApp,
   readInventory,
 } from './apply.ts';
+export { AUTHOR_FIX_HINTS, type AuthorFix, authorFix } from './author-error.ts';
 export {
   DEFAULT_URL_STYLE,
   type ExposeOptions,
@@ -25,6 +26,7 @@ export {
   refOf,
   SOURCE_ANNOTATION,
 } from './objects.ts';
+export { type PreviewApp, type PreviewIdentity, renderPreviewApp } from './preview-app.ts';
 export {
   ManifestError,
   type ManifestFile,
@@ -32,6 +34,7 @@ export {
   type RenderConfig,
   renderManifests,
 } from './render.ts';
+export { type RollOutOptions, rollOutApp } from './roll-out.ts';
 export { RolloutError, type RolloutOptions, waitForRollout } from './rollout.ts';
 export type { RolloutFailure } from './rollout-report.ts';
 export { type RolloutStatus, rolloutStatus } from './rollout-status.ts';
@@ -42,4 +45,4 @@ export {
   readManifestFiles,
   renderApp,
 } from './sources.ts';
-export { PreviewHostError, previewHost } from './url.ts';
+export { hostLabel, PreviewHostError, previewHost } from './url.ts';

@@ -1,17 +1,10 @@
-import type { CoreV1Event, KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1LabelSelector } from '@kubernetes/client-node';
 import { objectPath, rawRequest } from '../../kube/apply.ts';
 import type { KubeClients } from '../../kube/client.ts';
+import { describeEvents, describePod, formatCondition, podsWorthShowing } from '../diagnose.ts';
+import { readPodsAndEvents } from '../read-pods-and-events.ts';
 import { describeRef, identityOf, type ObjectRef, refOf } from './objects.ts';
-import {
-  describePod,
-  formatCondition,
-  formatEvent,
-  lastEvents,
-  podsWorthShowing,
-  type RolloutFailure,
-  rolloutErrorMessage,
-  selectorString,
-} from './rollout-report.ts';
+import { type RolloutFailure, rolloutErrorMessage, selectorString } from './rollout-report.ts';
 import { conditionsOf, isAwaited, type RolloutStatus, rolloutStatus } from './rollout-status.ts';
 
 /**
@@ -72,19 +65,19 @@ async function diagnose(virtual: KubeClients, live: Live): Promise<RolloutFailur
     events: [],
   };
   if (!object) return failure;
-  const namespace = encodeURIComponent(ref.namespace ?? 'default');
+  const namespace = ref.namespace ?? 'default';
   const involved = new Set([`${ref.kind}/${ref.name}`]);
   try {
     const selector = selectorString((object as { spec?: { selector?: V1LabelSelector } }).spec?.selector);
-    const query = selector ? `?labelSelector=${encodeURIComponent(selector)}` : '';
-    const [pods, replicaSets, events] = await Promise.all([
-      selector
-        ? listJson<V1Pod>(virtual, `/api/v1/namespaces/${namespace}/pods${query}`)
-        : Promise.resolve([]),
+    const query = `?labelSelector=${encodeURIComponent(selector)}`;
+    const [{ pods, events }, replicaSets] = await Promise.all([
+      readPodsAndEvents(virtual, namespace, selector || undefined),
       ref.kind === 'Deployment' && selector
-        ? listJson<KubernetesObject>(virtual, `/apis/apps/v1/namespaces/${namespace}/replicasets${query}`)
+        ? listJson<KubernetesObject>(
+            virtual,
+            `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/replicasets${query}`,
+          )
         : Promise.resolve([]),
-      listJson<CoreV1Event>(virtual, `/api/v1/namespaces/${namespace}/events`),
     ]);
     const uid = object.metadata?.uid;
     for (const replicaSet of replicaSets) {
@@ -95,9 +88,9 @@ async function diagnose(virtual: KubeClients, live: Live): Promise<RolloutFailur
     failure.pods = podsWorthShowing(pods).map(describePod);
     if (pods.length > failure.pods.length)
       failure.pods.push(`… and ${pods.length - failure.pods.length} more`);
-    failure.events = lastEvents(
+    failure.events = describeEvents(
       events.filter((event) => involved.has(`${event.involvedObject.kind}/${event.involvedObject.name}`)),
-    ).map(formatEvent);
+    );
   } catch (error) {
     failure.pods.push(
       `(could not list its pods and events: ${error instanceof Error ? error.message : error})`,

@@ -76,3 +76,8 @@ export function previewHost(template: string | undefined, values: TemplateValues
   }
   return host;
 }
+
+/** The label value for a preview's host name: its digest (a host can be longer than a label value). */
+export function hostLabel(host: string): string {
+  return createHash('sha256').update(host.toLowerCase()).digest('hex').slice(0, 40);
+}

@@ -7,7 +7,7 @@ import {
   type VirtualClusterProvider,
   type VirtualClusterRef,
 } from '../provider.ts';
-import { kubernetesProvider } from './kubernetes.ts';
+import { kubernetesProvider } from './kubernetes/provider.ts';
 import { localProvider } from './local/provider.ts';
 
 export interface ProviderContext {

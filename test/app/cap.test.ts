@@ -6,13 +6,14 @@ import { Octokit } from '@octokit/rest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { previewName } from '../../app/desired-state.ts';
+import { WaitingForSlotError } from '../../app/errors/waiting-for-slot-error.ts';
 import { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { PreviewSlots } from '../../app/queue/preview-slots.ts';
 import { PreviewWorker } from '../../app/queue/preview-worker.ts';
-import { WaitingForSlotError } from '../../app/queue/waiting-for-slot-error.ts';
 import { createReconciler, previewAnnotations, previewLabels } from '../../app/reconcile/index.ts';
+import { PreviewSlots } from '../../app/slots/preview-slots.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
+import { waitUntil } from '../../kube/wait.ts';
 import { annotations, labels, type VirtualClusterProvider } from '../../preview/provider.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type GitHubDouble, REPO_CONFIG_ROUTE, startGitHubDouble } from '../support/github-double.ts';
@@ -26,19 +27,11 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T>,
-  timeoutMs = 90_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** kube/wait.ts's waitUntil; a probe's falsy answer means "not yet". */
+const waitFor = <T>(what: string, probe: () => Promise<T>, timeoutMs = 90_000) =>
+  waitUntil(async () => (await probe()) || undefined, { what, timeoutMs, intervalMs: 100 }) as Promise<
+    NonNullable<T>
+  >;
 
 /**
  * MAX_PREVIEWS=1 with the real worker, reconciler, Redis and host cluster. The first pull request's

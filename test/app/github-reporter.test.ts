@@ -7,7 +7,7 @@ import {
   type GitHubClient,
   GitHubReportError,
   type GitHubReporterOptions,
-} from '../../app/github-reporter.ts';
+} from '../../app/github/reporter.ts';
 import { STICKY_MARKER, type StickyCommentState } from '../../app/sticky-comment.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
 

@@ -5,7 +5,7 @@ import { Octokit } from '@octokit/rest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { previewName } from '../../app/desired-state.ts';
-import { BadConfigError } from '../../app/queue/bad-config-error.ts';
+import { BadConfigError } from '../../app/errors/bad-config-error.ts';
 import type { PreviewJob } from '../../app/queue/preview-job.ts';
 import { createReconciler, type Reconciler, type ReconcilerDeps } from '../../app/reconcile/index.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
@@ -100,83 +100,129 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
     if (stateRoot) await rm(stateRoot, { recursive: true, force: true });
   });
 
-  it('up: creates the virtual cluster, deploys hello, exposes it and reports the URL', async () => {
-    await seed(sha('a'));
-    github.addPullRequest({ owner: OWNER, repo: REPO, number: 1, headSha: sha('a') });
-    const outcome = await reconcile(job(1, { kind: 'up', sha: sha('a') }), ctx());
-    const url = `https://pr-1-hello-octo.${BASE_DOMAIN}`;
-    expect(outcome).toEqual({ state: 'ready', url });
+  // One pull request's whole life, in order: each part builds on the preview the one before left.
+  it('up → up again at a new commit → a rollout the host refuses → down', async () => {
+    // up: creates the virtual cluster, deploys hello, exposes it and reports the URL.
+    {
+      await seed(sha('a'));
+      github.addPullRequest({ owner: OWNER, repo: REPO, number: 1, headSha: sha('a') });
+      const outcome = await reconcile(job(1, { kind: 'up', sha: sha('a') }), ctx());
+      const url = `https://pr-1-hello-octo.${BASE_DOMAIN}`;
+      expect(outcome).toEqual({ state: 'ready', url });
 
-    const ref = previewName(`${OWNER}/${REPO}`, 1);
-    const info = await provider.get(ref);
-    expect(info).toMatchObject({ state: 'running', namespace: ref.namespace });
-    expect(info?.labels[labels.repo]).toBe('octo.hello');
-    expect(info?.labels[labels.pullRequest]).toBe('1');
-    expect(info?.annotations[annotations.commit]).toBe(sha('a'));
+      const ref = previewName(`${OWNER}/${REPO}`, 1);
+      const info = await provider.get(ref);
+      expect(info).toMatchObject({ state: 'running', namespace: ref.namespace });
+      expect(info?.labels[labels.repo]).toBe('octo.hello');
+      expect(info?.labels[labels.pullRequest]).toBe('1');
+      expect(info?.annotations[annotations.commit]).toBe(sha('a'));
 
-    const virtual = kubeClients(await provider.kubeconfig(ref));
-    const deployment = await virtual.apps.readNamespacedDeployment({ name: 'hello', namespace: 'default' });
-    expect(deployment.status?.availableReplicas).toBe(2);
-    const ingress = await host().networking.readNamespacedIngress({
-      name: 'preview',
-      namespace: ref.namespace,
-    });
-    expect(ingress.spec?.rules?.[0]?.host).toBe(`pr-1-hello-octo.${BASE_DOMAIN}`);
+      const virtual = kubeClients(await provider.kubeconfig(ref));
+      const deployment = await virtual.apps.readNamespacedDeployment({ name: 'hello', namespace: 'default' });
+      expect(deployment.status?.availableReplicas).toBe(2);
+      const ingress = await host().networking.readNamespacedIngress({
+        name: 'preview',
+        namespace: ref.namespace,
+      });
+      expect(ingress.spec?.rules?.[0]?.host).toBe(`pr-1-hello-octo.${BASE_DOMAIN}`);
 
-    const [comment, ...more] = sticky(1);
-    expect(more).toEqual([]);
-    expect(comment?.body).toContain('🚀 Preview ready');
-    expect(comment?.body).toContain(url);
-    for (const step of ['Read config', 'Virtual cluster', 'Deploy', 'Expose'])
-      expect(comment?.body).toMatch(new RegExp(`✅ \\| ${step} \\| \\d`));
-    // Each step was shown running before it was done.
-    const edits = github
-      .callsTo('PATCH', /\/issues\/comments\/\d+$/)
-      .map((call) => (call.body as { body: string }).body);
-    expect(edits.some((body) => body.includes('⏳ | Deploy'))).toBe(true);
+      const [comment, ...more] = sticky(1);
+      expect(more).toEqual([]);
+      expect(comment?.body).toContain('🚀 Preview ready');
+      expect(comment?.body).toContain(url);
+      for (const step of ['Read config', 'Virtual cluster', 'Deploy', 'Expose'])
+        expect(comment?.body).toMatch(new RegExp(`✅ \\| ${step} \\| \\d`));
+      // Each step was shown running before it was done.
+      const edits = github
+        .callsTo('PATCH', /\/issues\/comments\/\d+$/)
+        .map((call) => (call.body as { body: string }).body);
+      expect(edits.some((body) => body.includes('⏳ | Deploy'))).toBe(true);
 
-    const [deployed] = github.deployments(OWNER, REPO);
-    expect(deployed).toMatchObject({
-      environment: 'preview/pr-1',
-      sha: sha('a'),
-      transient_environment: true,
-    });
-    expect(deployed?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
-    expect(deployed?.statuses.at(-1)?.environment_url).toBe(url);
-    expect(progress.length).toBeGreaterThan(4);
-  }, 180_000);
+      const [deployed] = github.deployments(OWNER, REPO);
+      expect(deployed).toMatchObject({
+        environment: 'preview/pr-1',
+        sha: sha('a'),
+        transient_environment: true,
+      });
+      expect(deployed?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+      expect(deployed?.statuses.at(-1)?.environment_url).toBe(url);
+      expect(progress.length).toBeGreaterThan(4);
+    }
+    // up again at a new commit: the same virtual cluster, redeployed, one comment edited.
+    {
+      const ref = previewName(`${OWNER}/${REPO}`, 1);
+      const before = await provider.get(ref);
+      await seed(sha('b'));
+      github.updatePullRequest(OWNER, REPO, 1, { headSha: sha('b') });
+      const outcome = await reconcile(job(1, { kind: 'up', sha: sha('b') }), ctx());
+      expect(outcome.state).toBe('ready');
 
-  it('up again at a new commit: the same virtual cluster, redeployed, one comment edited', async () => {
-    const ref = previewName(`${OWNER}/${REPO}`, 1);
-    const before = await provider.get(ref);
-    await seed(sha('b'));
-    github.updatePullRequest(OWNER, REPO, 1, { headSha: sha('b') });
-    const outcome = await reconcile(job(1, { kind: 'up', sha: sha('b') }), ctx());
-    expect(outcome.state).toBe('ready');
+      const after = await provider.get(ref);
+      expect(after?.createdAt).toBe(before?.createdAt);
+      expect(after?.annotations[annotations.commit]).toBe(sha('b'));
+      const virtual = kubeClients(await provider.kubeconfig(ref));
+      const content = await virtual.core.readNamespacedConfigMap({
+        name: 'hello-content',
+        namespace: 'default',
+      });
+      expect(content.data?.sha).toBe(sha('b'));
 
-    const after = await provider.get(ref);
-    expect(after?.createdAt).toBe(before?.createdAt);
-    expect(after?.annotations[annotations.commit]).toBe(sha('b'));
-    const virtual = kubeClients(await provider.kubeconfig(ref));
-    const content = await virtual.core.readNamespacedConfigMap({
-      name: 'hello-content',
-      namespace: 'default',
-    });
-    expect(content.data?.sha).toBe(sha('b'));
+      const comments = sticky(1);
+      expect(comments).toHaveLength(1);
+      expect(comments[0]?.body).toContain(sha('b').slice(0, 7));
+      expect(github.callsTo('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toHaveLength(1);
+      const deployments = github.deployments(OWNER, REPO);
+      expect(deployments.map((d) => d.sha)).toEqual([sha('a'), sha('b')]);
+      expect(deployments[1]?.statuses.at(-1)?.state).toBe('success');
 
-    const comments = sticky(1);
-    expect(comments).toHaveLength(1);
-    expect(comments[0]?.body).toContain(sha('b').slice(0, 7));
-    expect(github.callsTo('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toHaveLength(1);
-    const deployments = github.deployments(OWNER, REPO);
-    expect(deployments.map((d) => d.sha)).toEqual([sha('a'), sha('b')]);
-    expect(deployments[1]?.statuses.at(-1)?.state).toBe('success');
-
-    // The same job again converges without changes.
-    expect((await reconcile(job(1, { kind: 'up', sha: sha('b') }), ctx())).state).toBe('ready');
-    expect(github.deployments(OWNER, REPO)).toHaveLength(2);
-    expect(sticky(1)).toHaveLength(1);
-  }, 180_000);
+      // The same job again converges without changes.
+      expect((await reconcile(job(1, { kind: 'up', sha: sha('b') }), ctx())).state).toBe('ready');
+      expect(github.deployments(OWNER, REPO)).toHaveLength(2);
+      expect(sticky(1)).toHaveLength(1);
+    }
+    // a rollout the host refuses: the failure quotes what the syncer saw.
+    {
+      // Each pod asks for more CPU than the preview namespace's ResourceQuota allows in all.
+      await seed(sha('9'));
+      const deployment = await readFile(join(EXAMPLE, 'deploy', 'deployment.yaml'), 'utf8');
+      github.setFile(
+        OWNER,
+        REPO,
+        sha('9'),
+        'deploy/deployment.yaml',
+        deployment.replace('cpu: 20m', 'cpu: "50"').replace('cpu: 200m', 'cpu: "50"'),
+      );
+      github.updatePullRequest(OWNER, REPO, 1, { headSha: sha('9') });
+      const impatient = reconcilerFor(provider, github, { rolloutTimeoutMs: 10_000 });
+      const error = await impatient(job(1, { kind: 'up', sha: sha('9') }), ctx()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(BadConfigError);
+      const [comment] = sticky(1);
+      expect(comment?.body).toMatch(/❌ \| Deploy/);
+      expect(comment?.body).toContain('What the syncer saw last:');
+      expect(comment?.body).toMatch(
+        /WARN sync failed \(kind Pod, key default\/hello-[a-z0-9-]+\): .*exceeded quota/,
+      );
+    }
+    // down: deletes the virtual cluster, deactivates deployments, says destroyed.
+    {
+      const ref = previewName(`${OWNER}/${REPO}`, 1);
+      const outcome = await reconcile(job(1, { kind: 'down' }), ctx());
+      expect(outcome.state).toBe('destroyed');
+      expect(await namespaceExists(ref.namespace)).toBe(false);
+      expect(await provider.get(ref)).toBeUndefined();
+      const deploymentsOfPr1 = github
+        .deployments(OWNER, REPO)
+        .filter((d) => d.environment === 'preview/pr-1');
+      expect(deploymentsOfPr1.length).toBeGreaterThan(0);
+      for (const deployment of deploymentsOfPr1) expect(deployment.statuses.at(-1)?.state).toBe('inactive');
+      const comments = sticky(1);
+      expect(comments).toHaveLength(1);
+      expect(comments[0]?.body).toContain('🗑️ Preview destroyed');
+      // Down twice is fine.
+      expect((await reconcile(job(1, { kind: 'down' }), ctx())).state).toBe('destroyed');
+    }
+  }, 600_000);
 
   it('bad config: BadConfigError, the line in the comment, nothing left in the host cluster', async () => {
     await seed(sha('c'), (config) => config.replace('manifests: deploy/', 'manifest: deploy/'));
@@ -194,45 +240,6 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
     expect(deployment?.statuses.at(-1)?.state).toBe('failure');
     expect(deployment?.statuses.at(-1)?.log_url).toContain('/octo/hello/pull/2#issuecomment-');
   }, 60_000);
-
-  it('a rollout the host refuses: the failure quotes what the syncer saw', async () => {
-    // Each pod asks for more CPU than the preview namespace's ResourceQuota allows in all.
-    await seed(sha('9'));
-    const deployment = await readFile(join(EXAMPLE, 'deploy', 'deployment.yaml'), 'utf8');
-    github.setFile(
-      OWNER,
-      REPO,
-      sha('9'),
-      'deploy/deployment.yaml',
-      deployment.replace('cpu: 20m', 'cpu: "50"').replace('cpu: 200m', 'cpu: "50"'),
-    );
-    github.updatePullRequest(OWNER, REPO, 1, { headSha: sha('9') });
-    const impatient = reconcilerFor(provider, github, { rolloutTimeoutMs: 10_000 });
-    const error = await impatient(job(1, { kind: 'up', sha: sha('9') }), ctx()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect(error).not.toBeInstanceOf(BadConfigError);
-    const [comment] = sticky(1);
-    expect(comment?.body).toMatch(/❌ \| Deploy/);
-    expect(comment?.body).toContain('What the syncer saw last:');
-    expect(comment?.body).toMatch(
-      /WARN sync failed \(kind Pod, key default\/hello-[a-z0-9-]+\): .*exceeded quota/,
-    );
-  }, 120_000);
-
-  it('down: deletes the virtual cluster, deactivates deployments, says destroyed', async () => {
-    const ref = previewName(`${OWNER}/${REPO}`, 1);
-    const outcome = await reconcile(job(1, { kind: 'down' }), ctx());
-    expect(outcome.state).toBe('destroyed');
-    expect(await namespaceExists(ref.namespace)).toBe(false);
-    expect(await provider.get(ref)).toBeUndefined();
-    for (const deployment of github.deployments(OWNER, REPO).filter((d) => d.environment === 'preview/pr-1'))
-      expect(deployment.statuses.at(-1)?.state).toBe('inactive');
-    const comments = sticky(1);
-    expect(comments).toHaveLength(1);
-    expect(comments[0]?.body).toContain('🗑️ Preview destroyed');
-    // Down twice is fine.
-    expect((await reconcile(job(1, { kind: 'down' }), ctx())).state).toBe('destroyed');
-  }, 180_000);
 });
 
 describe('reconcile failures that need no virtual cluster', () => {

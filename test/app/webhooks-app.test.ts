@@ -137,7 +137,7 @@ describe('the GitHub App over real webhooks', () => {
     expect((await jobs(pr.number)).map(desiredOf)).toEqual([`up@${sha('5')}`]);
   });
 
-  it('synchronize ×5 sent at the same moment → still one job, at the newest sha', async () => {
+  it('synchronize ×5 sent at the same moment → still one job, at one of the pushed shas', async () => {
     const { post, jobs } = await start();
     const pr = openPullRequest({ headSha: sha('0') });
     const shas = ['6', '7', '8', '9', 'b'].map(sha);
@@ -188,6 +188,10 @@ describe('the GitHub App over real webhooks', () => {
     expect(replies[0]).toMatch(/I don't know `\/vcluster frobnicate`/);
     expect(replies[0]).toContain('`/vcluster reset`');
     expect(replies[1]).toMatch(/waiting in the queue at place 1 of 1/);
+    await comment(post, pr, '/vcluster help', 'reader');
+    const help = repliesTo(pr).map((entry) => entry.body)[2];
+    expect(help).toMatch(/^Here is what `\/vcluster` can do on this pull request:/);
+    expect(help).toContain('`/vcluster reset`');
     expect((await jobs(pr.number)).map(desiredOf)).toEqual([`up@${sha('e')}`]);
   });
 

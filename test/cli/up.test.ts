@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, pidsMentioning } from '../../controlplane/index.ts';
 import { waitUntil } from '../../kube/wait.ts';
+import { openThroughIngress } from '../support/ingress.ts';
 import { runBinary } from '../support/kubectl.ts';
 
 const run = promisify(execFile);
@@ -43,11 +44,36 @@ describe('vcluster-preview up (npm start)', () => {
     await rm(workdir, { recursive: true, force: true });
   });
 
-  it('without the GitHub App settings: starts the host cluster with a real node and Redis, says what to set, exits 0', async () => {
+  it('on a fresh home without the GitHub App: the host (real node) and Redis, the service, and examples/hello previewed at a URL that answers; Ctrl-C stops the service', async () => {
     const ingressPort = await freePort();
-    const { stdout } = await cli(['up', '--nodes', '1', '--ingress-port', String(ingressPort)]);
-    expect(stdout).toContain('To serve your GitHub App here, set APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET');
-    expect(stdout).toContain(`their URLs are served at http://127.0.0.1:${ingressPort}`);
+    const port = await freePort();
+    const service = spawn(
+      process.execPath,
+      [CLI, 'up', '--nodes', '1', '--ingress-port', String(ingressPort)],
+      {
+        cwd: workdir,
+        env: { ...env(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+        stdio: 'pipe',
+      },
+    );
+    let output = '';
+    service.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    service.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
+    const url = await waitUntil(
+      async () =>
+        output.match(/is ready at (http:\/\/\S+)/)?.[1] ??
+        (service.exitCode !== null || output.includes('error:') ? null : undefined),
+      { what: `the example's preview (output so far: ${output})`, timeoutMs: 600_000, intervalMs: 500 },
+    );
+    expect(url, output).toBe(`http://pr-0-hello-local.preview.localhost:${ingressPort}`);
+    expect(output).toContain(`their URLs are served at http://127.0.0.1:${ingressPort}`);
+    expect(output).toContain(`The service is running at http://127.0.0.1:${port}/`);
+    expect(output).toContain('To serve your GitHub App here, set APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET');
 
     const status = JSON.parse((await cli(['host', 'status', '-o', 'json'])).stdout) as {
       running: boolean;
@@ -63,14 +89,22 @@ describe('vcluster-preview up (npm start)', () => {
       kubeconfig: status.kubeconfig,
     });
     expect(nodes.trim().split('\n').sort()).toEqual(['node/kwok-node-0', 'node/real-node']);
-    // The ingress controller answers (404: no preview yet).
-    expect((await fetch(`${status.ingressUrl}/`)).status).toBe(404);
+    // The URL answers with the example's page, served by real containers through the ingress controller.
+    const page = await openThroughIngress(url!, status.ingressUrl);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<h1>Hello from pull request #0</h1>');
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const redis = new Redis(status.redisUrl, { maxRetriesPerRequest: 1 });
     try {
       expect(await redis.ping()).toBe('PONG');
     } finally {
       redis.disconnect();
     }
+
+    service.kill('SIGINT');
+    expect(await exited).toBe(0);
+    // The host cluster and the preview outlive the service, until `host down`.
+    expect((await openThroughIngress(url!, status.ingressUrl)).status).toBe(200);
   });
 
   it('with them in .env: serves webhooks on the running host until SIGTERM; host down stops it all', async () => {
@@ -85,7 +119,11 @@ describe('vcluster-preview up (npm start)', () => {
       `APP_ID=4242\nPRIVATE_KEY_PATH=${keyPath}\nWEBHOOK_SECRET=s3cret\nPORT=${port}\nHOST=127.0.0.1\nLOG_LEVEL=warn\n`,
     );
     // The host from the first test is still running: `up` uses it as it is.
-    const service = spawn(process.execPath, [CLI, 'up'], { cwd: workdir, env: env(), stdio: 'pipe' });
+    const service = spawn(process.execPath, [CLI, 'up', '--no-example'], {
+      cwd: workdir,
+      env: env(),
+      stdio: 'pipe',
+    });
     let output = '';
     service.stdout.on('data', (chunk) => {
       output += chunk;

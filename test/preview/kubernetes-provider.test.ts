@@ -6,18 +6,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { isGone, type KubeClients, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
+import { isPodReady } from '../../preview/diagnose.ts';
 import {
   annotations,
   labels,
   VirtualClusterError,
   type VirtualClusterProvider,
 } from '../../preview/provider.ts';
-import {
-  isPodReady,
-  kubernetesProvider,
-  managedByLabel,
-  pauseAnnotations,
-} from '../../preview/providers/kubernetes.ts';
+import { managedByLabel, pauseAnnotations } from '../../preview/providers/kubernetes/names.ts';
+import { kubernetesProvider } from '../../preview/providers/kubernetes/provider.ts';
 import { detectServiceCIDR } from '../../preview/service-cidr.ts';
 import { kubeconfigFile, runBinary } from '../support/kubectl.ts';
 

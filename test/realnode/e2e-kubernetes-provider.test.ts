@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { previewName } from '../../app/desired-state.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { kubernetesProvider } from '../../preview/providers/kubernetes.ts';
+import { kubernetesProvider } from '../../preview/providers/kubernetes/provider.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
 import { seedExample } from '../support/preview-service.ts';
 import { containersOf, rulesMentioning, vethsOf } from '../support/real-node.ts';

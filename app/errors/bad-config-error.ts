@@ -8,10 +8,11 @@ import { UnrecoverableError } from 'bullmq';
 export class BadConfigError extends UnrecoverableError {
   override name = 'BadConfigError';
   constructor(
-    message: string,
+    /** What is wrong, without the hint. */
+    readonly detail: string,
     /** What to do about it, when there is something specific to say. */
     readonly hint?: string,
   ) {
-    super(hint ? `${message} (${hint})` : message);
+    super(hint ? `${detail} (${hint})` : detail);
   }
 }

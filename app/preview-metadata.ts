@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { annotations, labels, type VirtualClusterInfo } from '../../preview/provider.ts';
+import { hostLabel } from '../preview/deploy/index.ts';
+import { annotations, labels, type VirtualClusterInfo } from '../preview/provider.ts';
 
 /**
  * The labels and annotations that say, on the host namespace, which pull request a preview serves
@@ -30,11 +31,6 @@ export function previewLabels(repo: string, pr: number, installationId?: number)
     [labels.pullRequest]: String(pr),
     ...(installationId !== undefined ? { [labels.installation]: String(installationId) } : {}),
   };
-}
-
-/** The label value for a preview's host name: its digest (a host can be longer than a label value). */
-export function hostLabel(host: string): string {
-  return createHash('sha256').update(host.toLowerCase()).digest('hex').slice(0, 40);
 }
 
 /**

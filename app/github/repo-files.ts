@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { GitHubClient } from '../github-reporter.ts';
+import { httpStatusOf } from './http-error.ts';
+import type { GitHubClient } from './reporter.ts';
 
 /**
  * Reading a repository at one commit through the contents API, into a folder on disk that
@@ -15,11 +16,6 @@ export interface RepoAt {
 }
 
 type ContentEntry = { type: string; path: string; content?: string; encoding?: string };
-
-const statusOf = (error: unknown): number | undefined => {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
-};
 
 /** The entry (file) or entries (folder) at `path`, or undefined when there is nothing there. */
 async function getContent(
@@ -36,7 +32,7 @@ async function getContent(
     });
     return data as ContentEntry | ContentEntry[];
   } catch (error) {
-    if (statusOf(error) === 404) return undefined;
+    if (httpStatusOf(error) === 404) return undefined;
     throw error;
   }
 }

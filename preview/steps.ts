@@ -1,14 +1,33 @@
-import type { StickyCommentState, StickyStep } from '../sticky-comment.ts';
-
 /**
- * The step checklist of one reconcile: each step is timed and, as it starts and ends, the whole
- * picture is published (sticky comment ⏳ → ✅/❌, job progress).
+ * The step checklist of one run of a preview (read config, virtual cluster, deploy, expose): each
+ * step is timed and, as it starts and ends, the whole picture is published (the sticky comment's
+ * ⏳ → ✅/❌ and the job's progress for a pull request, the terminal for a working tree).
  */
 
-export type Publish = (steps: StickyStep[]) => Promise<void>;
+export type StepStatus = 'done' | 'running' | 'failed' | 'pending';
+
+export interface PreviewStep {
+  name: string;
+  status: StepStatus;
+  /** Time spent so far (running) or in total (done, failed). */
+  durationMs?: number;
+}
+
+/** The steps of bringing a preview up, in order, with the names users see. */
+export const STEPS = {
+  config: 'Read config',
+  cluster: 'Virtual cluster',
+  deploy: 'Deploy',
+  expose: 'Expose',
+  delete: 'Delete virtual cluster',
+  pause: 'Pause virtual cluster',
+  resume: 'Resume virtual cluster',
+} as const;
+
+export type Publish = (steps: PreviewStep[]) => Promise<void>;
 
 export class StepTracker {
-  readonly steps: StickyStep[];
+  readonly steps: PreviewStep[];
   /** The step that failed, once one has. */
   failed?: string;
 
@@ -21,7 +40,7 @@ export class StepTracker {
   }
 
   /** A copy, so a later change does not rewrite what was already published. */
-  snapshot(): StickyStep[] {
+  snapshot(): PreviewStep[] {
     return this.steps.map((step) => ({ ...step }));
   }
 
@@ -47,9 +66,3 @@ export class StepTracker {
     }
   }
 }
-
-/** The sticky comment's state with the steps so far. */
-export const withSteps = (state: StickyCommentState, tracker: StepTracker): StickyCommentState => ({
-  ...state,
-  steps: tracker.snapshot(),
-});

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
-import { isStickyComment, renderStickyComment, type StickyCommentState } from './sticky-comment.ts';
+import { isStickyComment, renderStickyComment, type StickyCommentState } from '../sticky-comment.ts';
+import { httpStatusOf, rateLimitOf } from './http-error.ts';
 
 /**
  * The one place that writes to GitHub for a pull request: its sticky comment, reactions to commands,
@@ -60,6 +61,8 @@ export interface GitHubReporter {
   /** Creates the pull request's sticky comment once, then edits it in place; answers its id. */
   upsertStickyComment(state: StickyCommentState): Promise<{ id: number; created: boolean }>;
   addReaction(commentId: number, content?: ReactionContent): Promise<void>;
+  /** A new comment on the pull request: the answer to a comment command. */
+  reply(body: string): Promise<void>;
   /** The deployment of `sha` to `environment` (reused when it exists), now `in_progress`; answers its id. */
   startDeployment(sha: string, environment?: string): Promise<number>;
   finishDeployment(deploymentId: number, result: DeploymentResult): Promise<void>;
@@ -126,42 +129,20 @@ const serialized = <T>(key: string, work: () => Promise<T>): Promise<T> => {
 interface HttpFailure {
   status: number;
   message: string;
-  headers: Record<string, string | number | undefined>;
 }
 
 const httpFailure = (error: unknown): HttpFailure | undefined => {
-  if (
-    typeof error !== 'object' ||
-    error === null ||
-    typeof (error as { status?: unknown }).status !== 'number'
-  ) {
-    return undefined;
-  }
-  const failure = error as {
-    status: number;
-    message?: string;
-    response?: { headers?: HttpFailure['headers'] };
-  };
-  return { status: failure.status, message: failure.message ?? '', headers: failure.response?.headers ?? {} };
+  const status = httpStatusOf(error);
+  return status === undefined
+    ? undefined
+    : { status, message: (error as { message?: string }).message ?? '' };
 };
 
-/** How long GitHub asks us to wait, when the failure is a rate limit. */
-const rateLimitWait = (failure: HttpFailure): number | undefined => {
-  const { status, headers, message } = failure;
-  const retryAfter = headers['retry-after'] === undefined ? Number.NaN : Number(headers['retry-after']);
-  const exhausted = String(headers['x-ratelimit-remaining']) === '0';
-  const limited =
-    status === 429 ||
-    (status === 403 && (!Number.isNaN(retryAfter) || exhausted || /secondary rate limit/i.test(message)));
-  if (!limited) return undefined;
-  if (Number.isFinite(retryAfter)) return Math.max(0, retryAfter) * 1000;
-  const reset = Number(headers['x-ratelimit-reset']);
-  // One second past the reset, as GitHub advises; clocks differ a little.
-  if (exhausted && Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - Date.now()) + 1000;
-  return SECONDARY_LIMIT_FALLBACK_MS;
+/** How long GitHub asks us to wait, when the failure is a rate limit (a minute when it names no time). */
+const rateLimitWait = (error: unknown): number | undefined => {
+  const limit = rateLimitOf(error, Date.now());
+  return limit === undefined ? undefined : (limit.waitMs ?? SECONDARY_LIMIT_FALLBACK_MS);
 };
-
-const statusOf = (error: unknown) => httpFailure(error)?.status;
 
 /** Per-request options that keep Probot's retry plugin from retrying underneath this module's loop. */
 const NO_PLUGIN_RETRY = { request: { retries: 0 } } as const;
@@ -184,7 +165,7 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
       } catch (error) {
         const failure = httpFailure(error);
         if (!failure) throw error;
-        const limitWait = rateLimitWait(failure);
+        const limitWait = rateLimitWait(error);
         const transient = limitWait !== undefined || failure.status >= 500;
         const delay =
           limitWait ??
@@ -252,7 +233,7 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
       await octokit.rest.issues.deleteComment({ owner, repo, comment_id: id, ...NO_PLUGIN_RETRY });
     } catch (error) {
       // Another process settling the same race may have deleted it first.
-      if (statusOf(error) !== 404) throw error;
+      if (httpStatusOf(error) !== 404) throw error;
     }
   };
 
@@ -279,7 +260,7 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
         return { id: known.id, created: false };
       } catch (error) {
         // Someone deleted it (or another process settled a race against it): find or create again.
-        if (statusOf(error) !== 404) throw error;
+        if (httpStatusOf(error) !== 404) throw error;
         knownComments.delete(prKey);
       }
     }
@@ -328,6 +309,18 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
           repo,
           comment_id: commentId,
           content,
+          ...NO_PLUGIN_RETRY,
+        }),
+      );
+    },
+
+    async reply(body) {
+      await withRetry('answer a command', '"Pull requests: write"', () =>
+        octokit.rest.issues.createComment({
+          owner,
+          repo,
+          issue_number: pullNumber,
+          body,
           ...NO_PLUGIN_RETRY,
         }),
       );

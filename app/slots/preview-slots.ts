@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { VirtualClusterInfo } from '../../preview/provider.ts';
 import { type DesiredState, jobIdFor } from '../desired-state.ts';
-import { readPreviewMetadata } from '../reconcile/preview-metadata.ts';
+import { WaitingForSlotError } from '../errors/waiting-for-slot-error.ts';
+import { readPreviewMetadata } from '../preview-metadata.ts';
+import { type RedisHandle, redisConnection } from '../queue/redis-connection.ts';
 import { needsSlot, type PreviewLimits } from './preview-cap.ts';
-import { type RedisHandle, redisConnection } from './redis-connection.ts';
 import { decideInLine, type LineEntry } from './slot-line.ts';
-import { WaitingForSlotError } from './waiting-for-slot-error.ts';
 
 export interface PreviewSlotsOptions {
   /** `redis://…` URL (a client is opened and closed here) or an ioredis client (the caller's to close). */

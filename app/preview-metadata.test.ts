@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { labels } from '../../preview/provider.ts';
-import { hostLabel, previewHoldingHost, previewLabels, REPO_ANNOTATION } from './preview-metadata.ts';
+import { hostLabel } from '../preview/deploy/index.ts';
+import { labels } from '../preview/provider.ts';
+import { previewHoldingHost, previewLabels, REPO_ANNOTATION } from './preview-metadata.ts';
 
 const preview = (repo: string, pr: number, host: string) => ({
   labels: { ...previewLabels(repo, pr), [labels.host]: hostLabel(host) },

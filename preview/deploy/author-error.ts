@@ -1,0 +1,34 @@
+import { REPO_CONFIG_PATH, RepoConfigError, SubstitutionError } from '../repo-config.ts';
+import { DeployError } from './apply.ts';
+import { ManifestError } from './render.ts';
+import { PreviewHostError } from './url.ts';
+
+/**
+ * Whether only the author of the repository's files can fix an error, and where: its config file,
+ * the files it names, or the objects they render (the API server refused them as invalid:
+ * 400/404/422). A retry cannot fix these; a change to the files can.
+ */
+export type AuthorFix = 'config' | 'files' | 'objects';
+
+export function authorFix(error: unknown): AuthorFix | undefined {
+  if (
+    error instanceof RepoConfigError ||
+    error instanceof SubstitutionError ||
+    error instanceof PreviewHostError
+  )
+    return 'config';
+  if (error instanceof ManifestError) return 'files';
+  if (
+    error instanceof DeployError &&
+    error.failures.every((f) => f.status !== undefined && [400, 404, 422].includes(f.status))
+  )
+    return 'objects';
+  return undefined;
+}
+
+/** What to fix, for each kind, before the way to try again (push a commit, run again). */
+export const AUTHOR_FIX_HINTS: Record<AuthorFix, string> = {
+  config: `fix ${REPO_CONFIG_PATH}`,
+  files: 'fix the files named above',
+  objects: 'fix the objects named above in your manifests',
+};
