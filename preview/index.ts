@@ -4,8 +4,13 @@
  * without app/ knowing (the import-boundary test holds app/ to this file).
  */
 
-/** The host cluster's kubeconfig: KUBECONFIG's file, or the pod's own service account. */
 export { readHostKubeconfig } from '../kube/host-kubeconfig.ts';
+export {
+  type CiKubeconfig,
+  type CiKubeconfigOptions,
+  ciKubeconfig,
+  TOKEN_EXPIRATION,
+} from './ci-kubeconfig.ts';
 export {
   AUTHOR_FIX_HINTS,
   authorFix,

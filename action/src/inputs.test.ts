@@ -12,16 +12,54 @@ const eventFile = (payload: unknown) => {
 };
 
 describe('readInputs', () => {
-  it('defaults: up, wait, 10m, audience vcluster-preview, the pull request of the event', () => {
+  it('defaults: up, wait, no kubeconfig, 10m, audience vcluster-preview, the pull request of the event', () => {
     const env = { GITHUB_EVENT_PATH: eventFile({ action: 'opened', pull_request: { number: 12 } }) };
     expect(readInputs(inputs({ 'service-url': 'https://previews.example.com/' }), env)).toEqual({
       serviceUrl: 'https://previews.example.com',
       action: 'up',
       pullRequest: 12,
       wait: true,
+      kubeconfig: false,
       timeoutMs: 600_000,
       audience: 'vcluster-preview',
     });
+  });
+
+  it('the default action follows the event: closed → down, anything else → up; a given one wins', () => {
+    const url = { 'service-url': 'https://x' };
+    const cases: [string, Record<string, string>, string][] = [
+      ['closed', {}, 'down'],
+      ['opened', {}, 'up'],
+      ['synchronize', {}, 'up'],
+      ['reopened', {}, 'up'],
+      ['closed', { action: 'pause' }, 'pause'],
+    ];
+    for (const [event, given, expected] of cases) {
+      const env = { GITHUB_EVENT_PATH: eventFile({ action: event, pull_request: { number: 3 } }) };
+      expect(readInputs(inputs({ ...url, ...given }), env).action, event).toBe(expected);
+    }
+  });
+
+  it('kubeconfig: true is refused for a run of a pull request from a fork, before anything is asked', () => {
+    const url = { 'service-url': 'https://x', kubeconfig: 'true' };
+    const pull = (head: { full_name: string } | null) => ({
+      GITHUB_EVENT_PATH: eventFile({
+        action: 'opened',
+        pull_request: { number: 5, head: { repo: head }, base: { repo: { full_name: 'acme/shop' } } },
+      }),
+    });
+    expect(readInputs(inputs(url), pull({ full_name: 'Acme/Shop' })).kubeconfig).toBe(true);
+    expect(() => readInputs(inputs(url), pull({ full_name: 'stranger/shop' }))).toThrow(
+      /input kubeconfig is "true", but this run was triggered by a pull request from the fork stranger\/shop, and a fork's code gets no credential/,
+    );
+    expect(() => readInputs(inputs(url), pull(null))).toThrow(/from a deleted fork/);
+    // Without it, a fork's run still asks for its preview (the service's policy decides).
+    expect(
+      readInputs(inputs({ 'service-url': 'https://x' }), pull({ full_name: 'stranger/shop' })).kubeconfig,
+    ).toBe(false);
+    expect(() => readInputs(inputs({ ...url, kubeconfig: 'yes', 'pull-request': '1' }), {})).toThrow(
+      /input kubeconfig is "yes", but it must be true or false/,
+    );
   });
 
   it('takes every input as given, and a comment on a pull request as its event', () => {

@@ -14,6 +14,8 @@ export interface Inputs {
   action: PreviewAction;
   pullRequest: number;
   wait: boolean;
+  /** Write the virtual cluster's kubeconfig to a file once the preview is ready. */
+  kubeconfig: boolean;
   timeoutMs: number;
   audience: string;
 }
@@ -61,21 +63,58 @@ export function parseTimeout(text: string): number {
   return total;
 }
 
-/** The pull request of the event that started the workflow: `pull_request*`, or a comment on one. */
-export function pullRequestOfEvent(eventPath: string | undefined): number | undefined {
-  if (!eventPath) return undefined;
-  let payload: { pull_request?: { number?: unknown }; issue?: { number?: unknown; pull_request?: unknown } };
+export type GetInput = (name: string) => string;
+
+/** What the Action reads of the event that started the workflow (GITHUB_EVENT_PATH). */
+export interface EventFacts {
+  /** The pull request of a `pull_request*` event, or of a comment on one. */
+  pullRequest?: number;
+  /** The event's `action`: `opened`, `synchronize`, `closed`, … */
+  action?: string;
+  /** Where the head branch lives when it is not the base repository: `the fork owner/name`, or `a deleted fork`. */
+  fork?: string;
+}
+
+interface EventPayload {
+  action?: unknown;
+  pull_request?: {
+    number?: unknown;
+    head?: { repo?: { full_name?: unknown } | null };
+    base?: { repo?: { full_name?: unknown } };
+  };
+  issue?: { number?: unknown; pull_request?: unknown };
+}
+
+export function readEvent(eventPath: string | undefined): EventFacts {
+  if (!eventPath) return {};
+  let payload: EventPayload;
   try {
     payload = JSON.parse(readFileSync(eventPath, 'utf8'));
   } catch {
-    return undefined;
+    return {};
   }
-  const number =
-    payload.pull_request?.number ?? (payload.issue?.pull_request ? payload.issue.number : undefined);
-  return typeof number === 'number' && Number.isInteger(number) && number > 0 ? number : undefined;
+  const pull = payload.pull_request;
+  const number = pull?.number ?? (payload.issue?.pull_request ? payload.issue.number : undefined);
+  const base = pull?.base?.repo?.full_name;
+  const head = pull?.head?.repo === null ? null : pull?.head?.repo?.full_name;
+  let fork: string | undefined;
+  if (typeof base === 'string') {
+    // A deleted fork leaves head.repo null: still not the base repository.
+    if (head === null) fork = 'a deleted fork';
+    else if (typeof head === 'string' && head.toLowerCase() !== base.toLowerCase()) fork = `the fork ${head}`;
+  }
+  return {
+    ...(typeof number === 'number' && Number.isInteger(number) && number > 0 ? { pullRequest: number } : {}),
+    ...(typeof payload.action === 'string' ? { action: payload.action } : {}),
+    ...(fork ? { fork } : {}),
+  };
 }
 
-export type GetInput = (name: string) => string;
+const bool = (getInput: GetInput, input: string, fallback: 'true' | 'false'): boolean => {
+  const text = (getInput(input).trim() || fallback).toLowerCase();
+  if (!['true', 'false'].includes(text)) throw new InvalidInputError(input, text, 'it must be true or false');
+  return text === 'true';
+};
 
 export function readInputs(getInput: GetInput, env: Record<string, string | undefined>): Inputs {
   const serviceText = getInput('service-url').trim();
@@ -103,7 +142,9 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     );
   }
 
-  const actionText = getInput('action').trim() || 'up';
+  const event = readEvent(env.GITHUB_EVENT_PATH);
+  // Unset, the action follows the event: a closed pull request's preview goes, any other comes up.
+  const actionText = getInput('action').trim() || (event.action === 'closed' ? 'down' : 'up');
   if (!(ACTIONS as readonly string[]).includes(actionText)) {
     throw new InvalidInputError('action', actionText, `it must be one of ${ACTIONS.join(', ')}`);
   }
@@ -116,7 +157,7 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     }
     pullRequest = Number(prText);
   } else {
-    pullRequest = pullRequestOfEvent(env.GITHUB_EVENT_PATH);
+    pullRequest = event.pullRequest;
   }
   if (pullRequest === undefined) {
     throw new MissingInputError(
@@ -125,9 +166,14 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     );
   }
 
-  const waitText = (getInput('wait').trim() || 'true').toLowerCase();
-  if (!['true', 'false'].includes(waitText)) {
-    throw new InvalidInputError('wait', waitText, 'it must be true or false');
+  const wait = bool(getInput, 'wait', 'true');
+  const kubeconfig = bool(getInput, 'kubeconfig', 'false');
+  if (kubeconfig && event.fork) {
+    throw new InvalidInputError(
+      'kubeconfig',
+      'true',
+      `this run was triggered by a pull request from ${event.fork}, and a fork's code gets no credential of the preview; leave kubeconfig out for forks (e.g. \`kubeconfig: \${{ github.event.pull_request.head.repo.full_name == github.repository }}\`)`,
+    );
   }
 
   const audience = getInput('audience').trim() || 'vcluster-preview';
@@ -135,7 +181,8 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     serviceUrl: serviceUrl.href.replace(/\/+$/, ''),
     action: actionText as PreviewAction,
     pullRequest,
-    wait: waitText === 'true',
+    wait,
+    kubeconfig,
     timeoutMs: parseTimeout(getInput('timeout') || '10m'),
     audience,
   };

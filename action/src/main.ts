@@ -1,11 +1,14 @@
 import * as core from '@actions/core';
 import { type Inputs, readInputs } from './inputs.ts';
+import { writeKubeconfigFile } from './kubeconfig-file.ts';
 import { type PreviewStatus, ServiceClient } from './service-client.ts';
+import { writeSummary } from './summary.ts';
 import { waitForPreview } from './wait.ts';
 
 /**
  * The Action: asks the vcluster-preview service for a desired state of the pull request's preview,
- * authenticated by the job's OIDC token, then (with `wait`) follows it until it is ready or failed.
+ * authenticated by the job's OIDC token, then (with `wait`) follows it until it is ready or failed;
+ * with `kubeconfig`, writes a short-lived kubeconfig of the preview's virtual cluster to a file.
  */
 
 /** What each action should end in; another final state (a newer request won) is only a warning. */
@@ -45,27 +48,23 @@ function setOutputs(status: Pick<PreviewStatus, 'state' | 'url' | 'sha' | 'names
   if (status.jobId) core.setOutput('job-id', status.jobId);
 }
 
-async function writeSummary(inputs: Inputs, status: PreviewStatus): Promise<void> {
-  // Outside a runner (or an old one) there is no summary file to write to.
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
-  const rows: [string, string][] = [
-    ['Pull request', `#${inputs.pullRequest}`],
-    ['Action', inputs.action],
-    ['State', status.state],
-    ...(status.url ? [['URL', status.url] as [string, string]] : []),
-    ...(status.sha ? [['Commit', status.sha.slice(0, 7)] as [string, string]] : []),
-    ...(status.error ? [['Error', status.error] as [string, string]] : []),
-  ];
-  await core.summary
-    .addHeading('vcluster preview', 3)
-    .addTable([
-      [
-        { data: 'What', header: true },
-        { data: 'Value', header: true },
-      ],
-      ...rows,
-    ])
-    .write();
+/**
+ * Fetches the preview's kubeconfig and writes it for later steps: the token is masked before
+ * anything else happens with it, and only the file's path is an output.
+ */
+async function writeKubeconfig(client: ServiceClient, statusUrl: string, inputs: Inputs): Promise<string> {
+  const answer = await client.kubeconfig(statusUrl);
+  core.setSecret(answer.token);
+  const path = writeKubeconfigFile({
+    kubeconfig: answer.kubeconfig,
+    pullRequest: inputs.pullRequest,
+    runnerTemp: process.env.RUNNER_TEMP,
+  });
+  core.setOutput('kubeconfig-path', path);
+  core.info(
+    `Kubeconfig of the preview (service account ${answer.serviceAccount}, expires ${answer.expiresAt}) written to ${path}`,
+  );
+  return answer.expiresAt;
 }
 
 export async function run(): Promise<void> {
@@ -86,7 +85,8 @@ export async function run(): Promise<void> {
           : `No preview change: ${desired.reason ?? desired.kind}.`,
       );
       setOutputs({ state, ...(desired.sha ? { sha: desired.sha } : {}) });
-      await writeSummary(inputs, { state });
+      await writeSummary(core.summary, { inputs, status: { state } });
+      if (inputs.kubeconfig) core.warning(`No kubeconfig: the preview is ${state}.`);
       return;
     }
     core.info(
@@ -102,7 +102,17 @@ export async function run(): Promise<void> {
         })
       : await client.status(requested.statusUrl);
     setOutputs({ ...status, jobId: status.jobId ?? requested.jobId });
-    await writeSummary(inputs, status);
+    let kubeconfigExpiresAt: string | undefined;
+    if (inputs.kubeconfig && status.state === 'ready') {
+      kubeconfigExpiresAt = await writeKubeconfig(client, requested.statusUrl, inputs);
+    } else if (inputs.kubeconfig && inputs.action !== 'down') {
+      core.warning(`No kubeconfig: the preview is ${status.state}, not ready.`);
+    }
+    await writeSummary(core.summary, {
+      inputs,
+      status,
+      ...(kubeconfigExpiresAt ? { kubeconfigExpiresAt } : {}),
+    });
     if (status.state === 'failed') {
       core.setFailed(
         `The preview failed: ${status.error ?? 'no reason given'}${status.hint ? `\nHint: ${status.hint}` : ''}`,

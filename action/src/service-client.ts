@@ -1,6 +1,6 @@
 /**
- * The service API as the Action calls it: `POST /api/v1/previews` and the status URL it answers
- * with, each with a fresh GitHub Actions OIDC token. Plain fetch; a refusal becomes a ServiceError
+ * The service API as the Action calls it: `POST /api/v1/previews`, the status URL it answers with
+ * and that preview's kubeconfig, each with a fresh GitHub Actions OIDC token. Plain fetch; a refusal becomes a ServiceError
  * with the service's own words (`error`, `hint`).
  */
 
@@ -36,6 +36,15 @@ export interface PreviewStatus {
   steps?: StepStatus[];
   error?: string;
   hint?: string;
+}
+
+/** A short-lived kubeconfig of the preview's virtual cluster (`GET …/{pr}/kubeconfig`). */
+export interface PreviewKubeconfig {
+  kubeconfig: string;
+  /** The service-account token inside it, to mask in the log. */
+  token: string;
+  expiresAt: string;
+  serviceAccount: string;
 }
 
 /** The service answered with an error status. */
@@ -76,6 +85,12 @@ export class ServiceClient {
   /** `statusUrl` as POST answered it (a path on the service). */
   status(statusUrl: string): Promise<PreviewStatus> {
     return this.call<PreviewStatus>('GET', statusUrl);
+  }
+
+  /** The kubeconfig of the preview whose status is at `statusUrl` (the path POST answered with). */
+  kubeconfig(statusUrl: string): Promise<PreviewKubeconfig> {
+    const { pathname } = new URL(statusUrl, `${this.options.serviceUrl}/`);
+    return this.call<PreviewKubeconfig>('GET', `${pathname}/kubeconfig`);
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -5,6 +5,7 @@ import type { PreviewQueue } from '../queue/preview-queue.ts';
 import { type ActionsClaims, unauthorized } from './actions-claims.ts';
 import { ApiError } from './api-error.ts';
 import type { VerifyToken } from './oidc-verifier.ts';
+import { previewKubeconfig } from './preview-kubeconfig.ts';
 import { parsePreviewRequest } from './preview-request.ts';
 import { type PreviewHosts, readPreviewStatus } from './read-preview-status.ts';
 import { type RequestPreviewDeps, requestPreview } from './request-preview.ts';
@@ -16,6 +17,8 @@ import { type RequestPreviewDeps, requestPreview } from './request-preview.ts';
  * - `POST /api/v1/previews` → 202 `{ jobId, desired, statusUrl }` (200 without `jobId` when nothing
  *   was enqueued: a skip, a fork commit awaiting approval).
  * - `GET /api/v1/previews/{owner}/{repo}/{pr}[?job=<jobId>]` → `{ state, url?, sha?, … }`.
+ * - `GET /api/v1/previews/{owner}/{repo}/{pr}/kubeconfig[?expiration=<seconds>]` → `{ kubeconfig,
+ *   token, expiresAt, serviceAccount, namespace }`: a short-lived kubeconfig of the virtual cluster.
  *
  * Every failure is JSON `{ error, hint }`.
  */
@@ -130,8 +133,9 @@ export function createApiHandler(deps: ApiHandlerDeps) {
     };
   }
 
-  async function get(request: IncomingMessage, url: URL, match: RegExpExecArray) {
-    const [, owner = '', name = '', prText = ''] = match;
+  /** The token's claims, when they are of the repository the path names (a workflow reads its own only). */
+  async function authenticateFor(request: IncomingMessage, match: RegExpExecArray): Promise<ActionsClaims> {
+    const [, owner = '', name = ''] = match;
     const repo = `${decodeURIComponent(owner)}/${decodeURIComponent(name)}`;
     const claims = await authenticate(request);
     if (claims.repository.toLowerCase() !== repo.toLowerCase()) {
@@ -141,6 +145,12 @@ export function createApiHandler(deps: ApiHandlerDeps) {
         'a workflow can read the previews of its own repository only; use the statusUrl POST answered with',
       );
     }
+    return claims;
+  }
+
+  async function get(request: IncomingMessage, url: URL, match: RegExpExecArray) {
+    const prText = match[3] ?? '';
+    const claims = await authenticateFor(request, match);
     await ensureRedis(deps.queue, redisTimeoutMs);
     const jobId = url.searchParams.get('job') ?? undefined;
     const status = await readPreviewStatus(deps, {
@@ -151,6 +161,22 @@ export function createApiHandler(deps: ApiHandlerDeps) {
     return { status: 200, body: status };
   }
 
+  async function kubeconfig(request: IncomingMessage, url: URL, match: RegExpExecArray, log: Logger) {
+    const claims = await authenticateFor(request, match);
+    const pr = Number(match[3]);
+    const answer = await previewKubeconfig(deps, {
+      repo: claims.repository,
+      pr,
+      expiration: url.searchParams.get('expiration') ?? undefined,
+    });
+    // Who took a credential, and until when; never the token itself.
+    log.info(
+      { repo: claims.repository, pr, actor: claims.actor, run: claims.runId, expiresAt: answer.expiresAt },
+      'preview kubeconfig issued',
+    );
+    return { status: 200, body: answer };
+  }
+
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith(API_PREFIX)) return false;
@@ -158,11 +184,16 @@ export function createApiHandler(deps: ApiHandlerDeps) {
     const log = deps.log.child({ requestId, method: request.method, path: url.pathname });
     try {
       const previewPath = /^\/api\/v1\/previews\/([^/]+)\/([^/]+)\/([1-9]\d{0,9})$/.exec(url.pathname);
+      const kubeconfigPath = /^\/api\/v1\/previews\/([^/]+)\/([^/]+)\/([1-9]\d{0,9})\/kubeconfig$/.exec(
+        url.pathname,
+      );
       let answer: { status: number; body: unknown };
       if (url.pathname === PREVIEWS && request.method === 'POST')
         answer = await post(request, requestId, log);
       else if (previewPath && request.method === 'GET') answer = await get(request, url, previewPath);
-      else if (url.pathname === PREVIEWS || previewPath) {
+      else if (kubeconfigPath && request.method === 'GET')
+        answer = await kubeconfig(request, url, kubeconfigPath, log);
+      else if (url.pathname === PREVIEWS || previewPath || kubeconfigPath) {
         send(
           response,
           405,
@@ -177,7 +208,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
         throw new ApiError(
           404,
           `no such API route: ${url.pathname}`,
-          'the routes are POST /api/v1/previews and GET /api/v1/previews/{owner}/{repo}/{pull request}',
+          'the routes are POST /api/v1/previews, GET /api/v1/previews/{owner}/{repo}/{pull request} and GET /api/v1/previews/{owner}/{repo}/{pull request}/kubeconfig',
         );
       }
       send(response, answer.status, answer.body);

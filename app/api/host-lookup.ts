@@ -1,10 +1,10 @@
 import type { ProviderName } from '../../preview/index.ts';
-import { previewHostAccess, providerNamed, readHostKubeconfig } from '../../preview/index.ts';
+import { ciKubeconfig, previewHostAccess, providerNamed, readHostKubeconfig } from '../../preview/index.ts';
 import type { PreviewHosts } from './read-preview-status.ts';
 
 /**
- * The host cluster as the status endpoint reads it, opened on first use: a web-only process should
- * not need the cluster (nor the provider's binaries) until someone asks for a status.
+ * The host cluster as the status and kubeconfig endpoints read it, opened on first use: a web-only
+ * process should not need the cluster (nor the provider's binaries) until someone asks for a status.
  */
 export function lazyPreviewHosts(
   kubeconfigPath: string | undefined,
@@ -32,5 +32,6 @@ export function lazyPreviewHosts(
   return {
     get: async (ref) => (await open()).provider.get(ref),
     currentUrl: async (namespace) => (await open()).access.currentUrl(namespace),
+    ciKubeconfig: async (ref, options) => ciKubeconfig((await open()).provider, ref, options),
   };
 }

@@ -1,3 +1,4 @@
+import type { CiKubeconfig, CiKubeconfigOptions } from '../../preview/index.ts';
 import { annotations, type VirtualClusterInfo, type VirtualClusterRef } from '../../preview/index.ts';
 import { jobIdFor, previewName } from '../desired-state.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
@@ -16,10 +17,14 @@ import {
  * holds the step checklist) and the preview's host namespace, through the provider and host access.
  */
 
-/** What the API reads of the host cluster: the provider's `get` and host access's `currentUrl`. */
+/**
+ * What the API reads of the host cluster: the provider's `get`, host access's `currentUrl`, and a
+ * preview-scoped kubeconfig of a virtual cluster (preview/ci-kubeconfig.ts).
+ */
 export interface PreviewHosts {
   get(ref: VirtualClusterRef): Promise<VirtualClusterInfo | undefined>;
   currentUrl(namespace: string): Promise<string | undefined>;
+  ciKubeconfig(ref: VirtualClusterRef, options: CiKubeconfigOptions): Promise<CiKubeconfig>;
 }
 
 export interface ReadStatusDeps {

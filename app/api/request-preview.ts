@@ -1,27 +1,19 @@
 import type { Logger } from 'pino';
 import type { Command } from '../commands.ts';
 import type { DesiredState } from '../desired-state.ts';
-import { httpStatusOf } from '../github/http-error.ts';
-import type { GitHubClient } from '../github/reporter.ts';
 import { applyDesiredState } from '../policy/apply-desired-state.ts';
 import { judgePullRequest, type PolicyDeps } from '../policy/judge-pull-request.ts';
-import { factsOf, type PullLike } from '../policy/pull-facts.ts';
+import { factsOf } from '../policy/pull-facts.ts';
 import type { EnqueueOutcome, PreviewQueue } from '../queue/preview-queue.ts';
 import type { ActionsClaims } from './actions-claims.ts';
-import { ApiError } from './api-error.ts';
 import type { ApiAction, PreviewRequest } from './preview-request.ts';
+import { type AppGitHub, readPullRequest } from './read-pull-request.ts';
 
 /**
  * `POST /api/v1/previews`: a workflow asks for a desired state of one of its repository's pull
  * requests. It goes the webhooks' way (judgePullRequest, then applyDesiredState): the same policy
  * (drafts, labels, fork approval) and the same queue.
  */
-
-/** GitHub as the App (its JWT) and as one of its installations, as Probot's `app.auth()` gives them. */
-export interface AppGitHub {
-  app(): Promise<GitHubClient>;
-  installation(id: number): Promise<GitHubClient>;
-}
 
 export interface RequestPreviewDeps {
   queue: PreviewQueue;
@@ -59,34 +51,6 @@ const COMMAND_OF: Record<ApiAction, Command> = {
   resume: { kind: 'resume', args: [] },
 };
 
-async function installationOf(github: AppGitHub, owner: string, name: string): Promise<number> {
-  try {
-    const { data } = await (await github.app()).rest.apps.getRepoInstallation({ owner, repo: name });
-    return data.id;
-  } catch (error) {
-    if (httpStatusOf(error) !== 404) throw error;
-    throw new ApiError(
-      403,
-      `the vcluster-preview GitHub App is not installed on ${owner}/${name}`,
-      `install the App on ${owner}/${name} (its page on GitHub → Install, or Configure to add the repository), then run the workflow again`,
-    );
-  }
-}
-
-async function pullOf(octokit: GitHubClient, owner: string, name: string, pr: number): Promise<PullLike> {
-  try {
-    const { data } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: pr });
-    return data as PullLike;
-  } catch (error) {
-    if (httpStatusOf(error) !== 404) throw error;
-    throw new ApiError(
-      404,
-      `pull request #${pr} does not exist in ${owner}/${name}`,
-      'pass the number of a pull request of the repository the workflow runs in (the Action reads it from the pull_request event)',
-    );
-  }
-}
-
 export async function requestPreview(
   deps: RequestPreviewDeps,
   input: RequestPreviewInput,
@@ -97,9 +61,8 @@ export async function requestPreview(
   const [owner = '', name = ''] = repo.split('/');
   const pr = request.pullRequest;
   const log = input.log.child({ repo, pr, action: request.action });
-  const installationId = await installationOf(deps.github, owner, name);
-  const octokit = await deps.github.installation(installationId);
-  const facts = factsOf(await pullOf(octokit, owner, name, pr));
+  const { installationId, octokit, pull } = await readPullRequest(deps.github, repo, pr);
+  const facts = factsOf(pull);
   // A given commit is what the workflow built; the policy (fork approval included) judges that one.
   if (request.sha) facts.headSha = request.sha;
   const target = { octokit, owner, name, repo, pr, log };

@@ -84,7 +84,11 @@ export async function startRun(
     },
     async report(state, progress) {
       const result = await comment.settle(state);
-      await ctx.progress(progress);
+      // The last progress keeps the step checklist: the API's final status (and the Action's job
+      // summary) shows how long each step took.
+      await ctx.progress(
+        state.steps && typeof progress === 'object' ? { ...progress, steps: state.steps } : progress,
+      );
       return result;
     },
   };

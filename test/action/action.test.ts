@@ -1,12 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
 import { previewName } from '../../app/desired-state.ts';
 import { previewAnnotations, previewLabels } from '../../app/preview-metadata.ts';
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
@@ -15,21 +10,19 @@ import { type RunningService, startService } from '../../app/serve.ts';
 import { isNotFound, kubeClients } from '../../kube/client.ts';
 import { previewHostAccess } from '../../preview/host-access.ts';
 import { annotations, labels } from '../../preview/provider.ts';
+import { runAction } from '../support/action-runner.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
 import { kubeconfigFile } from '../support/kubectl.ts';
 import { serviceEnv } from '../support/preview-service.ts';
-import { type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
+import type { PullRequestSpec } from '../support/webhooks.ts';
 
 /**
- * The bundled Action (action/dist/index.js) run as the runner runs it: a node process with the
- * runner's environment (INPUT_*, GITHUB_EVENT_PATH, GITHUB_OUTPUT, the OIDC token request URL), against
- * a running service (role all) whose OIDC issuer and GitHub are the double.
+ * The bundled Action (action/dist/index.js) run as the runner runs it (test/support/action-runner.ts)
+ * against a running service (role all) whose OIDC issuer and GitHub are the double.
  */
 
 const hostKubeconfig = inject('hostKubeconfig');
 const redisUrl = inject('redisUrl');
-const ACTION = join(import.meta.dirname, '..', '..', 'action', 'dist', 'index.js');
-const ACTION_YML = join(import.meta.dirname, '..', '..', 'action.yml');
 const OWNER = 'acme';
 const REPO = 'actioned';
 const REPOSITORY = `${OWNER}/${REPO}`;
@@ -119,67 +112,8 @@ afterAll(async () => {
   }
 });
 
-/** What the runner sets for a step: each input (its action.yml default when not given) as INPUT_<NAME>. */
-function inputEnv(given: Record<string, string>): Record<string, string> {
-  const declared = parse(readFileSync(ACTION_YML, 'utf8')).inputs as Record<string, { default?: string }>;
-  const env: Record<string, string> = {};
-  for (const [name, input] of Object.entries(declared)) {
-    const value = given[name] ?? input.default;
-    // @actions/core reads INPUT_ + the name in upper case with spaces as underscores (dashes stay).
-    if (value !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-  }
-  return env;
-}
-
-/** GITHUB_OUTPUT's `name<<delimiter` blocks, as @actions/core writes them. */
-function readOutputs(path: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = readFileSync(path, 'utf8').split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const match = /^([^<]+)<<(.+)$/.exec(lines[index]!);
-    if (!match) continue;
-    const value: string[] = [];
-    for (index++; lines[index] !== match[2]; index++) value.push(lines[index]!);
-    outputs[match[1]!] = value.join('\n');
-  }
-  return outputs;
-}
-
-async function runAction(spec: PullRequestSpec, inputs: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), 'vcp-action-'));
-  const files = {
-    event: join(dir, 'event.json'),
-    output: join(dir, 'output'),
-    summary: join(dir, 'summary'),
-  };
-  writeFileSync(files.event, JSON.stringify(pullRequestEvent('opened', spec)));
-  writeFileSync(files.output, '');
-  writeFileSync(files.summary, '');
-  const runtime = github.actionsRuntime({ repository: REPOSITORY, actor: 'octocat', sha: spec.headSha });
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_REPOSITORY: REPOSITORY,
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_SHA: spec.headSha,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    RUNNER_TEMP: dir,
-    ACTIONS_ID_TOKEN_REQUEST_URL: runtime.requestUrl,
-    ACTIONS_ID_TOKEN_REQUEST_TOKEN: runtime.requestToken,
-    ...inputEnv({ 'service-url': service.url!, ...inputs }),
-  };
-  // Asynchronous: the service under test runs in this process and must keep answering.
-  const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-    execFile(process.execPath, [ACTION], { env, timeout: 90_000 }, (error, out) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout: out });
-    });
-  });
-  return { code, stdout, outputs: readOutputs(files.output), summary: readFileSync(files.summary, 'utf8') };
-}
+const run = (spec: PullRequestSpec, inputs: Record<string, string>) =>
+  runAction({ github, serviceUrl: service.url!, spec, inputs });
 
 describe('the Action, bundled, against the running service', () => {
   it('up on a pull_request event: queued, reconciled, waited for; outputs url, state, namespace, sha', async () => {
@@ -188,7 +122,7 @@ describe('the Action, bundled, against the running service', () => {
     const { namespace, name } = previewName(REPOSITORY, spec.number);
     namespaces.push(namespace);
 
-    const result = await runAction(spec, { timeout: '60s' });
+    const result = await run(spec, { timeout: '60s' });
     expect(result.code, result.stdout).toBe(0);
     expect(result.outputs).toEqual({
       state: 'ready',
@@ -221,7 +155,7 @@ describe('the Action, bundled, against the running service', () => {
     const spec: PullRequestSpec = { owner: OWNER, repo: REPO, number: 23, headSha: 'e'.repeat(40) };
     github.addPullRequest(spec);
     // The test reconcile refuses anything but up, as a job that cannot succeed: it fails at once.
-    const result = await runAction(spec, { action: 'reset', timeout: '60s' });
+    const result = await run(spec, { action: 'reset', timeout: '60s' });
     expect(result.code).toBe(1);
     expect(result.outputs).toMatchObject({ state: 'failed', sha: spec.headSha });
     expect(result.stdout).toMatch(/::error::The preview failed: this test reconcile does up only, not reset/);
@@ -231,7 +165,7 @@ describe('the Action, bundled, against the running service', () => {
   it('a refused token (401): the step fails with the reason and the hint, nothing is queued', async () => {
     const spec: PullRequestSpec = { owner: OWNER, repo: REPO, number: 22, headSha: 'd'.repeat(40) };
     github.addPullRequest(spec);
-    const result = await runAction(spec, { audience: 'someone-else' });
+    const result = await run(spec, { audience: 'someone-else' });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
       /::error::the service answered 401: the token was refused: wrong audience "someone-else" \(expected vcluster-preview\)/,

@@ -48,11 +48,13 @@ const env = async (overrides: Record<string, string> = {}) => ({
   ...overrides,
 });
 
-async function start() {
+async function start(options: { hostKubeconfig?: string } = {}) {
   const queueName = `test-api-${randomBytes(4).toString('hex')}`;
   const service: RunningService = await startService({
     role: 'web',
-    env: await env(),
+    env: options.hostKubeconfig
+      ? await serviceEnv({ github, redisUrl, webhookSecret: 'whsec', hostKubeconfig: options.hostKubeconfig })
+      : await env(),
     queueName,
     logger: silent,
     handleSignals: false,
@@ -290,6 +292,78 @@ describe('GET /api/v1/previews/{owner}/{repo}/{pr}', () => {
     expect(foreignJob).toMatchObject({
       status: 400,
       body: { error: expect.stringMatching(/is not a job of acme\/shop/) },
+    });
+  });
+});
+
+describe('GET /api/v1/previews/{owner}/{repo}/{pr}/kubeconfig', () => {
+  const kubeconfigOf = (service: RunningService, pr: number, bearer?: string, query = '') =>
+    call(service, `/api/v1/previews/acme/shop/${pr}/kubeconfig${query}`, bearer ? { token: bearer } : {});
+
+  it('refuses without a valid token of the repository, for a fork, a bad expiration, an unknown pull request', async () => {
+    const { service } = await start();
+    const pr = openPullRequest();
+    const fork = openPullRequest({ forkOwner: 'stranger' });
+    const cases: [string, Awaited<ReturnType<typeof call>>, number, RegExp][] = [
+      ['no token', await kubeconfigOf(service, pr.number), 401, /no Authorization header/],
+      ['expired', await kubeconfigOf(service, pr.number, token({ expiresIn: -300 })), 401, /expired at /],
+      [
+        'another repository',
+        await kubeconfigOf(service, pr.number, token({ repository: 'other/site' })),
+        403,
+        /^the token is for other\/site, not acme\/shop$/,
+      ],
+      [
+        'a fork',
+        await kubeconfigOf(service, fork.number, token()),
+        403,
+        new RegExp(
+          `^pull request #${fork.number} of acme/shop comes from stranger/shop: a fork's pull request gets no kubeconfig$`,
+        ),
+      ],
+      [
+        'too short',
+        await kubeconfigOf(service, pr.number, token(), '?expiration=60'),
+        400,
+        /expiration "60" is not a number of seconds from 600 to 86400/,
+      ],
+      [
+        'unknown',
+        await kubeconfigOf(service, 9999, token()),
+        404,
+        /pull request #9999 does not exist in acme\/shop/,
+      ],
+      // A web role without KUBECONFIG cannot reach any virtual cluster: it says so.
+      [
+        'no host access',
+        await kubeconfigOf(service, pr.number, token()),
+        503,
+        /no access to the host cluster/,
+      ],
+    ];
+    for (const [what, answer, status, error] of cases) {
+      expect(answer.status, what).toBe(status);
+      expect(answer.body.error, what).toMatch(error);
+      expect(answer.body.hint, what).toEqual(expect.any(String));
+      expect(answer.body.kubeconfig, what).toBeUndefined();
+    }
+    const post = await call(service, `/api/v1/previews/acme/shop/${pr.number}/kubeconfig`, {
+      token: token(),
+      body: {},
+    });
+    expect(post.status).toBe(405);
+  });
+
+  it('answers 404 when the pull request has no preview on the host cluster', async () => {
+    const { service } = await start({ hostKubeconfig: inject('hostKubeconfig') });
+    const pr = openPullRequest();
+    const answer = await kubeconfigOf(service, pr.number, token());
+    expect(answer).toEqual({
+      status: 404,
+      body: {
+        error: `acme/shop#${pr.number} has no preview`,
+        hint: expect.stringMatching(/ask for one first/),
+      },
     });
   });
 });
