@@ -1,11 +1,14 @@
 import type { V1Ingress, V1Secret } from '@kubernetes/client-node';
 import { mergePatch } from '../../kube/patch.ts';
-import type { ResourceSyncer, SyncContext } from '../engine/resource-syncer.ts';
+import { deleteHostObject } from '../engine/delete-host-object.ts';
+import type { DeleteHost, ResourceSyncer, SyncContext } from '../engine/resource-syncer.ts';
+import { usedByPods } from '../engine/used-by-pods.ts';
 import { ingressSecretRefs } from '../translate/ingress.ts';
 import { isForceSynced } from '../translate/metadata.ts';
 import { podReferences } from '../translate/pod.ts';
 import { secretNeedsRecreate, secretToHost, secretUpdateToHost } from '../translate/secret.ts';
-import { deleteHostObject, managedHostSource, requireUsageCaches, usedByPods } from './configmaps.ts';
+
+const deleteHost: DeleteHost = (host, request) => host.core.deleteNamespacedSecret(request);
 
 /**
  * Secrets: down to the host only while a virtual pod of the same namespace uses them (volumes, env,
@@ -20,18 +23,15 @@ export function secretSyncer(): ResourceSyncer<V1Secret> {
   return {
     kind: 'Secret',
     apiVersion: 'v1',
-    virtualSource: ({ virtual }) => ({
-      path: '/api/v1/secrets',
-      list: () => virtual.core.listSecretForAllNamespaces(),
-    }),
-    hostSource: (context) =>
-      managedHostSource(context, 'secrets', (labelSelector) =>
-        context.host.core.listNamespacedSecret({ namespace: context.translate.hostNamespace, labelSelector }),
-      ),
+    resource: 'secrets',
+    listVirtual: (virtual) => virtual.core.listSecretForAllNamespaces(),
+    listHost: (host, query) => host.core.listNamespacedSecret(query),
+    deleteHost,
     shouldSync: (context, secret) =>
       isForceSynced(secret) ||
       usedByPods(context, secret, (pod) => podReferences(pod).secrets) ||
       usedByIngresses(context, secret),
+    usedBy: ['Pod', 'Ingress'],
 
     async syncToHost(context, secret) {
       await context.host.core.createNamespacedSecret({
@@ -45,9 +45,7 @@ export function secretSyncer(): ResourceSyncer<V1Secret> {
       const { host, translate } = context;
       if (secretNeedsRecreate(secret, hostSecret)) {
         // The type (and the data of an immutable secret) cannot change in place: replace the copy.
-        await deleteHostObject(context, hostSecret, (name, namespace, uid) =>
-          host.core.deleteNamespacedSecret({ name, namespace, body: { preconditions: { uid } } }),
-        );
+        await deleteHostObject(context, hostSecret, deleteHost);
         await host.core.createNamespacedSecret({
           namespace: translate.hostNamespace,
           body: secretToHost(secret, translate),
@@ -61,13 +59,6 @@ export function secretSyncer(): ResourceSyncer<V1Secret> {
         mergePatch,
       );
       return 'update';
-    },
-
-    async deleteFromHost(context, hostSecret) {
-      requireUsageCaches(context, ['Pod', 'Ingress']);
-      return deleteHostObject(context, hostSecret, (name, namespace, uid) =>
-        context.host.core.deleteNamespacedSecret({ name, namespace, body: { preconditions: { uid } } }),
-      );
     },
   };
 }
