@@ -1,6 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { mergePatch } from '../../kube/patch.ts';
-import { deleteHostObject } from '../engine/delete-host-object.ts';
+import { copyDown } from '../engine/copy-down.ts';
 import type { DeleteHost, ResourceSyncer } from '../engine/resource-syncer.ts';
 import { usedByPods } from '../engine/used-by-pods.ts';
 import { configMapNeedsRecreate, configMapToHost, configMapUpdateToHost } from '../translate/configmap.ts';
@@ -14,7 +13,7 @@ const deleteHost: DeleteHost = (host, request) => host.core.deleteNamespacedConf
  * projected source, env or envFrom, including the `kube-root-ca.crt` every service-account volume
  * projects), or while they carry `vcluster.loft.sh/force-sync=true`. Once unused, the host copy goes.
  * The pod syncer queues a pod's ConfigMaps on every pod event (delete included), so usage is looked
- * at again whenever it may have changed.
+ * at again whenever it may have changed. An immutable host copy cannot take new data: it is replaced.
  */
 export function configMapSyncer(): ResourceSyncer<V1ConfigMap> {
   return {
@@ -27,33 +26,13 @@ export function configMapSyncer(): ResourceSyncer<V1ConfigMap> {
     shouldSync: (context, configMap) =>
       isForceSynced(configMap) || usedByPods(context, configMap, (pod) => podReferences(pod).configMaps),
     usedBy: ['Pod'],
-
-    async syncToHost(context, configMap) {
-      await context.host.core.createNamespacedConfigMap({
-        namespace: context.translate.hostNamespace,
-        body: configMapToHost(configMap, context.translate),
-      });
-      return 'create';
-    },
-
-    async sync(context, configMap, hostConfigMap) {
-      const { host, translate } = context;
-      if (configMapNeedsRecreate(configMap, hostConfigMap)) {
-        // An immutable host copy cannot take the new data: replace it.
-        await deleteHostObject(context, hostConfigMap, deleteHost);
-        await host.core.createNamespacedConfigMap({
-          namespace: translate.hostNamespace,
-          body: configMapToHost(configMap, translate),
-        });
-        return 'create';
-      }
-      const patch = configMapUpdateToHost(configMap, hostConfigMap, translate);
-      if (!patch) return 'none';
-      await host.core.patchNamespacedConfigMap(
-        { name: hostConfigMap.metadata?.name ?? '', namespace: translate.hostNamespace, body: patch },
-        mergePatch,
-      );
-      return 'update';
-    },
+    ...copyDown({
+      toHost: configMapToHost,
+      updateToHost: configMapUpdateToHost,
+      needsRecreate: configMapNeedsRecreate,
+      createHost: (host, request) => host.core.createNamespacedConfigMap(request),
+      patchHost: (host, request, options) => host.core.patchNamespacedConfigMap(request, options),
+      deleteHost,
+    }),
   };
 }

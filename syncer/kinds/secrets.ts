@@ -1,6 +1,5 @@
 import type { V1Ingress, V1Secret } from '@kubernetes/client-node';
-import { mergePatch } from '../../kube/patch.ts';
-import { deleteHostObject } from '../engine/delete-host-object.ts';
+import { copyDown } from '../engine/copy-down.ts';
 import type { DeleteHost, ResourceSyncer, SyncContext } from '../engine/resource-syncer.ts';
 import { usedByPods } from '../engine/used-by-pods.ts';
 import { ingressSecretRefs } from '../translate/ingress.ts';
@@ -32,34 +31,15 @@ export function secretSyncer(): ResourceSyncer<V1Secret> {
       usedByPods(context, secret, (pod) => podReferences(pod).secrets) ||
       usedByIngresses(context, secret),
     usedBy: ['Pod', 'Ingress'],
-
-    async syncToHost(context, secret) {
-      await context.host.core.createNamespacedSecret({
-        namespace: context.translate.hostNamespace,
-        body: secretToHost(secret, context.translate),
-      });
-      return 'create';
-    },
-
-    async sync(context, secret, hostSecret) {
-      const { host, translate } = context;
-      if (secretNeedsRecreate(secret, hostSecret)) {
-        // The type (and the data of an immutable secret) cannot change in place: replace the copy.
-        await deleteHostObject(context, hostSecret, deleteHost);
-        await host.core.createNamespacedSecret({
-          namespace: translate.hostNamespace,
-          body: secretToHost(secret, translate),
-        });
-        return 'create';
-      }
-      const patch = secretUpdateToHost(secret, hostSecret, translate);
-      if (!patch) return 'none';
-      await host.core.patchNamespacedSecret(
-        { name: hostSecret.metadata?.name ?? '', namespace: translate.hostNamespace, body: patch },
-        mergePatch,
-      );
-      return 'update';
-    },
+    // The type (and the data of an immutable secret) cannot change in place: the copy is replaced.
+    ...copyDown({
+      toHost: secretToHost,
+      updateToHost: secretUpdateToHost,
+      needsRecreate: secretNeedsRecreate,
+      createHost: (host, request) => host.core.createNamespacedSecret(request),
+      patchHost: (host, request, options) => host.core.patchNamespacedSecret(request, options),
+      deleteHost,
+    }),
   };
 }
 
