@@ -202,7 +202,7 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
    * Deletes a host object whose virtual twin is gone or no longer wants it. Usage is read from other
    * kinds' caches: while one is still being filled (syncer start), "nothing uses it" means nothing yet.
    */
-  private deleteFromHost(hostObject: H): Promise<SyncAction> {
+  private async deleteFromHost(hostObject: H): Promise<SyncAction> {
     for (const kind of this.syncer.usedBy ?? []) {
       if (!this.context.virtualCache(kind).hasSynced)
         throw new RequeueAfter(500, `virtual ${kind} cache not filled yet`);
