@@ -31,10 +31,10 @@ describe('deleteHostObject', () => {
     ]);
   });
 
-  it('passes a grace period on when given one', async () => {
+  it('passes a grace period on in the body, where the API server reads it', async () => {
     const call = deleteCall(async () => ({}));
     await deleteHostObject(context, hostObject, call.deleteHost, { gracePeriodSeconds: 7 });
-    expect(call.requests[0]?.gracePeriodSeconds).toBe(7);
+    expect(call.requests[0]?.body).toEqual({ gracePeriodSeconds: 7, preconditions: { uid: 'uid-1' } });
   });
 
   it('leaves a terminating object to finish, without a second delete', async () => {

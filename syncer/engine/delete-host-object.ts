@@ -13,11 +13,14 @@ export async function deleteHostObject(
   options: { gracePeriodSeconds?: number } = {},
 ): Promise<SyncAction> {
   if (hostObject.metadata?.deletionTimestamp) return 'none';
+  // The grace period goes in the body: the API server reads a DELETE's query options only without one.
   await deleteHost(host, {
     name: hostObject.metadata?.name ?? '',
     namespace: translate.hostNamespace,
-    ...(options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds }),
-    body: { preconditions: { uid: hostObject.metadata?.uid } },
+    body: {
+      ...(options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds }),
+      preconditions: { uid: hostObject.metadata?.uid },
+    },
   }).catch(ignoreNotFound);
   return 'delete';
 }

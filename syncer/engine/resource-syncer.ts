@@ -36,7 +36,6 @@ export type SyncAction = 'none' | 'create' | 'update' | 'delete' | 'status' | 's
 export interface HostDeleteRequest {
   name: string;
   namespace: string;
-  gracePeriodSeconds?: number;
   body: V1DeleteOptions;
 }
 
