@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { apiErrorMessage } from './client.ts';
+import { apiErrorMessage, ignoreNotFound } from './client.ts';
 
 describe('apiErrorMessage', () => {
   const status = {
@@ -30,5 +30,18 @@ describe('apiErrorMessage', () => {
     ['nothing', undefined, 'undefined'],
   ])('%s', (_what, error, expected) => {
     expect(apiErrorMessage(error)).toBe(expected);
+  });
+});
+
+describe('ignoreNotFound', () => {
+  it('turns a 404 into undefined', async () => {
+    const gone = Promise.reject(new ApiException(404, 'Not Found', '{}', {}));
+    expect(await gone.catch(ignoreNotFound)).toBeUndefined();
+  });
+  it.each([
+    ['a conflict', new ApiException(409, 'Conflict', '{}', {})],
+    ['a plain error', new Error('socket hang up')],
+  ])('throws %s on', (_what, error) => {
+    expect(() => ignoreNotFound(error)).toThrow(error);
   });
 });

@@ -95,6 +95,17 @@ export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
 export const isForbidden = (error: unknown) => statusCodeOf(error) === 403;
 export const isAlreadyExists = (error: unknown) => statusCodeOf(error) === 409;
 
+/** For `.catch(ignoreNotFound)` and `catch` blocks: a 404 becomes undefined, any other error is thrown on. */
+export function ignoreNotFound(error: unknown): undefined {
+  if (isNotFound(error)) return undefined;
+  throw error;
+}
+
+/** The message of anything thrown: an Error's own, anything else as a string. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * What the API server said, in its own words: the Status `message` of an error thrown by
  * @kubernetes/client-node (whose `message` is the whole response: code, body and headers), or the
@@ -112,7 +123,7 @@ export function apiErrorMessage(error: unknown): string {
   }
   const message = (status as { message?: unknown } | undefined)?.message;
   if (typeof message === 'string' && message) return message;
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 /** Whether reading an object answers 404 (any other error is thrown): for waiting until it is deleted. */

@@ -2,7 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { applyObject } from '../kube/apply.ts';
-import { isNotFound, type KubeClients, statusCodeOf } from '../kube/client.ts';
+import { isNotFound, type KubeClients, messageOf, statusCodeOf } from '../kube/client.ts';
 import { SYNCER_FIELD_MANAGER } from './kubeconfig-secret.ts';
 
 /** The key of the chart's CoreDNS ConfigMap that holds the manifests. */
@@ -97,8 +97,7 @@ export async function applyCoreDnsObjects(
         // 4xx other than 404/409/429 is the manifest's fault: retrying will not help.
         const permanent = code !== undefined && code >= 400 && code < 500 && ![404, 409, 429].includes(code);
         if (permanent || Date.now() + delay > deadline) {
-          const message = error instanceof Error ? error.message : String(error);
-          throw new CoreDnsManifestError(`applying ${name} from ${where} failed: ${message}`);
+          throw new CoreDnsManifestError(`applying ${name} from ${where} failed: ${messageOf(error)}`);
         }
         options.logger?.info(
           { object: name, err: error, retryInMs: delay },

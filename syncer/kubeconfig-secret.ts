@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { applyObject } from '../kube/apply.ts';
-import type { KubeClients } from '../kube/client.ts';
+import { type KubeClients, messageOf } from '../kube/client.ts';
 
 /** Field manager of everything the syncer server-side applies. */
 export const SYNCER_FIELD_MANAGER = 'vcluster-syncer';
@@ -61,9 +61,7 @@ export function kubeconfigSecret(kubeconfigYaml: string, options: KubeconfigSecr
   try {
     config = parse(kubeconfigYaml) as Kubeconfig;
   } catch (error) {
-    throw new KubeconfigSecretError(
-      `the virtual kubeconfig is not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new KubeconfigSecretError(`the virtual kubeconfig is not valid YAML: ${messageOf(error)}`);
   }
   if (
     !config ||

@@ -1,9 +1,17 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiErrorMessage, isConflict, isNotFound } from '../../kube/client.ts';
+import {
+  apiErrorMessage,
+  ignoreNotFound,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+} from '../../kube/client.ts';
 import { isManagedBy, UID_ANNOTATION, virtualKeyOf } from '../translate/metadata.ts';
 import { hostName } from '../translate/names.ts';
+import { deleteHostObject } from './delete-host-object.ts';
 import { Informer } from './informer.ts';
+import { informerSources } from './informer-sources.ts';
 import type { SyncerMetrics } from './metrics.ts';
 import {
   HostNameTakenError,
@@ -46,13 +54,12 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
     private readonly options: ControllerOptions,
   ) {
     this.logger = options.logger.child({ kind: syncer.kind });
-    const virtualSource = syncer.virtualSource(context);
-    const hostSource = syncer.hostSource(context);
+    const sources = informerSources(syncer, context);
     const onError = (informer: string) => () => options.metrics.watchErrors.inc({ informer });
     this.virtualInformer = new Informer<V>({
       name: `virtual/${syncer.kind}`,
       config: context.virtual.config,
-      ...virtualSource,
+      ...sources.virtual,
       logger: this.logger,
       onError: onError(`virtual/${syncer.kind}`),
       onEvent: (event, object) => {
@@ -74,7 +81,7 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
     this.hostInformer = new Informer<H>({
       name: `host/${syncer.kind}`,
       config: context.host.config,
-      ...hostSource,
+      ...sources.host,
       logger: this.logger,
       onError: onError(`host/${syncer.kind}`),
       onEvent: (_event, object) => {
@@ -179,26 +186,36 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
       const hostUid = hostObject.metadata?.annotations?.[UID_ANNOTATION];
       if (syncer.recreateOnUidChange !== false && hostUid && hostUid !== virtualObject.metadata?.uid) {
         // The name was reused for a new virtual object: the old host object must not come back.
-        await syncer.deleteFromHost(context, hostObject);
+        await this.deleteFromHost(hostObject);
         throw new RequeueAfter(200, 'host object belonged to an earlier virtual object');
       }
       return syncer.sync(context, virtualObject, hostObject);
     }
     if (hostObject) {
-      if (virtualObject) return syncer.deleteFromHost(context, hostObject);
-      return syncer.hostOnly
-        ? syncer.hostOnly(context, hostObject)
-        : syncer.deleteFromHost(context, hostObject);
+      if (!virtualObject && syncer.hostOnly) return syncer.hostOnly(context, hostObject);
+      return this.deleteFromHost(hostObject);
     }
     return 'none';
+  }
+
+  /**
+   * Deletes a host object whose virtual twin is gone or no longer wants it. Usage is read from other
+   * kinds' caches: while one is still being filled (syncer start), "nothing uses it" means nothing yet.
+   */
+  private async deleteFromHost(hostObject: H): Promise<SyncAction> {
+    for (const kind of this.syncer.usedBy ?? []) {
+      if (!this.context.virtualCache(kind).hasSynced)
+        throw new RequeueAfter(500, `virtual ${kind} cache not filled yet`);
+    }
+    return deleteHostObject(this.context, hostObject, this.syncer.deleteHost);
   }
 
   private async createOnHost(virtualObject: V, hostObjectName: string): Promise<SyncAction> {
     try {
       return await this.syncer.syncToHost(this.context, virtualObject);
     } catch (error) {
-      if (!isConflict(error)) throw error;
-      // AlreadyExists: either our cache lags, or someone else's object holds the name.
+      if (!isAlreadyExists(error)) throw error;
+      // Either our cache lags, or someone else's object holds the name.
       const existing = await this.readHost(hostObjectName);
       if (existing && !isManagedBy(existing, this.context.translate, this.syncer.kind)) {
         throw new HostNameTakenError(
@@ -210,16 +227,13 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
   }
 
   private async readHost(name: string): Promise<KubernetesObject | undefined> {
-    try {
-      return await this.context.host.objects.read({
+    return this.context.host.objects
+      .read({
         apiVersion: this.syncer.apiVersion,
         kind: this.syncer.kind,
         metadata: { name, namespace: this.context.translate.hostNamespace },
-      });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+      })
+      .catch(ignoreNotFound);
   }
 
   private withKind<T extends KubernetesObject>(object: T): T {

@@ -1,4 +1,4 @@
-import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject, V1DeleteOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClients } from '../../kube/client.ts';
 import type { TranslateContext } from '../translate/context.ts';
@@ -29,27 +29,47 @@ export interface ObjectCache<T> {
   list(namespace?: string): readonly T[];
 }
 
-export interface InformerSource<T extends KubernetesObject> {
-  path: string;
-  list: () => Promise<KubernetesListObject<T>>;
-  labelSelector?: string;
-}
-
 /** What a reconcile did, for metrics and logs. */
 export type SyncAction = 'none' | 'create' | 'update' | 'delete' | 'status' | 'skip';
+
+/** The request of a typed client's `deleteNamespaced…` call, as the engine builds it. */
+export interface HostDeleteRequest {
+  name: string;
+  namespace: string;
+  body: V1DeleteOptions;
+}
+
+/** One kind's delete call on the host, e.g. `(host, request) => host.core.deleteNamespacedConfigMap(request)`. */
+export type DeleteHost = (host: KubeClients, request: HostDeleteRequest) => Promise<unknown>;
 
 /**
  * One synced kind, in vcluster's shape: a virtual object only → create on the host; both → update
  * down and status up; a managed host object only → delete it (or, for pods, the reverse).
- * The controller finds the pair, checks ownership and calls one of these.
+ * A kind says only what differs: how its objects are listed, created, updated and deleted. The
+ * controller builds both informers, finds the pair, checks ownership and calls one of these; every
+ * delete of a host object goes through `deleteHostObject` (UID precondition, terminating and gone
+ * objects left as they are).
  */
 export interface ResourceSyncer<V extends KubernetesObject, H extends KubernetesObject = V> {
   kind: SyncedKind;
   apiVersion: string;
-  virtualSource(context: SyncContext): InformerSource<V>;
-  hostSource(context: SyncContext): InformerSource<H>;
+  /** The plural resource name (`configmaps`): where both informers watch. */
+  resource: string;
+  /** Lists the kind in every virtual namespace. */
+  listVirtual(virtual: KubeClients): Promise<KubernetesListObject<V>>;
+  /** Lists the kind in the host namespace, by the label only this virtual cluster's objects carry. */
+  listHost(
+    host: KubeClients,
+    query: { namespace: string; labelSelector: string },
+  ): Promise<KubernetesListObject<H>>;
+  deleteHost: DeleteHost;
   /** Whether this virtual object should exist on the host (ConfigMaps only while used, …). Default: yes. */
   shouldSync?(context: SyncContext, virtualObject: V): boolean;
+  /**
+   * The kinds whose virtual caches `shouldSync` reads to find this object used (a ConfigMap: pods).
+   * While one of those caches is still being filled, no host copy is deleted as unused.
+   */
+  usedBy?: readonly SyncedKind[];
   /** Objects the syncer leaves alone in the virtual cluster (e.g. `default/kubernetes`). */
   ignoreVirtual?(virtualObject: V): boolean;
   /** Whether a host object whose `object-uid` differs is deleted and recreated (not for Services and PVCs). */
@@ -58,8 +78,6 @@ export interface ResourceSyncer<V extends KubernetesObject, H extends Kubernetes
   sync(context: SyncContext, virtualObject: V, hostObject: H): Promise<SyncAction>;
   /** The host object has no virtual twin. Default: delete it. */
   hostOnly?(context: SyncContext, hostObject: H): Promise<SyncAction>;
-  /** The virtual object should not be on the host (shouldSync false) but is. Default: delete the host object. */
-  deleteFromHost(context: SyncContext, hostObject: H): Promise<SyncAction>;
   /** Called for every virtual event, to queue keys of other kinds that depend on this object. */
   onVirtualEvent?(context: SyncContext, virtualObject: V): void;
 }

@@ -1,13 +1,13 @@
 import type { V1Endpoints, V1Pod, V1Service } from '@kubernetes/client-node';
 import { mergePatch } from '../../kube/patch.ts';
-import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
+import { deleteHostObject } from '../engine/delete-host-object.ts';
+import type { DeleteHost, ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
 import {
   ENDPOINTS_NOT_SYNCED_REASON,
   endpointsRefusal,
   endpointsToHost,
   endpointsUpdateToHost,
 } from '../translate/endpoints.ts';
-import { MARKER_LABEL } from '../translate/metadata.ts';
 import { needsEndpointsSync } from '../translate/service.ts';
 
 /**
@@ -16,6 +16,8 @@ import { needsEndpointsSync } from '../translate/service.ts';
  * handed to someone else's pod.
  */
 export const ENDPOINTS_RECHECK_MS = 10_000;
+
+const deleteHost: DeleteHost = (host, request) => host.core.deleteNamespacedEndpoints(request);
 
 /**
  * IPs of the pods this syncer runs in its host namespace (its host pod cache holds only its own);
@@ -65,19 +67,10 @@ export function endpointsSyncer(options: { recheckMs?: number } = {}): ResourceS
   return {
     kind: 'Endpoints',
     apiVersion: 'v1',
-    virtualSource: ({ virtual }) => ({
-      path: '/api/v1/endpoints',
-      list: () => virtual.core.listEndpointsForAllNamespaces(),
-    }),
-    hostSource: ({ host, translate }) => ({
-      path: `/api/v1/namespaces/${translate.hostNamespace}/endpoints`,
-      list: () =>
-        host.core.listNamespacedEndpoints({
-          namespace: translate.hostNamespace,
-          labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
-        }),
-      labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
-    }),
+    resource: 'endpoints',
+    listVirtual: (virtual) => virtual.core.listEndpointsForAllNamespaces(),
+    listHost: (host, query) => host.core.listNamespacedEndpoints(query),
+    deleteHost,
     ignoreVirtual: (endpoints) =>
       endpoints.metadata?.namespace === 'default' && endpoints.metadata.name === 'kubernetes',
     shouldSync(context, endpoints) {
@@ -100,7 +93,7 @@ export function endpointsSyncer(options: { recheckMs?: number } = {}): ResourceS
     async sync(context, endpoints, hostEndpoints): Promise<SyncAction> {
       recheckLater(context, endpoints);
       // changed to point elsewhere, or its pod is gone: the copy made while it pointed at our pods goes
-      if (refused(context, endpoints)) return deleteHostEndpoints(context, hostEndpoints);
+      if (refused(context, endpoints)) return deleteHostObject(context, hostEndpoints, deleteHost);
       const patch = endpointsUpdateToHost(endpoints, hostEndpoints, context.translate);
       if (!patch) return 'none';
       await context.host.core.patchNamespacedEndpoints(
@@ -109,16 +102,5 @@ export function endpointsSyncer(options: { recheckMs?: number } = {}): ResourceS
       );
       return 'update';
     },
-
-    deleteFromHost: deleteHostEndpoints,
   };
-}
-
-async function deleteHostEndpoints(context: SyncContext, hostEndpoints: V1Endpoints): Promise<SyncAction> {
-  await context.host.core.deleteNamespacedEndpoints({
-    name: hostEndpoints.metadata?.name ?? '',
-    namespace: context.translate.hostNamespace,
-    body: { preconditions: { uid: hostEndpoints.metadata?.uid } },
-  });
-  return 'delete';
 }

@@ -1,6 +1,6 @@
 import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { isConflict, isNotFound } from '../../kube/client.ts';
+import { ignoreNotFound, isAlreadyExists, isConflict, isNotFound } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import { Informer } from '../engine/informer.ts';
 import type { SyncerMetrics } from '../engine/metrics.ts';
@@ -147,7 +147,7 @@ export class EventSyncer implements SyncLoop {
         this.rememberCopied(`${involved.namespace}/${name}`);
         return 'create';
       } catch (error) {
-        if (!isConflict(error)) throw error;
+        if (!isAlreadyExists(error)) throw error;
       }
     }
     const existing = await this.readVirtualEvent(name, involved.namespace);
@@ -227,25 +227,13 @@ export class EventSyncer implements SyncLoop {
     name: string,
     namespace: string,
   ): Promise<KubernetesObject | undefined> {
-    try {
-      return await this.context[side].objects.read({
-        apiVersion: SYNCED_EVENT_KINDS[kind] ?? 'v1',
-        kind,
-        metadata: { name, namespace },
-      });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    return this.context[side].objects
+      .read({ apiVersion: SYNCED_EVENT_KINDS[kind] ?? 'v1', kind, metadata: { name, namespace } })
+      .catch(ignoreNotFound);
   }
 
   private async readVirtualEvent(name: string, namespace: string): Promise<CoreV1Event | undefined> {
-    try {
-      return await this.context.virtual.core.readNamespacedEvent({ name, namespace });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    return this.context.virtual.core.readNamespacedEvent({ name, namespace }).catch(ignoreNotFound);
   }
 }
 

@@ -1,5 +1,4 @@
 import type { V1Ingress, V1IngressStatus } from '@kubernetes/client-node';
-import { isNotFound } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
 import {
@@ -10,7 +9,6 @@ import {
   ingressToHost,
   ingressUpdateToHost,
 } from '../translate/ingress.ts';
-import { MARKER_LABEL } from '../translate/metadata.ts';
 
 const API_VERSION = 'networking.k8s.io/v1';
 
@@ -39,19 +37,10 @@ export function ingressSyncer(): ResourceSyncer<V1Ingress> {
   return {
     kind: 'Ingress',
     apiVersion: API_VERSION,
-    virtualSource: ({ virtual }) => ({
-      path: '/apis/networking.k8s.io/v1/ingresses',
-      list: () => virtual.networking.listIngressForAllNamespaces(),
-    }),
-    hostSource: ({ host, translate }) => ({
-      path: `/apis/networking.k8s.io/v1/namespaces/${translate.hostNamespace}/ingresses`,
-      list: () =>
-        host.networking.listNamespacedIngress({
-          namespace: translate.hostNamespace,
-          labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
-        }),
-      labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
-    }),
+    resource: 'ingresses',
+    listVirtual: (virtual) => virtual.networking.listIngressForAllNamespaces(),
+    listHost: (host, query) => host.networking.listNamespacedIngress(query),
+    deleteHost: (host, request) => host.networking.deleteNamespacedIngress(request),
 
     shouldSync(context, ingress) {
       const violations = ingressHostViolations(ingress, context.translate);
@@ -116,20 +105,6 @@ export function ingressSyncer(): ResourceSyncer<V1Ingress> {
         action = 'update';
       }
       return action;
-    },
-
-    async deleteFromHost(context, hostIngress) {
-      if (hostIngress.metadata?.deletionTimestamp) return 'none';
-      try {
-        await context.host.networking.deleteNamespacedIngress({
-          name: hostIngress.metadata?.name ?? '',
-          namespace: context.translate.hostNamespace,
-          body: { preconditions: { uid: hostIngress.metadata?.uid } },
-        });
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-      return 'delete';
     },
   };
 }

@@ -1,7 +1,13 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { isConflict, isNotFound } from '../../kube/client.ts';
+import { ignoreNotFound, isConflict } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
-import { RequeueAfter, type ResourceSyncer, type SyncContext } from '../engine/resource-syncer.ts';
+import { deleteHostObject } from '../engine/delete-host-object.ts';
+import {
+  type DeleteHost,
+  RequeueAfter,
+  type ResourceSyncer,
+  type SyncContext,
+} from '../engine/resource-syncer.ts';
 import { deepEqual } from '../translate/equal.ts';
 import { UID_ANNOTATION } from '../translate/metadata.ts';
 import {
@@ -12,7 +18,8 @@ import {
   pvcUpdateToHost,
   pvcUpdateToVirtual,
 } from '../translate/pvc.ts';
-import { deleteHostObject, managedHostSource } from './configmaps.ts';
+
+const deleteHost: DeleteHost = (host, request) => host.core.deleteNamespacedPersistentVolumeClaim(request);
 
 export interface PersistentVolumeClaimSyncerOptions {
   /** How persistent volumes appear in the virtual cluster (default `fake`, as vcluster). */
@@ -38,17 +45,10 @@ export function persistentVolumeClaimSyncer(
     kind: 'PersistentVolumeClaim',
     apiVersion: 'v1',
     recreateOnUidChange: false,
-    virtualSource: ({ virtual }) => ({
-      path: '/api/v1/persistentvolumeclaims',
-      list: () => virtual.core.listPersistentVolumeClaimForAllNamespaces(),
-    }),
-    hostSource: (context) =>
-      managedHostSource(context, 'persistentvolumeclaims', (labelSelector) =>
-        context.host.core.listNamespacedPersistentVolumeClaim({
-          namespace: context.translate.hostNamespace,
-          labelSelector,
-        }),
-      ),
+    resource: 'persistentvolumeclaims',
+    listVirtual: (virtual) => virtual.core.listPersistentVolumeClaimForAllNamespaces(),
+    listHost: (host, query) => host.core.listNamespacedPersistentVolumeClaim(query),
+    deleteHost,
 
     async syncToHost(context, pvc) {
       const uid = pvc.metadata?.uid ?? '';
@@ -78,7 +78,7 @@ export function persistentVolumeClaimSyncer(
       if (pvc.metadata?.deletionTimestamp) {
         seenOnHost.delete(uid);
         // The virtual claim waits for its own finalizers (pvc-protection); the host one for the host's.
-        return deleteHostClaim(context, hostPvc);
+        return deleteHostObject(context, hostPvc, deleteHost);
       }
       const hostUid = hostPvc.metadata?.annotations?.[UID_ANNOTATION];
       if (hostPvc.metadata?.deletionTimestamp) {
@@ -120,22 +120,13 @@ export function persistentVolumeClaimSyncer(
       return action;
     },
 
-    deleteFromHost(context, hostPvc) {
+    hostOnly(context, hostPvc) {
+      // The virtual claim is gone: so is the pair, and what this syncer remembered of it.
       const uid = hostPvc.metadata?.annotations?.[UID_ANNOTATION];
       if (uid) seenOnHost.delete(uid);
-      return deleteHostClaim(context, hostPvc);
+      return deleteHostObject(context, hostPvc, deleteHost);
     },
   };
-}
-
-function deleteHostClaim(context: SyncContext, hostPvc: V1PersistentVolumeClaim) {
-  return deleteHostObject(context, hostPvc, (name, namespace, uid) =>
-    context.host.core.deleteNamespacedPersistentVolumeClaim({
-      name,
-      namespace,
-      body: { preconditions: { uid } },
-    }),
-  );
 }
 
 /** The host claim is gone: the virtual one follows (once no virtual pod uses it, pvc-protection lets it go). */
@@ -147,7 +138,8 @@ async function deleteVirtualClaim(context: SyncContext, pvc: V1PersistentVolumeC
       body: { preconditions: { uid: pvc.metadata?.uid } },
     });
   } catch (error) {
-    if (!isNotFound(error) && !isConflict(error)) throw error;
+    // 409: the UID precondition failed, a newer claim holds the name; ours is gone either way.
+    if (!isConflict(error)) ignoreNotFound(error);
   }
 }
 

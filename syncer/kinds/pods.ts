@@ -1,7 +1,9 @@
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
-import { isConflict, isNotFound } from '../../kube/client.ts';
+import { ignoreNotFound, isConflict } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
+import { deleteHostObject } from '../engine/delete-host-object.ts';
 import {
+  type DeleteHost,
   RequeueAfter,
   type ResourceSyncer,
   type SyncAction,
@@ -9,7 +11,6 @@ import {
 } from '../engine/resource-syncer.ts';
 import { type PodSecurityLevel, podSecurityMessage, podSecurityViolations } from '../policy/pod-security.ts';
 import type { TranslateContext } from '../translate/context.ts';
-import { MARKER_LABEL } from '../translate/metadata.ts';
 import { hostName } from '../translate/names.ts';
 import {
   dnsServiceIPFor,
@@ -40,6 +41,8 @@ export const POD_SECURITY_VIOLATION_REASON = 'PodSecurityViolation';
 /** Event reason when scheduling fields of a virtual pod were left out of its host pod. */
 export const SCHEDULING_DROPPED_REASON = 'SchedulingFieldsDropped';
 
+const deleteHost: DeleteHost = (host, request) => host.core.deleteNamespacedPod(request);
+
 /**
  * Pods: down to the host (which schedules and runs them), status and node binding back up.
  * A host pod that disappears takes its virtual pod with it, so the virtual controller recreates it.
@@ -53,19 +56,10 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
   return {
     kind: 'Pod',
     apiVersion: 'v1',
-    virtualSource: ({ virtual }) => ({
-      path: '/api/v1/pods',
-      list: () => virtual.core.listPodForAllNamespaces(),
-    }),
-    hostSource: ({ host, translate }) => ({
-      path: `/api/v1/namespaces/${translate.hostNamespace}/pods`,
-      list: () =>
-        host.core.listNamespacedPod({
-          namespace: translate.hostNamespace,
-          labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
-        }),
-      labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
-    }),
+    resource: 'pods',
+    listVirtual: (virtual) => virtual.core.listPodForAllNamespaces(),
+    listHost: (host, query) => host.core.listNamespacedPod(query),
+    deleteHost,
     onVirtualEvent(context, pod) {
       // The objects a pod uses are synced only while used: let their syncers look again.
       const namespace = pod.metadata?.namespace ?? '';
@@ -120,16 +114,9 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
       const name = pod.metadata?.name ?? '';
       const namespace = pod.metadata?.namespace ?? '';
       if (pod.metadata?.deletionTimestamp) {
-        if (!hostPod.metadata?.deletionTimestamp) {
-          await host.core.deleteNamespacedPod({
-            name: hostPod.metadata?.name ?? '',
-            namespace: translate.hostNamespace,
-            gracePeriodSeconds: pod.metadata.deletionGracePeriodSeconds,
-            body: { preconditions: { uid: hostPod.metadata?.uid } },
-          });
-          return 'delete';
-        }
-        return 'none';
+        return deleteHostObject(context, hostPod, deleteHost, {
+          gracePeriodSeconds: pod.metadata.deletionGracePeriodSeconds,
+        });
       }
       let action: SyncAction = 'none';
       const node = podNodeNameToVirtual(hostPod, pod);
@@ -157,8 +144,6 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
       }
       return action;
     },
-
-    deleteFromHost: (context, hostPod) => deleteHostPod(context, hostPod),
   };
 }
 
@@ -183,20 +168,6 @@ function withDnsServiceIP(context: SyncContext, pod: V1Pod): TranslateContext {
   return ip ? { ...translate, dnsServiceIP: ip } : translate;
 }
 
-async function deleteHostPod(context: SyncContext, hostPod: V1Pod): Promise<SyncAction> {
-  if (hostPod.metadata?.deletionTimestamp) return 'none';
-  try {
-    await context.host.core.deleteNamespacedPod({
-      name: hostPod.metadata?.name ?? '',
-      namespace: context.translate.hostNamespace,
-      body: { preconditions: { uid: hostPod.metadata?.uid } },
-    });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  return 'delete';
-}
-
 async function deleteVirtualPod(context: SyncContext, pod: V1Pod): Promise<void> {
   try {
     await context.virtual.core.deleteNamespacedPod({
@@ -206,7 +177,8 @@ async function deleteVirtualPod(context: SyncContext, pod: V1Pod): Promise<void>
       body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } },
     });
   } catch (error) {
-    if (!isNotFound(error) && !isConflict(error)) throw error;
+    // 409: the UID precondition failed, a newer pod holds the name; ours is gone either way.
+    if (!isConflict(error)) ignoreNotFound(error);
   }
 }
 

@@ -1,11 +1,13 @@
 import type { V1Ingress, V1Secret } from '@kubernetes/client-node';
-import { mergePatch } from '../../kube/patch.ts';
-import type { ResourceSyncer, SyncContext } from '../engine/resource-syncer.ts';
+import { copyDown } from '../engine/copy-down.ts';
+import type { DeleteHost, ResourceSyncer, SyncContext } from '../engine/resource-syncer.ts';
+import { usedByPods } from '../engine/used-by-pods.ts';
 import { ingressSecretRefs } from '../translate/ingress.ts';
 import { isForceSynced } from '../translate/metadata.ts';
 import { podReferences } from '../translate/pod.ts';
 import { secretNeedsRecreate, secretToHost, secretUpdateToHost } from '../translate/secret.ts';
-import { deleteHostObject, managedHostSource, requireUsageCaches, usedByPods } from './configmaps.ts';
+
+const deleteHost: DeleteHost = (host, request) => host.core.deleteNamespacedSecret(request);
 
 /**
  * Secrets: down to the host only while a virtual pod of the same namespace uses them (volumes, env,
@@ -20,55 +22,24 @@ export function secretSyncer(): ResourceSyncer<V1Secret> {
   return {
     kind: 'Secret',
     apiVersion: 'v1',
-    virtualSource: ({ virtual }) => ({
-      path: '/api/v1/secrets',
-      list: () => virtual.core.listSecretForAllNamespaces(),
-    }),
-    hostSource: (context) =>
-      managedHostSource(context, 'secrets', (labelSelector) =>
-        context.host.core.listNamespacedSecret({ namespace: context.translate.hostNamespace, labelSelector }),
-      ),
+    resource: 'secrets',
+    listVirtual: (virtual) => virtual.core.listSecretForAllNamespaces(),
+    listHost: (host, query) => host.core.listNamespacedSecret(query),
+    deleteHost,
     shouldSync: (context, secret) =>
       isForceSynced(secret) ||
       usedByPods(context, secret, (pod) => podReferences(pod).secrets) ||
       usedByIngresses(context, secret),
-
-    async syncToHost(context, secret) {
-      await context.host.core.createNamespacedSecret({
-        namespace: context.translate.hostNamespace,
-        body: secretToHost(secret, context.translate),
-      });
-      return 'create';
-    },
-
-    async sync(context, secret, hostSecret) {
-      const { host, translate } = context;
-      if (secretNeedsRecreate(secret, hostSecret)) {
-        // The type (and the data of an immutable secret) cannot change in place: replace the copy.
-        await deleteHostObject(context, hostSecret, (name, namespace, uid) =>
-          host.core.deleteNamespacedSecret({ name, namespace, body: { preconditions: { uid } } }),
-        );
-        await host.core.createNamespacedSecret({
-          namespace: translate.hostNamespace,
-          body: secretToHost(secret, translate),
-        });
-        return 'create';
-      }
-      const patch = secretUpdateToHost(secret, hostSecret, translate);
-      if (!patch) return 'none';
-      await host.core.patchNamespacedSecret(
-        { name: hostSecret.metadata?.name ?? '', namespace: translate.hostNamespace, body: patch },
-        mergePatch,
-      );
-      return 'update';
-    },
-
-    async deleteFromHost(context, hostSecret) {
-      requireUsageCaches(context, ['Pod', 'Ingress']);
-      return deleteHostObject(context, hostSecret, (name, namespace, uid) =>
-        context.host.core.deleteNamespacedSecret({ name, namespace, body: { preconditions: { uid } } }),
-      );
-    },
+    usedBy: ['Pod', 'Ingress'],
+    // The type (and the data of an immutable secret) cannot change in place: the copy is replaced.
+    ...copyDown({
+      toHost: secretToHost,
+      updateToHost: secretUpdateToHost,
+      needsRecreate: secretNeedsRecreate,
+      createHost: (host, request) => host.core.createNamespacedSecret(request),
+      patchHost: (host, request, options) => host.core.patchNamespacedSecret(request, options),
+      deleteHost,
+    }),
   };
 }
 

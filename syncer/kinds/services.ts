@@ -2,7 +2,6 @@ import type { V1Service } from '@kubernetes/client-node';
 import { statusCodeOf } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import type { ResourceSyncer, SyncAction, SyncContext } from '../engine/resource-syncer.ts';
-import { MARKER_LABEL } from '../translate/metadata.ts';
 import {
   SERVICE_NOT_SYNCED_REASON,
   SERVICE_TYPE_CHANGED_REASON,
@@ -34,19 +33,10 @@ export function serviceSyncer(): ResourceSyncer<V1Service> {
     apiVersion: 'v1',
     // Like vcluster: a service keeps its host twin when recreated, it is not deleted for a new uid.
     recreateOnUidChange: false,
-    virtualSource: ({ virtual }) => ({
-      path: '/api/v1/services',
-      list: () => virtual.core.listServiceForAllNamespaces(),
-    }),
-    hostSource: ({ host, translate }) => ({
-      path: `/api/v1/namespaces/${translate.hostNamespace}/services`,
-      list: () =>
-        host.core.listNamespacedService({
-          namespace: translate.hostNamespace,
-          labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
-        }),
-      labelSelector: `${MARKER_LABEL}=${translate.vclusterName}`,
-    }),
+    resource: 'services',
+    listVirtual: (virtual) => virtual.core.listServiceForAllNamespaces(),
+    listHost: (host, query) => host.core.listNamespacedService(query),
+    deleteHost: (host, request) => host.core.deleteNamespacedService(request),
     // The virtual API server's own service points at the virtual API server, not at a host pod.
     ignoreVirtual: (service) =>
       service.metadata?.namespace === 'default' && service.metadata.name === 'kubernetes',
@@ -111,15 +101,6 @@ export function serviceSyncer(): ResourceSyncer<V1Service> {
         action = action === 'none' ? 'status' : action;
       }
       return action;
-    },
-
-    async deleteFromHost(context, hostService) {
-      await context.host.core.deleteNamespacedService({
-        name: hostService.metadata?.name ?? '',
-        namespace: context.translate.hostNamespace,
-        body: { preconditions: { uid: hostService.metadata?.uid } },
-      });
-      return 'delete';
     },
   };
 }

@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { AuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { KubeClients } from '../../kube/client.ts';
+import { type KubeClients, messageOf } from '../../kube/client.ts';
 import type { ObjectCache } from '../engine/resource-syncer.ts';
 import { hostName } from '../translate/names.ts';
 import {
@@ -182,10 +182,7 @@ export class KubeletServer {
         return;
       }
       logger.warn({ err: error, url: req.url }, 'kubelet API: request failed');
-      reply.fail(
-        502,
-        `proxying to the host API server failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      reply.fail(502, `proxying to the host API server failed: ${messageOf(error)}`);
     }
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Ingress } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNotFound } from '../../kube/client.ts';
+import { ignoreNotFound } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { ingressSyncer } from '../../syncer/kinds/ingresses.ts';
@@ -25,14 +25,8 @@ describe('ingresses, with real kubectl against the virtual cluster', () => {
     return kubectl('apply', '-f', file);
   };
   const hostNameOf = (name: string, namespace: string) => `${name}-x-${namespace}-x-${vc.name}`;
-  const readHost = async (name: string): Promise<V1Ingress | undefined> => {
-    try {
-      return await vc.host.networking.readNamespacedIngress({ name, namespace: vc.hostNamespace });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  };
+  const readHost = (name: string): Promise<V1Ingress | undefined> =>
+    vc.host.networking.readNamespacedIngress({ name, namespace: vc.hostNamespace }).catch(ignoreNotFound);
   const ingressYaml = (name: string, namespace: string, host: string | undefined, path = '/') => `
 apiVersion: networking.k8s.io/v1
 kind: Ingress

@@ -1,6 +1,6 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNotFound } from '../../kube/client.ts';
+import { isGone } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { runBinary } from '../support/kubectl.ts';
 import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
@@ -11,15 +11,10 @@ describe('the syncer enforces the baseline Pod Security Standard', () => {
   let vc: VirtualClusterUnderTest;
   const kubectl = (...args: string[]) => runBinary('kubectl', args, { kubeconfig: vc.kubeconfigPath });
   const hostPodName = (name: string) => `${name}-x-default-x-${vc.name}`;
-  const hostPodExists = async (name: string) => {
-    try {
-      await vc.host.core.readNamespacedPod({ name: hostPodName(name), namespace: vc.hostNamespace });
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
-  };
+  const hostPodExists = async (name: string) =>
+    !(await isGone(() =>
+      vc.host.core.readNamespacedPod({ name: hostPodName(name), namespace: vc.hostNamespace }),
+    ));
   const createPod = (name: string, spec: Partial<V1Pod['spec']> = {}) =>
     vc.virtual.core.createNamespacedPod({
       namespace: 'default',
@@ -98,14 +93,7 @@ describe('the syncer enforces the baseline Pod Security Standard', () => {
       gracePeriodSeconds: 0,
     });
     await waitUntil(
-      async () => {
-        try {
-          await vc.virtual.core.readNamespacedPod({ name: 'privileged', namespace: 'default' });
-          return false;
-        } catch (error) {
-          return isNotFound(error);
-        }
-      },
+      () => isGone(() => vc.virtual.core.readNamespacedPod({ name: 'privileged', namespace: 'default' })),
       { what: 'the privileged pod to be gone', ...WAIT },
     );
     await createPod('privileged');

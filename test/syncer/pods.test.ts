@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AuthenticationV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AuthenticationV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGone } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
@@ -32,6 +32,17 @@ describe('pods', () => {
   const readHost = (name: string) =>
     vc.host.core.readNamespacedPod({ name: hostName(name), namespace: vc.hostNamespace });
   const readVirtual = (name: string) => vc.virtual.core.readNamespacedPod({ name, namespace: 'default' });
+  /** Creates a virtual pod of its own for one test and waits until it runs. */
+  const runningPod = async (name: string) => {
+    await vc.virtual.core.createNamespacedPod({ namespace: 'default', body: pod(name) });
+    return waitUntil(
+      async () => {
+        const v = await readVirtual(name);
+        return v.status?.phase === 'Running' ? v : undefined;
+      },
+      { what: `virtual pod ${name} Running` },
+    );
+  };
   // The virtual API server as a workload holding `token` would call it.
   const virtualAs = (token: string | undefined) => {
     const admin = vc.virtual.config;
@@ -87,18 +98,38 @@ describe('pods', () => {
   });
 
   it('carries an image change down to the running host pod', async () => {
-    const current = await readVirtual('p1');
+    const current = await runningPod('image-change');
     current.spec!.containers[0]!.image = 'nginx:1.27';
-    await vc.virtual.core.replaceNamespacedPod({ name: 'p1', namespace: 'default', body: current });
-    await waitUntil(async () => (await readHost('p1')).spec?.containers[0]?.image === 'nginx:1.27', {
-      what: 'host image nginx:1.27',
-    });
+    await vc.virtual.core.replaceNamespacedPod({ name: 'image-change', namespace: 'default', body: current });
+    await waitUntil(
+      async () => (await readHost('image-change')).spec?.containers[0]?.image === 'nginx:1.27',
+      { what: 'host image nginx:1.27' },
+    );
   });
 
   it('deletes the host pod with the virtual grace period when the virtual pod is deleted', async () => {
-    await vc.virtual.core.deleteNamespacedPod({ name: 'p1', namespace: 'default', gracePeriodSeconds: 7 });
-    await waitUntil(() => isGone(() => readHost('p1')), { what: 'host pod gone' });
-    await waitUntil(() => isGone(() => readVirtual('p1')), { what: 'virtual pod gone' });
+    await runningPod('graceful');
+    // The host may finish a terminating pod at once: watch it, so its graceful phase is seen.
+    const hostStates: V1Pod[] = [];
+    const watch = await new Watch(vc.host.config).watch(
+      `/api/v1/namespaces/${vc.hostNamespace}/pods`,
+      { fieldSelector: `metadata.name=${hostName('graceful')}` },
+      (_type, object: V1Pod) => hostStates.push(object),
+      () => {},
+    );
+    try {
+      await vc.virtual.core.deleteNamespacedPod({
+        name: 'graceful',
+        namespace: 'default',
+        gracePeriodSeconds: 7,
+      });
+      await waitUntil(() => isGone(() => readHost('graceful')), { what: 'host pod gone' });
+      await waitUntil(() => isGone(() => readVirtual('graceful')), { what: 'virtual pod gone' });
+    } finally {
+      watch.abort();
+    }
+    const terminating = hostStates.find((state) => state.metadata?.deletionTimestamp);
+    expect(terminating?.metadata?.deletionGracePeriodSeconds).toBe(7);
   });
 
   it('deletes the virtual pod when its host pod is deleted, and its ReplicaSet replaces it', async () => {

@@ -99,14 +99,17 @@ describe('syncer process killed mid-burst and restarted', () => {
       },
       { what: '25 available replicas, each with exactly one host pod', timeoutMs: 90_000 },
     );
-    const all = (await vc.host.core.listNamespacedPod({ namespace: vc.hostNamespace })).items;
-    const names = all.map((p) => p.metadata?.name);
-    expect(new Set(names).size).toBe(names.length);
-    await waitUntil(
-      async () => (await vc.host.core.listNamespacedPod({ namespace: vc.hostNamespace })).items.length === 25,
-      {
-        what: 'no terminating leftovers on the host',
+    const hostPods = await waitUntil(
+      async () => {
+        const { items } = await vc.host.core.listNamespacedPod({ namespace: vc.hostNamespace });
+        return items.length === 25 ? items : undefined;
       },
+      { what: 'no terminating leftovers on the host' },
     );
+    // One host pod per virtual pod: each carries the uid of a different live virtual pod.
+    const virtualPods = (await vc.virtual.core.listNamespacedPod({ namespace: 'default' })).items;
+    const virtualUids = virtualPods.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.uid);
+    const hostUids = hostPods.map((p) => p.metadata?.annotations?.['vcluster.loft.sh/object-uid']);
+    expect(hostUids.sort()).toEqual(virtualUids.sort());
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isNotFound } from '../../kube/client.ts';
+import { isGone } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { kubeconfigFile } from '../support/kubectl.ts';
 import { startSyncerProcess } from '../support/syncer-process.ts';
@@ -25,16 +25,6 @@ async function eventFor(vc: VirtualClusterUnderTest, name: string, reason: strin
 }
 
 const hostName = (vc: VirtualClusterUnderTest, name: string) => `${name}-x-default-x-${vc.name}`;
-
-async function gone(read: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await read();
-    return false;
-  } catch (error) {
-    if (isNotFound(error)) return true;
-    throw error;
-  }
-}
 
 describe('a syncer without --allow-service-types', () => {
   let vc: VirtualClusterUnderTest;
@@ -87,7 +77,7 @@ describe('a syncer without --allow-service-types', () => {
     // the honest service beside it reached the host; the alias did not
     const web = await waitUntil(() => readHostService('web'), { what: 'host service web' });
     expect(web.spec?.type).toBe('ClusterIP');
-    expect(await gone(() => readHostService('alias'))).toBe(true);
+    expect(await isGone(() => readHostService('alias'))).toBe(true);
   });
 
   it('takes a service off the host when it turns into ExternalName', async () => {
@@ -104,7 +94,7 @@ describe('a syncer without --allow-service-types', () => {
         spec: { type: 'ExternalName', externalName: 'example.com' },
       },
     });
-    await waitUntil(() => gone(() => readHostService('turncoat')), { what: 'host service turncoat gone' });
+    await waitUntil(() => isGone(() => readHostService('turncoat')), { what: 'host service turncoat gone' });
     await eventFor(vc, 'turncoat', 'ServiceNotSynced');
   });
 
@@ -176,7 +166,7 @@ describe('a syncer without --allow-service-types', () => {
         'of this preview. Hand-written endpoints may only point at the preview’s own pods; give the service a ' +
         'selector, or list only your pods’ IPs.',
     );
-    expect(await gone(() => readHostEndpoints('evil'))).toBe(true);
+    expect(await isGone(() => readHostEndpoints('evil'))).toBe(true);
   });
 
   it('removes copied endpoints from the host once they point elsewhere', async () => {
@@ -188,7 +178,7 @@ describe('a syncer without --allow-service-types', () => {
         subsets: [{ addresses: [{ ip: '198.51.100.7' }], ports: [{ port: 5432 }] }],
       },
     });
-    await waitUntil(() => gone(() => readHostEndpoints('own')), { what: 'host endpoints own gone' });
+    await waitUntil(() => isGone(() => readHostEndpoints('own')), { what: 'host endpoints own gone' });
     const event = await eventFor(vc, 'own', 'EndpointsNotSynced');
     expect(event.message).toContain('address 198.51.100.7 is not the IP of a pod of this preview');
   });
@@ -218,9 +208,9 @@ describe('a syncer without --allow-service-types', () => {
     await vc.virtual.core.deleteNamespacedPod({ name: 'tmp', namespace: 'default', gracePeriodSeconds: 0 });
     await waitUntil(
       async () =>
-        (await gone(() =>
+        (await isGone(() =>
           vc.host.core.readNamespacedPod({ name: hostName(vc, 'tmp'), namespace: vc.hostNamespace }),
-        )) && (await gone(() => readHostEndpoints('stale'))),
+        )) && (await isGone(() => readHostEndpoints('stale'))),
       { what: 'host pod tmp and host endpoints stale gone', timeoutMs: 45_000 },
     );
     const event = await eventFor(vc, 'stale', 'EndpointsNotSynced');

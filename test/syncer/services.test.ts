@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNotFound } from '../../kube/client.ts';
+import { isGone } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
 
@@ -43,17 +43,7 @@ describe('services and endpoints', () => {
     const probe = await vc.virtual.core.readNamespacedService({ name: 'probe', namespace: 'default' });
     const blocked = probe.spec?.clusterIP ?? '';
     await vc.virtual.core.deleteNamespacedService({ name: 'probe', namespace: 'default' });
-    await waitUntil(
-      async () => {
-        try {
-          await readHost('probe');
-          return false;
-        } catch (error) {
-          return isNotFound(error);
-        }
-      },
-      { what: 'probe gone from the host' },
-    );
+    await waitUntil(() => isGone(() => readHost('probe')), { what: 'probe gone from the host' });
     await vc.host.core.createNamespacedService({
       namespace: vc.hostNamespace,
       body: { metadata: { name: `blocker-${vc.name}` }, spec: { clusterIP: blocked, ports: [{ port: 1 }] } },
@@ -120,17 +110,7 @@ describe('services and endpoints', () => {
 
   it('deletes the host service when the virtual one is deleted', async () => {
     await vc.virtual.core.deleteNamespacedService({ name: 'api', namespace: 'default' });
-    await waitUntil(
-      async () => {
-        try {
-          await readHost('api');
-          return false;
-        } catch (error) {
-          return isNotFound(error);
-        }
-      },
-      { what: 'host service api gone' },
-    );
+    await waitUntil(() => isGone(() => readHost('api')), { what: 'host service api gone' });
   });
 });
 
