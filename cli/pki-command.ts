@@ -2,7 +2,14 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { isAlreadyExists, isConflict, isNotFound, kubeClients, kubeConfigFromFile } from '../kube/client.ts';
+import {
+  ignoreNotFound,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  kubeClients,
+  kubeConfigFromFile,
+} from '../kube/client.ts';
 import {
   buildPkiSecret,
   materialize,
@@ -71,8 +78,7 @@ export async function runPki(options: PkiOptions): Promise<PkiResult> {
   let result: { plan: PkiPlan; data: PkiData } | undefined;
   for (let attempt = 1; !result; attempt++) {
     const existing = await core.readNamespacedSecret({ name, namespace }).catch((error) => {
-      if (isNotFound(error)) return undefined;
-      throw error;
+      return ignoreNotFound(error);
     });
     const stored = secretData(existing);
     const plan = await planPki(stored, names);

@@ -1,5 +1,5 @@
 import type { KubeClients } from '../kube/client.ts';
-import { isNotFound, kubeClients } from '../kube/client.ts';
+import { ignoreNotFound, kubeClients } from '../kube/client.ts';
 import { mergePatch } from '../kube/patch.ts';
 import { waitUntil } from '../kube/wait.ts';
 import {
@@ -50,8 +50,7 @@ export function previewHostAccess(
         const rule = ingress.spec?.rules?.[0];
         return rule?.host ? previewUrl(rule.host, rule.http?.paths?.[0]?.path ?? '/', urlStyle) : undefined;
       } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
+        return ignoreNotFound(error);
       }
     },
     expose: (options) => exposePreview({ ...options, host, urlStyle }),
@@ -59,7 +58,7 @@ export function previewHostAccess(
       try {
         await host.networking.deleteNamespacedIngress({ name: PREVIEW_INGRESS_NAME, namespace });
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        ignoreNotFound(error);
       }
     },
     async connect(provider, ref, timeoutMs) {

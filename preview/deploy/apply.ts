@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { ApplyError, applyObject, objectPath, rawRequest } from '../../kube/apply.ts';
-import { isNotFound, type KubeClients, statusCodeOf } from '../../kube/client.ts';
+import { ignoreNotFound, type KubeClients, statusCodeOf } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import {
   applyPhases,
@@ -80,7 +80,7 @@ export async function readInventory(virtual: KubeClients): Promise<ObjectRef[]> 
       namespace: INVENTORY_NAMESPACE,
     });
   } catch (error) {
-    if (!isNotFound(error)) throw error;
+    ignoreNotFound(error);
   }
   return refsOfInventory(configMap);
 }

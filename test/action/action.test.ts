@@ -7,7 +7,7 @@ import { previewAnnotations, previewLabels } from '../../app/preview-metadata.ts
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import type { Reconcile } from '../../app/queue/preview-worker.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
-import { isNotFound, kubeClients } from '../../kube/client.ts';
+import { ignoreNotFound, kubeClients } from '../../kube/client.ts';
 import { previewHostAccess } from '../../preview/host-access.ts';
 import { annotations, labels } from '../../preview/provider.ts';
 import { runAction } from '../support/action-runner.ts';
@@ -107,7 +107,7 @@ afterAll(async () => {
   await github?.stop();
   for (const name of namespaces) {
     await host.core.deleteNamespace({ name }).catch((error) => {
-      if (!isNotFound(error)) throw error;
+      ignoreNotFound(error);
     });
   }
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rawRequest } from '../../kube/apply.ts';
-import { isNotFound } from '../../kube/client.ts';
+import { ignoreNotFound, isNotFound } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import {
   COMMIT_ANNOTATION,
@@ -44,8 +44,7 @@ describe('deploying examples/hello into a virtual cluster', () => {
     try {
       return await vc.virtual.core.readNamespacedConfigMap({ name, namespace: 'default' });
     } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
+      return ignoreNotFound(error);
     }
   };
   const configMap = (name: string) => ({

@@ -1,5 +1,5 @@
 import type { RbacAuthorizationV1Api, V1Namespace } from '@kubernetes/client-node';
-import { isForbidden, isNotFound, type KubeClients } from '../../../kube/client.ts';
+import { ignoreNotFound, isForbidden, isNotFound, type KubeClients } from '../../../kube/client.ts';
 import { mergePatch } from '../../../kube/patch.ts';
 import { deletePodsAndWait } from '../../../kube/pods.ts';
 import {
@@ -57,7 +57,7 @@ export async function deleteVirtualCluster(
       await host.core
         .deleteNamespacedPersistentVolumeClaim({ name: claim.metadata?.name ?? '', namespace })
         .catch((error) => {
-          if (!isNotFound(error)) throw error;
+          ignoreNotFound(error);
         });
     }
   }
@@ -89,7 +89,7 @@ export async function deleteVirtualCluster(
     if (!existing.metadata?.deletionTimestamp) {
       await deletePodsAndWait(host, namespace, deleteTimeoutMs);
       await host.core.deleteNamespace({ name: namespace }).catch((error) => {
-        if (!isNotFound(error)) throw error;
+        ignoreNotFound(error);
       });
     }
     const deadline = Date.now() + deleteTimeoutMs;
@@ -114,7 +114,7 @@ export async function deleteVirtualCluster(
   // A namespace we adopted stays: remove what the virtual cluster left in it and our marks.
   for (const secret of [kubeconfigSecretName(ref.name), pkiSecretName(ref.name)]) {
     await host.core.deleteNamespacedSecret({ name: secret, namespace }).catch((error) => {
-      if (!isNotFound(error)) throw error;
+      ignoreNotFound(error);
     });
   }
   await host.core.deleteCollectionNamespacedPod({

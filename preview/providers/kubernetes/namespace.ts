@@ -1,5 +1,5 @@
 import type { V1Namespace } from '@kubernetes/client-node';
-import { isAlreadyExists, isNotFound, type KubeClients } from '../../../kube/client.ts';
+import { ignoreNotFound, isAlreadyExists, type KubeClients } from '../../../kube/client.ts';
 import { mergePatch } from '../../../kube/patch.ts';
 import {
   annotations,
@@ -15,8 +15,7 @@ export async function readNamespace(host: KubeClients, name: string): Promise<V1
   try {
     return await host.core.readNamespace({ name });
   } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
+    return ignoreNotFound(error);
   }
 }
 

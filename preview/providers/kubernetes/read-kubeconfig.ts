@@ -1,4 +1,4 @@
-import { isNotFound, type KubeClients } from '../../../kube/client.ts';
+import { ignoreNotFound, type KubeClients } from '../../../kube/client.ts';
 import { VirtualClusterError } from '../../provider.ts';
 import { type ApiAccess, clusterIPServer, kubeconfigWithServer } from './kubeconfig.ts';
 import { inClusterServer, kubeconfigSecretName } from './names.ts';
@@ -14,8 +14,7 @@ export async function readKubeconfigSecret(
     const config = secret.data?.config;
     return config ? Buffer.from(config, 'base64').toString('utf8') : undefined;
   } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
+    return ignoreNotFound(error);
   }
 }
 
@@ -26,7 +25,7 @@ async function serverFor(host: KubeClients, name: string, namespace: string, api
   try {
     clusterIP = (await host.core.readNamespacedService({ name, namespace })).spec?.clusterIP;
   } catch (error) {
-    if (!isNotFound(error)) throw error;
+    ignoreNotFound(error);
   }
   if (!clusterIP || clusterIP === 'None') {
     throw new VirtualClusterError(

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { isNotFound, type KubeClients } from '../../../kube/client.ts';
+import { ignoreNotFound, type KubeClients } from '../../../kube/client.ts';
 import { mergePatch } from '../../../kube/patch.ts';
 import { controlPlaneSelector } from './names.ts';
 
@@ -30,7 +30,7 @@ export async function readWorkload(
         annotations: object.metadata?.annotations ?? {},
       };
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      ignoreNotFound(error);
     }
   }
   return undefined;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Namespace } from '@kubernetes/client-node';
 import { isAlive, pidsMentioning } from '../../../controlplane/index.ts';
 import { applyObjects } from '../../../kube/apply.ts';
-import { isNotFound, type KubeClients, kubeClients } from '../../../kube/client.ts';
+import { ignoreNotFound, type KubeClients, kubeClients } from '../../../kube/client.ts';
 import { mergePatch } from '../../../kube/patch.ts';
 import { deletePodsAndWait } from '../../../kube/pods.ts';
 import { waitUntil } from '../../../kube/wait.ts';
@@ -68,8 +68,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
     try {
       return await host.core.readNamespace({ name });
     } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
+      return ignoreNotFound(error);
     }
   };
 
@@ -224,7 +223,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
         if (existing.metadata.annotations?.[annotations.createdNamespace] === 'true') {
           await deletePodsAndWait(host, namespace, 60_000);
           await host.core.deleteNamespace({ name: namespace }).catch((error) => {
-            if (!isNotFound(error)) throw error;
+            ignoreNotFound(error);
           });
           await waitUntil(async () => !(await readNamespace(namespace)), {
             what: `host namespace ${namespace} to be deleted`,
