@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { isAlreadyExists, isConflict, isNotFound, kubeClients, kubeConfigFromFile } from '../kube/client.ts';
+import { useContext } from './kubeconfig.ts';
 import {
   buildPkiSecret,
   materialize,
@@ -127,6 +128,7 @@ interface PkiFlags {
   hosts: string;
   service?: string;
   kubeconfig?: string;
+  context?: string;
 }
 
 /** `vcluster-preview pki`: the chart's init container (charts/vcluster/README.md, "The pki contract"). */
@@ -143,8 +145,9 @@ export function registerPkiCommand(program: Command): void {
     .option('--service <name>', "also put this Service's ClusterIP(s) into the serving certificate")
     .option(
       '--kubeconfig <file>',
-      'host cluster kubeconfig (default: in-cluster, KUBECONFIG or ~/.kube/config)',
+      'host cluster kubeconfig (default: $KUBECONFIG, else ~/.kube/config, else the pod’s service account)',
     )
+    .option('--context <name>', 'context of that kubeconfig to use (default: its current-context)')
     .action((flags: PkiFlags) =>
       runCli(async ({ log }) => {
         const result = await runPki({
@@ -153,7 +156,7 @@ export function registerPkiCommand(program: Command): void {
           namespace: flags.namespace,
           hosts: flags.hosts.split(','),
           service: flags.service,
-          kubeconfig: kubeConfigFromFile(flags.kubeconfig),
+          kubeconfig: useContext(kubeConfigFromFile(flags.kubeconfig), flags.context),
           log,
         });
         log(`wrote ${result.files.length} files to ${flags.dir}`);
