@@ -38,7 +38,7 @@ describe('loadServiceConfig', () => {
       host: '0.0.0.0',
       redisUrl: 'redis://127.0.0.1:6379',
       baseDomain: 'preview.example.com',
-      provider: 'kubernetes',
+      provider: 'local',
     });
     expect(config.privateKey).toContain('BEGIN PRIVATE KEY');
   });

@@ -20,6 +20,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const PROVIDERS = ['kubernetes', 'local'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
+/**
+ * The provider of the service and of the CLI's create and preview: `local` runs on any host, kwok
+ * nodes included; `kubernetes` needs nodes that run containers (the vcluster-preview chart sets it).
+ */
+export const DEFAULT_PROVIDER: ProviderName = 'local';
 
 export interface ServiceConfig {
   role: ServiceRole;
@@ -197,7 +202,7 @@ const envSchema = z.object({
   ),
   VCLUSTER_PROVIDER: z.preprocess(
     (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
-    z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` }).default('kubernetes'),
+    z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` }).default(DEFAULT_PROVIDER),
   ),
   SWEEP_INTERVAL: z.preprocess(
     blankToUndefined,

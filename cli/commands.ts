@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { buildImages, ensureBinaries, pushImage } from '../controlplane/index.ts';
 import { type HostOptions, hostDown, hostStatus, hostUp, runHost } from './host.ts';
+import { formatState, type OutputFormat, outputOption } from './output.ts';
 import { registerPkiCommand } from './pki-command.ts';
 import { registerPreviewCommand } from './preview-command.ts';
 import { runCli } from './run-cli.ts';
@@ -63,19 +64,29 @@ export function registerCommands(program: Command): void {
       'also run a real node (kubelet, containerd), a local registry and an ingress controller (root)',
     )
     .option('--ingress-port <port>', 'port of the ingress controller on 127.0.0.1 (with --real-node)', '8080')
-    .action((options: { nodes: string; realNode?: boolean; ingressPort: string }) =>
+    .addOption(outputOption())
+    .action((options: { nodes: string; realNode?: boolean; ingressPort: string; output?: OutputFormat }) =>
       runCli(async ({ step, log }) => {
         const hostOptions = hostOptionsFrom(options);
-        const binaries = await step('control-plane binaries', () => ensureBinaries(log));
-        const status = await step('host cluster', () => hostUp({ ...hostOptions, report: log }));
-        log('');
-        log(`The host cluster is running (API server ${status.server}); Redis at ${status.redisUrl}.`);
-        if (status.realNode)
-          log(`Its real node runs containers; Ingresses are served at ${status.ingressUrl}.`);
-        log(`  export KUBECONFIG=${status.kubeconfig}`);
-        log(`  export PATH=${binaries.binDir}:$PATH`);
-        log('  kubectl get nodes');
-        log('Stop both with: vcluster-preview host down');
+        // With -o, stdout is the status alone.
+        const report = options.output ? (message: string) => console.error(message) : log;
+        const binaries = await step('control-plane binaries', () => ensureBinaries(report));
+        const status = await step('host cluster', () => hostUp({ ...hostOptions, report }));
+        log(
+          formatState(status, options.output, () =>
+            [
+              '',
+              `The host cluster is running (API server ${status.server}); Redis at ${status.redisUrl}.`,
+              ...(status.realNode
+                ? [`Its real node runs containers; Ingresses are served at ${status.ingressUrl}.`]
+                : []),
+              `  export KUBECONFIG=${status.kubeconfig}`,
+              `  export PATH=${binaries.binDir}:$PATH`,
+              '  kubectl get nodes',
+              'Stop both with: vcluster-preview host down',
+            ].join('\n'),
+          ),
+        );
       }),
     );
 
@@ -91,13 +102,15 @@ export function registerCommands(program: Command): void {
   host
     .command('status')
     .description('whether the embedded host cluster runs, and its kubeconfig')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((options: { output: string }) =>
+    .addOption(outputOption())
+    .action((options: { output?: OutputFormat }) =>
       runCli(async ({ log }) => {
         const status = await hostStatus();
-        if (options.output === 'json') log(JSON.stringify(status, null, 2));
-        else
-          log(status.running ? `running: ${status.server}\nkubeconfig: ${status.kubeconfig}` : 'not running');
+        log(
+          formatState(status, options.output, () =>
+            status.running ? `running: ${status.server}\nkubeconfig: ${status.kubeconfig}` : 'not running',
+          ),
+        );
       }),
     );
 

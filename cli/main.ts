@@ -1,8 +1,6 @@
-import { Command } from 'commander';
+import { cliProgram, parseCommandLine } from './program.ts';
 
-const program = new Command('vcluster-preview')
-  .description('A virtual Kubernetes cluster for every pull request')
-  .showHelpAfterError();
+const program = cliProgram();
 
 // `syncer` runs as long as its virtual cluster does (the chart's syncer container, bench/syncer), so
 // it loads its own command only: not the certificates, providers, host cluster and service modules
@@ -15,4 +13,5 @@ if (process.argv[2] === 'syncer') {
   registerCommands(program);
 }
 
-await program.parseAsync(process.argv);
+const code = await parseCommandLine(program, process.argv);
+if (code !== undefined) process.exitCode = code;

@@ -10,6 +10,7 @@ import {
   kubeClients,
   kubeConfigFromFile,
 } from '../kube/client.ts';
+import { useContext } from './kubeconfig.ts';
 import {
   buildPkiSecret,
   materialize,
@@ -133,6 +134,7 @@ interface PkiFlags {
   hosts: string;
   service?: string;
   kubeconfig?: string;
+  context?: string;
 }
 
 /** `vcluster-preview pki`: the chart's init container (charts/vcluster/README.md, "The pki contract"). */
@@ -149,8 +151,9 @@ export function registerPkiCommand(program: Command): void {
     .option('--service <name>', "also put this Service's ClusterIP(s) into the serving certificate")
     .option(
       '--kubeconfig <file>',
-      'host cluster kubeconfig (default: in-cluster, KUBECONFIG or ~/.kube/config)',
+      'host cluster kubeconfig (default: $KUBECONFIG, else ~/.kube/config, else the pod’s service account)',
     )
+    .option('--context <name>', 'context of that kubeconfig to use (default: its current-context)')
     .action((flags: PkiFlags) =>
       runCli(async ({ log }) => {
         const result = await runPki({
@@ -159,7 +162,7 @@ export function registerPkiCommand(program: Command): void {
           namespace: flags.namespace,
           hosts: flags.hosts.split(','),
           service: flags.service,
-          kubeconfig: kubeConfigFromFile(flags.kubeconfig),
+          kubeconfig: useContext(kubeConfigFromFile(flags.kubeconfig), flags.context),
           log,
         });
         log(`wrote ${result.files.length} files to ${flags.dir}`);

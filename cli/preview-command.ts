@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import type { PreviewUrlStyle } from '../preview/deploy/index.ts';
 import type { ProviderName } from '../preview/provider.ts';
 import { providerFor } from '../preview/providers/index.ts';
@@ -14,8 +14,15 @@ import {
   TreePreviewError,
 } from '../preview/tree-preview.ts';
 import { hostStatus } from './host.ts';
+import { formatState, type OutputFormat, outputOption } from './output.ts';
 import { type CliContext, runCli } from './run-cli.ts';
-import { type HostFlags, resolveHost } from './vcluster-commands.ts';
+import {
+  contextOption,
+  type HostFlags,
+  kubeconfigOption,
+  providerOption,
+  resolveHost,
+} from './vcluster-commands.ts';
 
 /**
  * `vcluster-preview preview [DIR]`: a preview of a working tree through the steps a pull request's
@@ -27,7 +34,7 @@ interface PreviewFlags extends HostFlags {
   name?: string;
   down?: boolean;
   watch?: boolean;
-  output: 'text' | 'json';
+  output?: OutputFormat;
   provider: ProviderName;
   baseDomain: string;
 }
@@ -78,23 +85,23 @@ export function stepPrinter(print: (line: string) => void): (steps: PreviewStep[
 /** Runs one preview of the tree and prints where it is served. */
 export async function previewOnce(
   deps: TreePreviewDeps,
-  options: { dir: string; name: string; retryHint?: string; output: 'text' | 'json' },
+  options: { dir: string; name: string; retryHint?: string; output?: OutputFormat },
   log: (line: string) => void,
 ): Promise<TreePreview> {
   const result = await previewTree(deps, {
     dir: options.dir,
     name: options.name,
-    onSteps: options.output === 'json' ? undefined : stepPrinter((line) => console.error(line)),
+    onSteps: options.output ? undefined : stepPrinter((line) => console.error(line)),
     report: (message) => console.error(`  ${message}`),
     ...(options.retryHint ? { retryHint: options.retryHint } : {}),
   });
-  if (options.output === 'json') log(JSON.stringify(result, null, 2));
-  else
-    log(
+  log(
+    formatState(result, options.output, () =>
       result.url
         ? `preview of ${options.dir} (${result.sha}) is ready at ${result.url}`
         : `preview of ${options.dir} (${result.sha}) is deployed; it has no expose: in its config, so no URL`,
-    );
+    ),
+  );
   return result;
 }
 
@@ -141,24 +148,23 @@ export function registerPreviewCommand(program: Command): void {
     .option('--name <name>', 'name of the preview (default: the folder name)')
     .option('--down', 'delete the preview of this tree instead')
     .option('--watch', 'deploy again when a file changes, until Ctrl-C')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .addOption(
-      new Option('--provider <provider>', 'where it runs').choices(['local', 'kubernetes']).default('local'),
-    )
+    .addOption(outputOption())
+    .addOption(providerOption())
     .option('--base-domain <domain>', 'preview host names end in it', 'preview.localhost')
-    .option('--kubeconfig <file>', 'host cluster kubeconfig (default: the embedded host cluster)')
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
     .action((dirArgument: string | undefined, flags: PreviewFlags) =>
       runCli(async (context: CliContext) => {
         const dir = resolve(dirArgument ?? '.');
         const name = checkTreeName(flags.name ?? defaultTreeName(dir));
-        const resolved = await resolveHost(flags, context.log);
+        const resolved = await resolveHost(flags, (message) => console.error(message));
         const provider = providerFor(flags.provider, resolved);
         if (flags.down) {
           await context.step(`delete the preview of ${dir}`, () => deleteTreePreview(provider, name));
           context.log(`preview ${treePreviewRef(name).name} deleted`);
           return;
         }
-        const urlStyle = await treeUrlStyle(process.env, !flags.kubeconfig);
+        const urlStyle = await treeUrlStyle(process.env, resolved.source.embedded);
         const deps: TreePreviewDeps = {
           provider,
           hostKubeconfig: resolved.hostKubeconfig,

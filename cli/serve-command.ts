@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { loadServiceConfig, SERVICE_ROLES, type ServiceRole } from '../app/service-config.ts';
-import { ExitCode } from './run-cli.ts';
+import { runCli } from './run-cli.ts';
 
 /**
  * `vcluster-preview serve [--role all|web|worker]`: the GitHub App's webhook server and the preview
@@ -16,14 +16,11 @@ export function registerServeCommand(program: Command): void {
         .choices([...SERVICE_ROLES])
         .default('all'),
     )
-    .action(async (options: { role: ServiceRole }) => {
-      try {
+    .action((options: { role: ServiceRole }) =>
+      runCli(async () => {
         await serve(options.role, process.env);
-      } catch (error) {
-        console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-        process.exitCode = ExitCode.failed;
-      }
-    });
+      }),
+    );
 }
 
 /**

@@ -46,3 +46,28 @@ describe('--ingress-class', () => {
     );
   });
 });
+
+describe('--kubeconfig, the host cluster’s, as on every other command', () => {
+  it.each<{
+    given: Partial<typeof flags & { kubeconfig: string; hostKubeconfig: string }>;
+    file: string | undefined;
+  }>([
+    { given: {}, file: undefined },
+    { given: { kubeconfig: '/host.yaml' }, file: '/host.yaml' },
+    // The old spelling, hidden from --help, still works.
+    { given: { hostKubeconfig: '/old.yaml' }, file: '/old.yaml' },
+  ])('$given → $file', ({ given, file }) => {
+    expect(parseSyncerFlags({ ...flags, ...given }).hostKubeconfig).toBe(file);
+  });
+
+  it('is given once, not under both names', () => {
+    expect(() => parseSyncerFlags({ ...flags, kubeconfig: '/a', hostKubeconfig: '/b' })).toThrow(
+      '--host-kubeconfig is the old name of --kubeconfig: give the host cluster kubeconfig once, as --kubeconfig',
+    );
+  });
+
+  it('--context selects a context of it', () => {
+    expect(parseSyncerFlags(flags).hostContext).toBeUndefined();
+    expect(parseSyncerFlags({ ...flags, context: 'kind-a' }).hostContext).toBe('kind-a');
+  });
+});

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type Logger, pino } from 'pino';
 import { isNotFound, type KubeClients, kubeClients, kubeConfigFromFile } from '../kube/client.ts';
 import { applyCoreDns } from '../syncer/coredns.ts';
@@ -17,13 +17,17 @@ import {
   type ExposingServiceType,
   type TranslateContext,
 } from '../syncer/translate/context.ts';
+import { useContext } from './kubeconfig.ts';
 import { ExitCode } from './run-cli.ts';
 
 /** The flags as commander hands them over: strings, unchecked. */
 export interface SyncerFlags {
   name: string;
   hostNamespace: string;
+  kubeconfig?: string;
+  /** The old spelling of --kubeconfig, hidden; the chart's and scripts' from before keep working. */
   hostKubeconfig?: string;
+  context?: string;
   virtualKubeconfig: string;
   allowedHostSuffix?: string;
   ingressClass?: string;
@@ -47,7 +51,10 @@ export interface SyncerFlags {
 export interface SyncerCommandOptions {
   name: string;
   hostNamespace: string;
+  /** The host cluster's kubeconfig file (`--kubeconfig`); unset, $KUBECONFIG, ~/.kube/config or in-cluster. */
   hostKubeconfig?: string;
+  /** Its context to use (`--context`); unset, its current-context. */
+  hostContext?: string;
   virtualKubeconfig: string;
   allowedHostSuffix?: string;
   /** IngressClass of every host Ingress (`--ingress-class`); unset, the host's default. */
@@ -95,6 +102,10 @@ export function parseAllowedServiceTypes(value: string | undefined): ExposingSer
 
 /** Checks every flag; the only place the syncer's flags are interpreted. */
 export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
+  if (flags.kubeconfig !== undefined && flags.hostKubeconfig !== undefined)
+    throw new SyncerFlagError(
+      '--host-kubeconfig is the old name of --kubeconfig: give the host cluster kubeconfig once, as --kubeconfig',
+    );
   if (!isPodSecurityLevel(flags.enforcePodSecurity))
     throw new SyncerFlagError(
       `--enforce-pod-security: "${flags.enforcePodSecurity}" is not a Pod Security Standard; use one of ${POD_SECURITY_LEVELS.join(', ')}`,
@@ -153,7 +164,8 @@ export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
         : undefined,
     name: flags.name,
     hostNamespace: flags.hostNamespace,
-    hostKubeconfig: flags.hostKubeconfig,
+    hostKubeconfig: flags.kubeconfig ?? flags.hostKubeconfig,
+    ...(flags.context !== undefined ? { hostContext: flags.context } : {}),
     virtualKubeconfig: flags.virtualKubeconfig,
     allowedHostSuffix: flags.allowedHostSuffix,
     ingressClassName: flags.ingressClass,
@@ -194,7 +206,7 @@ async function hostServiceFacts(
 
 async function runSyncer(options: SyncerCommandOptions, logger: Logger): Promise<void> {
   // Inside a pod the service account is the host access; elsewhere KUBECONFIG or ~/.kube/config.
-  const hostConfig = kubeConfigFromFile(options.hostKubeconfig);
+  const hostConfig = useContext(kubeConfigFromFile(options.hostKubeconfig), options.hostContext);
   const host = kubeClients(hostConfig);
   const virtualKubeconfig = readFileSync(options.virtualKubeconfig, 'utf8');
   const translate = options.serviceName
@@ -265,7 +277,12 @@ export function registerSyncerCommand(program: Command): void {
     .description('sync one virtual cluster into one host namespace (runs until stopped)')
     .requiredOption('--name <name>', 'virtual cluster name (part of every host object name)')
     .requiredOption('--host-namespace <namespace>', 'host namespace the virtual objects go to')
-    .option('--host-kubeconfig <file>', 'host cluster kubeconfig (default: in-cluster or KUBECONFIG)')
+    .option(
+      '--kubeconfig <file>',
+      'host cluster kubeconfig (default: $KUBECONFIG, else ~/.kube/config, else the pod’s service account)',
+    )
+    .addOption(new Option('--host-kubeconfig <file>').hideHelp())
+    .option('--context <name>', 'context of the host kubeconfig to use (default: its current-context)')
     .requiredOption('--virtual-kubeconfig <file>', 'virtual cluster admin kubeconfig')
     .option('--allowed-host-suffix <domain>', 'ingress hosts must be this domain or below it')
     .option(

@@ -78,7 +78,7 @@ export async function up(
       urlStyle: config.urlStyle,
       ...(config.previewIngressClass ? { ingressClassName: config.previewIngressClass } : {}),
     },
-    { dir: options.example, name: defaultTreeName(options.example), output: 'text' },
+    { dir: options.example, name: defaultTreeName(options.example) },
     log,
   ).catch((error) => {
     // The service keeps running: the status page shows the failure too.

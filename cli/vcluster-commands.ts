@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants as osConstants, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { homedir, constants as osConstants, tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { type Binaries, ensureBinaries } from '../controlplane/index.ts';
+import { DEFAULT_PROVIDER, PROVIDERS } from '../app/service-config.ts';
+import { type Binaries, ensureBinaries, findBinaries } from '../controlplane/index.ts';
 import {
   labels,
   namespaceFor,
@@ -14,40 +16,65 @@ import {
 } from '../preview/provider.ts';
 import { providerFor, providerOf } from '../preview/providers/index.ts';
 import { hostStatus } from './host.ts';
-import { type CliContext, runCli } from './run-cli.ts';
+import { KubeconfigError, type KubeconfigSource, kubeconfigSource, mergeKubeconfigs } from './kubeconfig.ts';
+import { formatState, type OutputFormat, outputOption } from './output.ts';
+import { runCli } from './run-cli.ts';
 
 export interface HostFlags {
   kubeconfig?: string;
+  context?: string;
   namespace?: string;
 }
 
 interface Resolved {
   hostKubeconfig: string;
+  /** Where it came from: `preview` serves URLs through the embedded host's ingress controller. */
+  source: KubeconfigSource;
   binaries: Binaries;
 }
 
-/** The host cluster: `--kubeconfig`, else the embedded one when `host up` runs it. */
-export async function resolveHost(flags: HostFlags, log: (m: string) => void): Promise<Resolved> {
-  const binaries = await ensureBinaries(log);
-  if (flags.kubeconfig) {
-    try {
-      return { hostKubeconfig: await readFile(flags.kubeconfig, 'utf8'), binaries };
-    } catch (error) {
-      throw new VirtualClusterError(
-        `cannot read --kubeconfig ${flags.kubeconfig}: ${(error as Error).message}`,
-      );
-    }
-  }
+/**
+ * The host cluster's kubeconfig (YAML), from the first of --kubeconfig, $KUBECONFIG, the embedded
+ * host cluster while `host up` runs it, ~/.kube/config (see kubeconfigSource), with --context as
+ * its current context.
+ */
+export async function resolveHostKubeconfig(flags: HostFlags): Promise<Omit<Resolved, 'binaries'>> {
   const status = await hostStatus();
-  if (status.running && status.kubeconfig)
-    return { hostKubeconfig: await readFile(status.kubeconfig, 'utf8'), binaries };
-  throw new VirtualClusterError(
-    'no host cluster reachable: start the embedded one with `vcluster-preview host up`, or pass --kubeconfig FILE',
+  const source = kubeconfigSource({
+    flag: flags.kubeconfig,
+    env: process.env.KUBECONFIG,
+    embedded: status.running ? status.kubeconfig : undefined,
+    home: join(homedir(), '.kube', 'config'),
+    exists: existsSync,
+    delimiter,
+  });
+  if (!source)
+    throw new KubeconfigError(
+      'no host cluster reachable: start the embedded one with `vcluster-preview host up`, or pass --kubeconfig FILE (or set KUBECONFIG); ~/.kube/config does not exist either',
+    );
+  const files = await Promise.all(
+    source.files.map(async (path) => {
+      try {
+        return { path, text: await readFile(path, 'utf8') };
+      } catch (error) {
+        throw new KubeconfigError(`cannot read ${source.origin} ${path}: ${(error as Error).message}`);
+      }
+    }),
   );
+  return { hostKubeconfig: mergeKubeconfigs(files, flags.context), source };
 }
 
-async function existingProvider(name: string, flags: HostFlags, context: CliContext) {
-  const resolved = await resolveHost(flags, context.log);
+/** The host cluster's kubeconfig and the control-plane binaries (built first when missing). */
+export async function resolveHost(flags: HostFlags, log: (m: string) => void): Promise<Resolved> {
+  const host = await resolveHostKubeconfig(flags);
+  return { ...host, binaries: await ensureBinaries(log) };
+}
+
+/** Progress (a first build of the binaries, a provider's steps) goes to stderr: stdout is the result. */
+const progress = (message: string) => console.error(message);
+
+async function existingProvider(name: string, flags: HostFlags) {
+  const resolved = await resolveHost(flags, progress);
   const provider = await providerOf({ name, namespace: flags.namespace }, resolved);
   if (!provider) {
     throw new VirtualClusterError(
@@ -148,26 +175,56 @@ async function connect(
   return 0;
 }
 
+/** `--kubeconfig` and `--context`, the same on every command that works on the host cluster. */
+export const kubeconfigOption = () =>
+  new Option(
+    '--kubeconfig <file>',
+    'host cluster kubeconfig (default: $KUBECONFIG, else the embedded host cluster while it runs, else ~/.kube/config)',
+  );
+export const contextOption = () =>
+  new Option('--context <name>', 'context of that kubeconfig to use (default: its current-context)');
+
 const hostOptions = (command: Command) =>
   command
     .option('-n, --namespace <namespace>', 'host namespace (default: vcluster-NAME)')
-    .option('--kubeconfig <file>', 'host cluster kubeconfig (default: the embedded host cluster)');
+    .addOption(kubeconfigOption())
+    .addOption(contextOption());
+
+/** `--provider`: the same default as the service's VCLUSTER_PROVIDER, which also sets it here. */
+export const providerOption = () =>
+  new Option('--provider <provider>', 'where the virtual cluster runs')
+    .choices(PROVIDERS)
+    .env('VCLUSTER_PROVIDER')
+    .default(DEFAULT_PROVIDER);
+
+/** For a command that runs none of them (list): the built binaries, else names on PATH; never a build. */
+async function binariesWithoutBuild(): Promise<Binaries> {
+  return (await findBinaries()) ?? { dir: '', binDir: '', path: (name) => name, kwokStages: [] };
+}
+
+/** One line for people about a virtual cluster, as create, pause and resume print it. */
+const describeCluster = (cluster: VirtualClusterInfo) =>
+  `virtual cluster ${cluster.name} is ${cluster.state} in namespace ${cluster.namespace} (${cluster.provider})`;
 
 /** create, delete, pause, resume, list, connect: the vcluster CLI's verbs. */
 export function registerVirtualClusterCommands(program: Command): void {
   hostOptions(program.command('create <name>').description('create a virtual cluster (a no-op if it exists)'))
-    .addOption(
-      new Option('--provider <provider>', 'where it runs').choices(['local', 'kubernetes']).default('local'),
-    )
+    .addOption(providerOption())
     .option('--connect <bool>', 'write ./kubeconfig.yaml for it afterwards', 'true')
     .option('--allowed-host-suffix <domain>', 'ingress hosts the virtual cluster may use')
+    .addOption(outputOption())
     .action(
       (
         name: string,
-        flags: HostFlags & { provider: ProviderName; connect: string; allowedHostSuffix?: string },
+        flags: HostFlags & {
+          provider: ProviderName;
+          connect: string;
+          allowedHostSuffix?: string;
+          output?: OutputFormat;
+        },
       ) =>
         runCli(async (context) => {
-          const resolved = await resolveHost(flags, context.log);
+          const resolved = await resolveHost(flags, progress);
           const provider = providerFor(flags.provider, resolved);
           const cluster = await context.step(`create ${name}`, () =>
             provider.create({
@@ -177,11 +234,11 @@ export function registerVirtualClusterCommands(program: Command): void {
               report: (m) => console.error(`  ${m}`),
             }),
           );
-          context.log(
-            `virtual cluster ${cluster.name} is ${cluster.state} in namespace ${cluster.namespace} (${cluster.provider})`,
-          );
+          context.log(formatState(cluster, flags.output, () => describeCluster(cluster)));
           if (flags.connect !== 'false') {
-            await connect(provider, name, flags.namespace, resolved.binaries, { log: context.log });
+            // With -o, stdout is the cluster alone.
+            const log = flags.output ? progress : context.log;
+            await connect(provider, name, flags.namespace, resolved.binaries, { log });
           }
         }),
     );
@@ -190,7 +247,7 @@ export function registerVirtualClusterCommands(program: Command): void {
     program.command('delete <name>').description('delete a virtual cluster and everything it made'),
   ).action((name: string, flags: HostFlags) =>
     runCli(async (context) => {
-      const resolved = await resolveHost(flags, context.log);
+      const resolved = await resolveHost(flags, progress);
       const provider = await providerOf({ name, namespace: flags.namespace }, resolved);
       // Nothing labelled: maybe a create that died before labelling; the local provider cleans its folder too.
       await context.step(`delete ${name}`, () =>
@@ -209,32 +266,34 @@ export function registerVirtualClusterCommands(program: Command): void {
             ? 'stop the control plane and workloads, keep the data'
             : 'start a paused virtual cluster',
         ),
-    ).action((name: string, flags: HostFlags) =>
-      runCli(async (context) => {
-        const { provider } = await existingProvider(name, flags, context);
-        const cluster = await context.step(`${verb} ${name}`, () =>
-          provider[verb]({ name, namespace: flags.namespace }),
-        );
-        context.log(`virtual cluster ${name} is ${cluster.state}`);
-      }),
-    );
+    )
+      .addOption(outputOption())
+      .action((name: string, flags: HostFlags & { output?: OutputFormat }) =>
+        runCli(async (context) => {
+          const { provider } = await existingProvider(name, flags);
+          const cluster = await context.step(`${verb} ${name}`, () =>
+            provider[verb]({ name, namespace: flags.namespace }),
+          );
+          context.log(formatState(cluster, flags.output, () => describeCluster(cluster)));
+        }),
+      );
   }
 
   program
     .command('list')
     .description('list virtual clusters')
-    .option('--kubeconfig <file>', 'host cluster kubeconfig (default: the embedded host cluster)')
-    .addOption(
-      new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
-    )
-    .action((flags: HostFlags & { output: string }) =>
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
+    .addOption(outputOption())
+    .action((flags: HostFlags & { output?: OutputFormat }) =>
       runCli(async (context) => {
-        const resolved = await resolveHost(flags, () => {});
+        const host = await resolveHostKubeconfig(flags);
+        const resolved = { ...host, binaries: await binariesWithoutBuild() };
         const clusters = [
           ...(await providerFor('local', resolved).list()),
           ...(await providerFor('kubernetes', resolved).list()),
         ].sort((a, b) => a.name.localeCompare(b.name));
-        context.log(flags.output === 'json' ? JSON.stringify(clusters, null, 2) : table(clusters));
+        context.log(formatState(clusters, flags.output, () => table(clusters)));
       }),
     );
 
@@ -248,7 +307,7 @@ export function registerVirtualClusterCommands(program: Command): void {
     (name: string, command: string[], flags: HostFlags & { print?: boolean; kubeconfigOutput?: string }) =>
       runCli(
         async (context) => {
-          const { provider, resolved } = await existingProvider(name, flags, context);
+          const { provider, resolved } = await existingProvider(name, flags);
           const code = await connect(provider, name, flags.namespace, resolved.binaries, {
             print: flags.print,
             output: flags.kubeconfigOutput,

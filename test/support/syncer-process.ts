@@ -33,7 +33,7 @@ export async function startSyncerProcess(options: SyncerProcessOptions): Promise
       'syncer',
       `--name=${options.name}`,
       `--host-namespace=${options.hostNamespace}`,
-      `--host-kubeconfig=${options.hostKubeconfigPath}`,
+      `--kubeconfig=${options.hostKubeconfigPath}`,
       `--virtual-kubeconfig=${options.virtualKubeconfigPath}`,
       `--health-port=${port}`,
       ...(options.extraArgs ?? []),

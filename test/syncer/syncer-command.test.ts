@@ -161,6 +161,8 @@ describe('vcluster-preview syncer with the chart’s flags', () => {
         'syncer',
         `--name=${vc.name}`,
         `--host-namespace=${vc.hostNamespace}`,
+        // The old name of --kubeconfig (what startSyncerProcess passes): the missing host Service
+        // below is looked up through it.
         `--host-kubeconfig=${hostKubeconfig}`,
         `--virtual-kubeconfig=${vc.kubeconfigPath}`,
         '--health-port=0',
