@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { apiErrorMessage, ignoreNotFound } from './client.ts';
+import { apiErrorMessage, ignoreNotFound, isAlreadyExists, isConflict } from './client.ts';
 
 describe('apiErrorMessage', () => {
   const status = {
@@ -43,5 +43,28 @@ describe('ignoreNotFound', () => {
     ['a plain error', new Error('socket hang up')],
   ])('throws %s on', (_what, error) => {
     expect(() => ignoreNotFound(error)).toThrow(error);
+  });
+});
+
+describe('isAlreadyExists and isConflict', () => {
+  const status409 = (reason?: string) =>
+    Object.assign(new Error('HTTP-Code: 409'), {
+      code: 409,
+      ...(reason ? { body: JSON.stringify({ kind: 'Status', code: 409, reason }) } : {}),
+    });
+  it.each([
+    ['a create of what exists', status409('AlreadyExists'), true, false],
+    ['a failed precondition or a stale version', status409('Conflict'), false, true],
+    ['a 409 without a Status body (either)', status409(), true, true],
+    [
+      'a raw request of kube/apply.ts, with the Status as an object',
+      { statusCode: 409, body: { reason: 'Conflict' } },
+      false,
+      true,
+    ],
+    ['a 404', Object.assign(new Error('nope'), { code: 404 }), false, false],
+  ])('%s', (_what, error, alreadyExists, conflict) => {
+    expect(isAlreadyExists(error)).toBe(alreadyExists);
+    expect(isConflict(error)).toBe(conflict);
   });
 });

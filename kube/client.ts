@@ -90,10 +90,34 @@ export function statusCodeOf(error: unknown): number | undefined {
   return typeof statusCode === 'number' ? statusCode : undefined;
 }
 
+/** The API server's Status of an error (its JSON body), when it sent one. */
+function apiStatusOf(error: unknown): { message?: unknown; reason?: unknown } | undefined {
+  const body = (error as { body?: unknown } | undefined)?.body;
+  if (typeof body !== 'string') return typeof body === 'object' && body !== null ? body : undefined;
+  try {
+    return JSON.parse(body) as { message?: unknown; reason?: unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A 409 with the Status reason `reason`; a 409 without a readable Status counts as either, as the
+ * API server sends both reasons with that one code (a create of what exists: AlreadyExists; an
+ * update against a stale version or a failed precondition: Conflict).
+ */
+const is409 = (error: unknown, reason: 'AlreadyExists' | 'Conflict') => {
+  if (statusCodeOf(error) !== 409) return false;
+  const said = apiStatusOf(error)?.reason;
+  return typeof said !== 'string' || said === '' || said === reason;
+};
+
 export const isNotFound = (error: unknown) => statusCodeOf(error) === 404;
-export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
 export const isForbidden = (error: unknown) => statusCodeOf(error) === 403;
-export const isAlreadyExists = (error: unknown) => statusCodeOf(error) === 409;
+/** A create of what exists already. */
+export const isAlreadyExists = (error: unknown) => is409(error, 'AlreadyExists');
+/** An update that lost a race or a failed precondition (resourceVersion, UID). */
+export const isConflict = (error: unknown) => is409(error, 'Conflict');
 
 /** For `.catch(ignoreNotFound)` and `catch` blocks: a 404 becomes undefined, any other error is thrown on. */
 export function ignoreNotFound(error: unknown): undefined {
@@ -112,16 +136,7 @@ export function messageOf(error: unknown): string {
  * message of any other error.
  */
 export function apiErrorMessage(error: unknown): string {
-  const body = (error as { body?: unknown } | undefined)?.body;
-  let status: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      status = JSON.parse(body);
-    } catch {
-      status = undefined;
-    }
-  }
-  const message = (status as { message?: unknown } | undefined)?.message;
+  const message = apiStatusOf(error)?.message;
   if (typeof message === 'string' && message) return message;
   return messageOf(error);
 }
@@ -132,7 +147,7 @@ export async function isGone(read: () => Promise<unknown>): Promise<boolean> {
     await read();
     return false;
   } catch (error) {
-    if (isNotFound(error)) return true;
-    throw error;
+    ignoreNotFound(error);
+    return true;
   }
 }

@@ -4,6 +4,7 @@ import {
   apiErrorMessage,
   ignoreNotFound,
   isAlreadyExists,
+  isAlreadyExists,
   isConflict,
   isNotFound,
 } from '../../kube/client.ts';
@@ -153,7 +154,7 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
       this.queue.addAfter(key, error.delayMs);
       return;
     }
-    if (isConflict(error) || isNotFound(error)) {
+    if (isConflict(error) || isAlreadyExists(error) || isNotFound(error)) {
       // Our cache was behind the API server: look again shortly, as vcluster does.
       this.queue.addAfter(key, 1000);
       return;

@@ -117,7 +117,8 @@ export class EventSyncer implements SyncLoop {
         if (action !== 'none' && action !== 'skip') this.metrics.syncs.inc({ kind: METRIC_KIND, action });
         this.metrics.syncLatency.observe({ kind: METRIC_KIND }, (Date.now() - item.queuedAt) / 1000);
       } catch (error) {
-        if (isConflict(error) || isNotFound(error)) this.queue.addAfter(item.key, 1000);
+        if (isConflict(error) || isAlreadyExists(error) || isNotFound(error))
+          this.queue.addAfter(item.key, 1000);
         else {
           this.metrics.errors.inc({ kind: METRIC_KIND });
           const delay = this.queue.addRateLimited(item.key);

@@ -1,6 +1,6 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { isConflict, isNotFound, type KubeClients } from '../../kube/client.ts';
+import { isAlreadyExists, isConflict, isNotFound, type KubeClients } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import { Informer } from '../engine/informer.ts';
 import type { SyncerMetrics } from '../engine/metrics.ts';
@@ -69,7 +69,8 @@ export class NodeSyncer implements SyncLoop {
         this.queue.forget(item.key);
         this.metrics.syncLatency.observe({ kind: 'Node' }, (Date.now() - item.queuedAt) / 1000);
       } catch (error) {
-        if (isConflict(error) || isNotFound(error)) this.queue.addAfter(item.key, 1000);
+        if (isConflict(error) || isAlreadyExists(error) || isNotFound(error))
+          this.queue.addAfter(item.key, 1000);
         else {
           this.metrics.errors.inc({ kind: 'Node' });
           this.logger.warn({ node: item.key, err: error }, 'node sync failed');
