@@ -4,7 +4,6 @@ import {
   apiErrorMessage,
   ignoreNotFound,
   isAlreadyExists,
-  isAlreadyExists,
   isConflict,
   isNotFound,
 } from '../../kube/client.ts';
