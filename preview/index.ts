@@ -4,6 +4,7 @@
  * without app/ knowing (the import-boundary test holds app/ to this file).
  */
 
+export { messageOf } from '../kube/client.ts';
 export { readHostKubeconfig } from '../kube/host-kubeconfig.ts';
 export {
   type CiKubeconfig,

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
 import type { Logger } from 'pino';
+import { messageOf } from '../../preview/index.ts';
 import { type ActionsClaims, checkActionsClaims, unauthorized } from './actions-claims.ts';
 import { ApiError } from './api-error.ts';
 
@@ -25,8 +26,6 @@ const unreachable = (issuer: string, why: string) =>
     `cannot check the token: the issuer's keys at ${issuer} could not be read (${why})`,
     'this is on the service side; try again in a minute, and tell its operator if it persists (OIDC_ISSUER)',
   );
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export function createOidcVerifier(options: OidcVerifierOptions): VerifyToken {
   const { issuer, audience, log } = options;

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { RepoConfigError, SubstitutionError } from '../../preview/index.ts';
+import { messageOf, RepoConfigError, SubstitutionError } from '../../preview/index.ts';
 import { RateLimitedError } from '../errors/rate-limited-error.ts';
 import { httpStatusOf, rateLimitOf } from '../github/http-error.ts';
 
@@ -43,8 +43,6 @@ function networkCodeOf(error: unknown, depth = 0): string | undefined {
   }
   return networkCodeOf(error.cause, depth + 1);
 }
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Decides retry, delay or fail for an error thrown by a reconcile. Pure: `now` is only for dates. */
 export function classifyError(error: unknown, now: number = Date.now()): ErrorVerdict {

@@ -1,3 +1,4 @@
+import { messageOf } from '../../preview/index.ts';
 import type { CommandName } from '../commands.ts';
 import { BadConfigError } from '../errors/bad-config-error.ts';
 
@@ -10,8 +11,6 @@ export interface FailureText {
   message: string;
   hint?: string;
 }
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** After a failure on the last attempt: how to try again. */
 export const noAttemptsLeft = (command: CommandName) =>

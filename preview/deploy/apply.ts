@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { ApplyError, applyObject, objectPath, rawRequest } from '../../kube/apply.ts';
-import { ignoreNotFound, type KubeClients, statusCodeOf } from '../../kube/client.ts';
+import { ignoreNotFound, type KubeClients, messageOf, statusCodeOf } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import {
   applyPhases,
@@ -110,8 +110,6 @@ async function settleAll<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The reason the API server gave, without the `Kind ns/name: ` that ApplyError puts in front. */
 const reasonOf = (error: unknown, ref: ObjectRef): string => {
