@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultReconciler } from '../../app/default-reconciler.ts';
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
@@ -43,6 +43,21 @@ spec:
         - name: nginx
           image: nginxinc/nginx-unprivileged:1.27
 `;
+
+/**
+ * A full-page screenshot in the test run's folder (removed after the run; set STATUS_PAGE_SCREENSHOTS
+ * to a folder to keep a copy there, to look at).
+ */
+async function shoot(page: Page, name: string): Promise<string> {
+  const path = join(process.env.TMPDIR ?? tmpdir(), name);
+  await page.screenshot({ path, fullPage: true });
+  const keep = process.env.STATUS_PAGE_SCREENSHOTS;
+  if (keep) {
+    await mkdir(keep, { recursive: true });
+    await copyFile(path, join(keep, name));
+  }
+  return path;
+}
 
 /**
  * The status page the way an operator opens it: the service (web + worker, the real reconciler and
@@ -182,10 +197,8 @@ describe('the status page', () => {
       /Queue: \d+ waiting\d+ active\d+ delayed\d+ failed/,
     );
 
-    const screenshot = join(process.env.TMPDIR ?? tmpdir(), 'status-page.png');
-    await page.screenshot({ path: screenshot, fullPage: true });
+    const screenshot = await shoot(page, 'status-page.png');
     expect((await stat(screenshot)).size).toBeGreaterThan(5000);
-    console.log(`status page screenshot: ${screenshot}`);
 
     // The running preview's link leads to its page: the step timeline, every step done.
     await running.getByRole('link', { name: `${OWNER}/${REPO} #1` }).click();
@@ -198,10 +211,7 @@ describe('the status page', () => {
       'Exposedone',
     ]);
     expect(await page.locator('body').textContent()).toContain('preview-pr-1-');
-    await page.screenshot({
-      path: join(process.env.TMPDIR ?? tmpdir(), 'status-page-pr-1.png'),
-      fullPage: true,
-    });
+    await shoot(page, 'status-page-pr-1.png');
 
     // And back, then to the failed one: its whole error and what to do about it.
     await page.getByRole('link', { name: '← all previews' }).click();
@@ -214,6 +224,7 @@ describe('the status page', () => {
     expect(await page.locator('pre.error').textContent()).toContain(HOSTILE);
     expect(await page.locator('p.hint').textContent()).toMatch(/push a commit/i);
     expect(await page.locator('tr.step', { hasText: 'Deploy' }).textContent()).toContain('failed');
+    await shoot(page, 'status-page-pr-2.png');
     expect(dialogs).toEqual([]);
   }, 360_000);
 });
