@@ -112,7 +112,7 @@ describe('renderStatusPage', () => {
     {
       name: 'a working tree',
       data: overview([tree]),
-      shows: ['working tree hello (/home/me/hello) ready', `Commit ${sha('c').slice(0, 12)}`],
+      shows: ['working tree hello (/home/me/hello) ready', `Commit ${sha('c').slice(0, 12)}-dirty Sleeping`],
     },
     {
       name: 'what could not be read, and no counts',

@@ -82,6 +82,9 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
 }
 
+/** 12 characters of a commit, keeping a working tree's `-dirty` (changed since that commit). */
+const shortCommit = (sha: string) => `${sha.slice(0, 12)}${sha.endsWith('-dirty') ? '-dirty' : ''}`;
+
 const since = (iso: string | undefined, now: Date) =>
   iso ? formatAge(now.getTime() - Date.parse(iso)) : undefined;
 
@@ -95,7 +98,7 @@ function facts(preview: PreviewRow, now: Date, more: [string, string | undefined
   const activity = since(preview.lastActivity, now);
   const rows: [string, string | undefined][] = [
     ['URL', preview.url ? link(preview.url, preview.url) : undefined],
-    ['Commit', preview.sha ? `<code>${escapeHtml(preview.sha.slice(0, 12))}</code>` : undefined],
+    ['Commit', preview.sha ? `<code>${escapeHtml(shortCommit(preview.sha))}</code>` : undefined],
     ['Sleeping', preview.paused ? 'yes (paused)' : 'no'],
     ['Age', age],
     ['Last activity', activity ? `${activity} ago` : undefined],

@@ -10,8 +10,10 @@ import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
 import { loadServiceConfig } from '../../app/service-config.ts';
 import { waitUntil } from '../../kube/wait.ts';
+import { localProvider } from '../../preview/providers/local/provider.ts';
+import { deleteTreePreview, previewTree } from '../../preview/tree-preview.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
+import { EXAMPLE_HELLO, isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
 import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
@@ -22,6 +24,8 @@ const sha = (seed: string) => seed.repeat(40).slice(0, 40);
 const PREVIEW_WAIT = { timeoutMs: 180_000, intervalMs: 500 };
 /** A label value the API server refuses, and echoes in its error: untrusted text that must stay text. */
 const HOSTILE = '<script>alert(1)</script>';
+/** A working tree previewed beside the pull requests, as `vcluster-preview preview examples/hello` does. */
+const TREE = 'status-tree';
 
 /** The example's Deployment with a label no API server accepts: the deploy step fails, for good. */
 const REFUSED_DEPLOYMENT = `apiVersion: apps/v1
@@ -99,6 +103,9 @@ describe('the status page', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await deleteTreePreview(localProvider({ hostKubeconfig: inject('hostKubeconfig') }), TREE).catch(
+      () => {},
+    );
     if (profile) await rm(profile, { recursive: true, force: true });
     if (service) {
       await service.stop();
@@ -126,6 +133,15 @@ describe('the status page', () => {
   it('lists the running preview with working links and the failed one with its error, behind the login', async () => {
     await openPullRequest(1, sha('1'));
     await openPullRequest(2, sha('2'), { 'deploy/deployment.yaml': REFUSED_DEPLOYMENT });
+    const tree = previewTree(
+      {
+        provider: localProvider({ hostKubeconfig: inject('hostKubeconfig') }),
+        hostKubeconfig: inject('hostKubeconfig'),
+        baseDomain: 'preview.test',
+      },
+      { dir: EXAMPLE_HELLO, name: TREE },
+    );
+    tree.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     const deployed = await waitUntil(
       async () =>
         github
@@ -141,6 +157,7 @@ describe('the status page', () => {
       async () => (await service.queue!.queue.getJobs(['failed'])).find((job) => job.data.pr === 2),
       { what: 'PR #2: its job failed', ...PREVIEW_WAIT },
     );
+    const treeUrl = (await tree).url!;
 
     // The login: none or a wrong one is refused with a Basic challenge, the right one is let in.
     const root = `${service.url}/`;
@@ -193,6 +210,10 @@ describe('the status page', () => {
     // The API server's words, with the pull request's text in them, shown as text and never run.
     expect(failedText).toContain(HOSTILE);
     expect(await page.locator('script').count()).toBe(0);
+    // The working tree's preview, from its namespace's marks alone (no job: the CLI ran it).
+    const treeCard = page.locator('article', { hasText: `working tree ${TREE} (${EXAMPLE_HELLO})` });
+    expect(await treeCard.textContent()).toContain('ready');
+    expect(await treeCard.getByRole('link', { name: treeUrl }).getAttribute('href')).toBe(treeUrl);
     expect(await page.locator('body').textContent()).toMatch(
       /Queue: \d+ waiting\d+ active\d+ delayed\d+ failed/,
     );
@@ -225,6 +246,15 @@ describe('the status page', () => {
     expect(await page.locator('p.hint').textContent()).toMatch(/push a commit/i);
     expect(await page.locator('tr.step', { hasText: 'Deploy' }).textContent()).toContain('failed');
     await shoot(page, 'status-page-pr-2.png');
+
+    // The working tree's page: the steps of its last run.
+    expect((await page.goto(`${root}previews/tree-${TREE}`))?.status()).toBe(200);
+    expect(await page.locator('tr.step').allTextContents()).toEqual([
+      expect.stringMatching(/^Read configdone/),
+      expect.stringMatching(/^Virtual clusterdone/),
+      expect.stringMatching(/^Deploydone/),
+      expect.stringMatching(/^Exposedone/),
+    ]);
     expect(dialogs).toEqual([]);
   }, 360_000);
 });
