@@ -171,6 +171,10 @@ describe('the status page', () => {
     const allowed = await fetch(root, { headers: { authorization: basic } });
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get('content-type')).toMatch(/^text\/html/);
+    const gone = await fetch(`${root}previews/pr-acme--status-99`, { headers: { authorization: basic } });
+    expect(gone.status).toBe(404);
+    expect(await gone.text()).toContain('No preview pr-acme--status-99');
+    expect((await fetch(root, { method: 'POST', headers: { authorization: basic } })).status).toBe(405);
     // Probes and webhooks are not behind the page's login.
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
 
