@@ -22,6 +22,7 @@ import { type RedisHandle, redisConnection } from './queue/redis-connection.ts';
 import { registerSweeper, SWEEP_QUEUE_NAME, type Sweeper } from './queue/sweeper.ts';
 import { guardRequestSize } from './request-size-guard.ts';
 import { loadServiceConfig, type ServiceConfig, type ServiceRole } from './service-config.ts';
+import { statusPageHandler } from './status-page/status-page-handler.ts';
 import { createSweep } from './sweep/sweep-previews.ts';
 
 /**
@@ -126,6 +127,20 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         connection: config.redisUrl,
         ...(options.queueName ? { name: options.queueName } : {}),
       });
+    // The host cluster: KUBECONFIG's, or the pod's own when the service runs in one.
+    const hosts =
+      serves && (config.kubeconfig || process.env.KUBERNETES_SERVICE_HOST)
+        ? { hosts: lazyPreviewHosts(config.kubeconfig, config.provider) }
+        : {};
+    /** The status page at `/`, with or without a GitHub App. */
+    const statusPage = (webQueue: PreviewQueue) =>
+      statusPageHandler({
+        queue: webQueue.queue,
+        ping: () => webQueue.ping(),
+        ...hosts,
+        ...(config.statusPageAuth ? { auth: config.statusPageAuth } : {}),
+        log: logger.child({ name: 'status-page' }),
+      });
     if (serves && config.appId === undefined) {
       // No GitHub App yet (`npm start` on a new machine): what needs no App is served.
       queue = previewQueue();
@@ -133,13 +148,20 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       const webQueue = queue;
       metrics.observe({ queue: () => webQueue.queue.getJobCounts() });
       const plain = await listenPlain(
-        [healthHandler({ redis: () => webQueue.ping() }), metricsHandler(metrics.registry)],
+        [
+          healthHandler({ redis: () => webQueue.ping() }),
+          metricsHandler(metrics.registry),
+          statusPage(webQueue),
+        ],
         config.port,
         config.host,
       );
       healthServer = plain.server;
       url = plain.url;
-      log.info({ url }, 'no GitHub App configured: no webhooks and no API; probes and metrics listening');
+      log.info(
+        { url },
+        'no GitHub App configured: no webhooks and no API; the status page, probes and metrics listening',
+      );
     } else if (serves) {
       queue = previewQueue();
       // BullMQ prints connection errors to the console unless someone listens; say them in the log.
@@ -175,13 +197,11 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           policy,
           issuer: config.oidcIssuer,
           audience: config.apiAudience,
-          // The host cluster: KUBECONFIG's, or the pod's own when the service runs in one.
-          ...(config.kubeconfig || process.env.KUBERNETES_SERVICE_HOST
-            ? { hosts: lazyPreviewHosts(config.kubeconfig, config.provider) }
-            : {}),
+          ...hosts,
           log: logger,
         }),
       );
+      server.addHandler(statusPage(webQueue));
       guardRequestSize(await server.start());
       const host = /^(0\.0\.0\.0|::|\[::\])$/.test(server.host) ? '127.0.0.1' : server.host;
       url = `http://${host}:${server.port}`;

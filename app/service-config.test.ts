@@ -109,6 +109,20 @@ describe('loadServiceConfig', () => {
     ]);
   });
 
+  it('reads the status page login from STATUS_PAGE_AUTH (user:password), open when unset', () => {
+    expect(loadServiceConfig(base, 'web')).not.toHaveProperty('statusPageAuth');
+    expect(loadServiceConfig({ ...base, STATUS_PAGE_AUTH: ' ' }, 'web')).not.toHaveProperty('statusPageAuth');
+    // Only the first `:` splits: a password may hold more of them.
+    expect(loadServiceConfig({ ...base, STATUS_PAGE_AUTH: 'admin:s3:cr3t' }, 'web').statusPageAuth).toEqual({
+      username: 'admin',
+      password: 's3:cr3t',
+    });
+    for (const wrong of ['admin', 'admin:', ':s3cret'])
+      expect(problemsOf({ ...base, STATUS_PAGE_AUTH: wrong }, 'web')).toEqual([
+        expect.stringMatching(/^STATUS_PAGE_AUTH must be user:password, like admin:s3cret/),
+      ]);
+  });
+
   it('points at GitHub Enterprise Server with GHE_HOST and GHE_PROTOCOL', () => {
     const config = loadServiceConfig({ ...base, GHE_HOST: '127.0.0.1:8080', GHE_PROTOCOL: 'http' }, 'web');
     expect(config.githubBaseUrl).toBe('http://127.0.0.1:8080/api/v3');

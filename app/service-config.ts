@@ -8,8 +8,8 @@ import { parseDuration } from '../preview/index.ts';
  * The service's configuration, read from the environment in this one place: Probot's standard
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
  * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `VCLUSTER_VALUES_FILE`, `BASE_DOMAIN`,
- * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, and for the
- * service API `OIDC_ISSUER`, `API_AUDIENCE`). Every problem is reported at once, each naming its variable.
+ * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, for the
+ * service API `OIDC_ISSUER`, `API_AUDIENCE`, and for the status page `STATUS_PAGE_AUTH`). Every problem is reported at once, each naming its variable.
  */
 
 export const SERVICE_ROLES = ['all', 'web', 'worker'] as const;
@@ -78,6 +78,8 @@ export interface ServiceConfig {
   oidcIssuer: string;
   /** The `aud` those tokens must carry (`API_AUDIENCE`, default `vcluster-preview`). */
   apiAudience: string;
+  /** The status page's basic-auth login (`STATUS_PAGE_AUTH=user:password`); unset, the page is open. */
+  statusPageAuth?: { username: string; password: string };
 }
 
 export class ServiceConfigError extends Error {
@@ -250,6 +252,20 @@ const envSchema = z.object({
       .optional(),
   ),
   API_AUDIENCE: z.preprocess(blankToUndefined, z.string().trim().min(1).default('vcluster-preview')),
+  STATUS_PAGE_AUTH: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(
+        /^[^:\s]+:.+$/,
+        'must be user:password, like admin:s3cret (a user name without `:`, then a password; leave it unset for an open status page)',
+      )
+      .transform((auth) => {
+        const colon = auth.indexOf(':');
+        return { username: auth.slice(0, colon), password: auth.slice(colon + 1) };
+      })
+      .optional(),
+  ),
 });
 
 /** GitHub Actions' OIDC issuer on github.com. */
@@ -375,5 +391,6 @@ export function loadServiceConfig(
         ? `${values.GHE_PROTOCOL}://${values.GHE_HOST}/_services/token`
         : GITHUB_ACTIONS_ISSUER),
     apiAudience: values.API_AUDIENCE,
+    ...(values.STATUS_PAGE_AUTH !== undefined ? { statusPageAuth: values.STATUS_PAGE_AUTH } : {}),
   };
 }

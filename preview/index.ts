@@ -43,4 +43,6 @@ export {
   SubstitutionError,
 } from './repo-config.ts';
 export { type PreviewStep, STEPS, type StepStatus, StepTracker } from './steps.ts';
+export { summarizeSyncerLog } from './syncer-log.ts';
 export { syncerSaw } from './syncer-saw.ts';
+export type { TreeRun } from './tree-preview.ts';

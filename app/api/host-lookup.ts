@@ -1,15 +1,17 @@
 import type { ProviderName } from '../../preview/index.ts';
 import { ciKubeconfig, previewHostAccess, providerNamed, readHostKubeconfig } from '../../preview/index.ts';
+import type { StatusPageHosts } from '../status-page/read-status.ts';
 import type { PreviewHosts } from './read-preview-status.ts';
 
 /**
- * The host cluster as the status and kubeconfig endpoints read it, opened on first use: a web-only
- * process should not need the cluster (nor the provider's binaries) until someone asks for a status.
+ * The host cluster as the status and kubeconfig endpoints and the status page read it, opened on
+ * first use: a web-only process should not need the cluster (nor the provider's binaries) until
+ * someone asks for a status.
  */
 export function lazyPreviewHosts(
   kubeconfigPath: string | undefined,
   providerName: ProviderName,
-): PreviewHosts {
+): PreviewHosts & StatusPageHosts {
   let opened:
     | Promise<{
         provider: Awaited<ReturnType<typeof providerNamed>>;
@@ -31,6 +33,8 @@ export function lazyPreviewHosts(
   };
   return {
     get: async (ref) => (await open()).provider.get(ref),
+    list: async () => (await open()).provider.list(),
+    syncerLog: async (ref, tailLines) => (await open()).provider.syncerLog(ref, tailLines),
     currentUrl: async (namespace) => (await open()).access.currentUrl(namespace),
     ciKubeconfig: async (ref, options) => ciKubeconfig((await open()).provider, ref, options),
   };

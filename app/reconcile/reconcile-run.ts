@@ -84,11 +84,13 @@ export async function startRun(
     },
     async report(state, progress) {
       const result = await comment.settle(state);
-      // The last progress keeps the step checklist: the API's final status (and the Action's job
-      // summary) shows how long each step took.
-      await ctx.progress(
-        state.steps && typeof progress === 'object' ? { ...progress, steps: state.steps } : progress,
-      );
+      // The last progress keeps the step checklist and the error (message and hint): the API's final
+      // status, the Action's job summary and the status page show them.
+      const picture = {
+        ...(state.steps ? { steps: state.steps } : {}),
+        ...(state.error ? { error: { message: state.error.message, hint: state.error.hint } } : {}),
+      };
+      await ctx.progress(typeof progress === 'object' ? { ...progress, ...picture } : progress);
       return result;
     },
   };

@@ -172,6 +172,43 @@ describe('charts/vcluster-preview: lint and render', () => {
     expect(settings.data!['vcluster-values.yaml']).toMatch(/clusterRole:\s+enabled: false/);
   });
 
+  it('asks for the status page login of statusPage.auth (STATUS_PAGE_AUTH on web only), open without one', async () => {
+    const webEnv = (objects: Rendered[]) =>
+      envOf(find<V1Deployment>(objects, 'Deployment', 'vcp-vcluster-preview-web').spec!.template.spec!);
+    const workerEnv = (objects: Rendered[]) =>
+      envOf(find<V1Deployment>(objects, 'Deployment', 'vcp-vcluster-preview-worker').spec!.template.spec!);
+
+    const open = await render();
+    expect(webEnv(open)).not.toHaveProperty('STATUS_PAGE_AUTH');
+    expect(ids(open)).not.toContain('Secret/vcp-vcluster-preview-status-page');
+
+    const login = await render('statusPage.auth.username=admin', 'statusPage.auth.password=s3:cr3t');
+    const secret = find<Rendered & { stringData: Record<string, string> }>(
+      login,
+      'Secret',
+      'vcp-vcluster-preview-status-page',
+    );
+    expect(secret.stringData).toEqual({ auth: 'admin:s3:cr3t' });
+    expect(webEnv(login).STATUS_PAGE_AUTH).toEqual({
+      secretKeyRef: { name: 'vcp-vcluster-preview-status-page', key: 'auth' },
+    });
+    expect(workerEnv(login)).not.toHaveProperty('STATUS_PAGE_AUTH');
+    // The password is in the Secret, never in the pod spec.
+    expect(JSON.stringify(login.filter((o) => o.kind === 'Deployment'))).not.toContain('s3:cr3t');
+
+    const theirs = await render('statusPage.auth.existingSecret=my-login');
+    expect(ids(theirs)).not.toContain('Secret/vcp-vcluster-preview-status-page');
+    expect(webEnv(theirs).STATUS_PAGE_AUTH).toEqual({ secretKeyRef: { name: 'my-login', key: 'auth' } });
+
+    const sets = required.flatMap((set) => ['--set', set]);
+    expect(await helmFails(['template', chart, ...sets, '--set', 'statusPage.auth.username=admin'])).toMatch(
+      /statusPage.auth needs both username and password/,
+    );
+    expect(await helmFails(['template', chart, ...sets, '--set', 'statusPage.auth.username=ad:min'])).toMatch(
+      /statusPage\/auth\/username/,
+    );
+  });
+
   it('serves webhooks, API and status page at the Ingress host, with TLS when given', async () => {
     const ingress = find<V1Ingress>(
       await render(

@@ -31,6 +31,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-github" (include "vcp.fullname" .)) .Values.github.existingSecret -}}
 {{- end -}}
 
+{{/* The Secret holding the status page's `user:password` (key `auth`); empty when the page is open. */}}
+{{- define "vcp.statusPageSecretName" -}}
+{{- $auth := .Values.statusPage.auth -}}
+{{- if $auth.existingSecret -}}
+{{- $auth.existingSecret -}}
+{{- else if or $auth.username $auth.password -}}
+{{- if not (and $auth.username $auth.password) -}}
+{{- fail "statusPage.auth needs both username and password (or existingSecret)" -}}
+{{- end -}}
+{{- printf "%s-status-page" (include "vcp.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "vcp.redisSecretName" -}}
 {{- if .Values.redis.existingSecret -}}
 {{- .Values.redis.existingSecret -}}
