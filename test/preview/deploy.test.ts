@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rawRequest } from '../../kube/apply.ts';
-import { ignoreNotFound, isNotFound } from '../../kube/client.ts';
+import { ignoreNotFound } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import {
   COMMIT_ANNOTATION,
