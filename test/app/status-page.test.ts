@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { pino } from 'pino';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultReconciler } from '../../app/default-reconciler.ts';
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
@@ -12,6 +9,7 @@ import { loadServiceConfig } from '../../app/service-config.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { deleteTreePreview, previewTree } from '../../preview/tree-preview.ts';
+import { openBrowser, shoot } from '../support/browser.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
 import { EXAMPLE_HELLO, isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
 import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
@@ -49,21 +47,6 @@ spec:
 `;
 
 /**
- * A full-page screenshot in the test run's folder (removed after the run; set STATUS_PAGE_SCREENSHOTS
- * to a folder to keep a copy there, to look at).
- */
-async function shoot(page: Page, name: string): Promise<string> {
-  const path = join(process.env.TMPDIR ?? tmpdir(), name);
-  await page.screenshot({ path, fullPage: true });
-  const keep = process.env.STATUS_PAGE_SCREENSHOTS;
-  if (keep) {
-    await mkdir(keep, { recursive: true });
-    await copyFile(path, join(keep, name));
-  }
-  return path;
-}
-
-/**
  * The status page the way an operator opens it: the service (web + worker, the real reconciler and
  * the local provider on the kwok host) serves one pull request that deploys and one whose manifests
  * the API server refuses; headless Chromium opens `/` with the login, follows the links, and leaves
@@ -73,8 +56,7 @@ describe('the status page', () => {
   let github: GitHubDouble;
   let service: RunningService;
   let restoreHome: () => Promise<void>;
-  let browser: BrowserContext | undefined;
-  let profile: string | undefined;
+  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 
   beforeAll(async () => {
     const home = isolatedHome(inject('hostKubeconfig'), `${OWNER}.${REPO}`);
@@ -106,7 +88,6 @@ describe('the status page', () => {
     await deleteTreePreview(localProvider({ hostKubeconfig: inject('hostKubeconfig') }), TREE).catch(
       () => {},
     );
-    if (profile) await rm(profile, { recursive: true, force: true });
     if (service) {
       await service.stop();
       await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
@@ -178,24 +159,8 @@ describe('the status page', () => {
     // Probes and webhooks are not behind the page's login.
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
 
-    profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      httpCredentials: LOGIN,
-      viewport: { width: 412, height: 915 },
-    });
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    browser = await openBrowser({ httpCredentials: LOGIN });
+    const { page } = browser;
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());

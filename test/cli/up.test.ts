@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, pidsMentioning } from '../../controlplane/index.ts';
 import { waitUntil } from '../../kube/wait.ts';
+import { openBrowser, shoot } from '../support/browser.ts';
 import { openThroughIngress } from '../support/ingress.ts';
 import { runBinary } from '../support/kubectl.ts';
 
@@ -94,6 +95,26 @@ describe('vcluster-preview up (npm start)', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('<h1>Hello from pull request #0</h1>');
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
+    // The status page, open on the embedded host, lists the example's preview with its URL, as a
+    // browser shows it; its link leads to the preview's own page with every step done.
+    const browser = await openBrowser();
+    try {
+      const { page } = browser;
+      expect((await page.goto(`http://127.0.0.1:${port}/`))?.status()).toBe(200);
+      const card = page.locator('article', { hasText: 'working tree hello' });
+      expect(await card.textContent()).toContain('ready');
+      expect(await card.getByRole('link', { name: url! }).getAttribute('href')).toBe(url);
+      await shoot(page, 'npm-start-status-page.png');
+      await card.getByRole('link', { name: /^working tree hello/ }).click();
+      await page.waitForURL(/\/previews\//);
+      const steps = await page.locator('tr.step').allTextContents();
+      expect(steps).toHaveLength(4);
+      for (const [index, step] of ['Read config', 'Virtual cluster', 'Deploy', 'Expose'].entries())
+        expect(steps[index]).toMatch(new RegExp(`^${step}done`));
+    } finally {
+      await browser.close();
+    }
     const redis = new Redis(status.redisUrl, { maxRetriesPerRequest: 1 });
     try {
       expect(await redis.ping()).toBe('PONG');
