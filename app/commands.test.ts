@@ -3,6 +3,7 @@ import {
   COMMAND_NAMES,
   type Command,
   helpText,
+  inlineCode,
   type PermissionLevel,
   parseCommand,
   permissionAllows,
@@ -131,5 +132,19 @@ describe('permissionAllows', () => {
     expect(permissionAllows('maintain', 'admin')).toBe(false);
     expect(permissionAllows('write', 'maintain')).toBe(false);
     expect(permissionAllows('admin', 'maintain')).toBe(true);
+  });
+});
+
+describe('inlineCode', () => {
+  it.each([
+    ['/vcluster frobnicate', '`/vcluster frobnicate`'],
+    // Backticks inside cannot close the span: a longer fence, and a space where it touches one.
+    ['/vcluster `x` ![t](https://evil.example/p.png)', '``/vcluster `x` ![t](https://evil.example/p.png)``'],
+    ['/vcluster ``@everyone', '```/vcluster ``@everyone```'],
+    ['`/vcluster`', '`` `/vcluster` ``'],
+    ['/vcluster a\nb', '`/vcluster a b`'],
+    [`/vcluster ${'x'.repeat(100)}`, `\`/vcluster ${'x'.repeat(69)}…\``],
+  ])('%j → %s', (text, span) => {
+    expect(inlineCode(text)).toBe(span);
   });
 });

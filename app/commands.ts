@@ -123,3 +123,21 @@ const rank: Record<PermissionLevel, number> = {
 export function permissionAllows(level: PermissionLevel, needed: PermissionLevel): boolean {
   return (rank[level] ?? 0) >= rank[needed];
 }
+
+/** Longest command text echoed back; the rest is cut with `…`. */
+const MAX_ECHO = 80;
+
+/**
+ * `text` as one Markdown code span (pure), for echoing what someone commented: fenced by more
+ * backticks than any run inside it (CommonMark), so nothing in it closes the span and becomes a
+ * link, an image, a mention or markup; cut to MAX_ECHO characters, on one line.
+ */
+export function inlineCode(text: string): string {
+  const flat = text.replace(/[\r\n\t]+/g, ' ');
+  const cut = flat.length > MAX_ECHO ? `${flat.slice(0, MAX_ECHO - 1)}…` : flat;
+  const longestRun = Math.max(0, ...[...cut.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = '`'.repeat(longestRun + 1);
+  // A span that starts or ends with a backtick needs a space inside its fence (which CommonMark strips).
+  const pad = cut.startsWith('`') || cut.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${cut}${pad}${fence}`;
+}

@@ -3,6 +3,7 @@ import type { ApplicationFunction, Probot } from 'probot';
 import {
   type Command,
   helpText,
+  inlineCode,
   type PermissionLevel,
   parseCommand,
   permissionAllows,
@@ -182,7 +183,7 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
             return;
           case 'unknown':
             await reply(
-              `@${sender}, I don't know \`/vcluster ${command.text}\`. Here is what I can do:\n\n${helpText()}`,
+              `@${sender}, I don't know ${inlineCode(`/vcluster ${command.text}`)}. Here is what I can do:\n\n${helpText()}`,
             );
             return;
           case 'status': {
@@ -250,7 +251,7 @@ async function permissionOf(
 function refusal(command: Command, sender: string, repo: string, level: PermissionLevel): string {
   const what = command.kind === 'unknown' ? command.text : command.kind;
   return [
-    `@${sender}, sorry: \`/vcluster ${what}\` can only be run by people with write, maintain or admin permission on ${repo}` +
+    `@${sender}, sorry: ${inlineCode(`/vcluster ${what}`)} can only be run by people with write, maintain or admin permission on ${repo}` +
       ` (yours is ${level === 'none' ? 'none' : level}).`,
     'Ask a maintainer to run it for you. Anyone may use `/vcluster status` and `/vcluster help`.',
   ].join(' ');

@@ -130,7 +130,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     // The host cluster: KUBECONFIG's, or the pod's own when the service runs in one.
     const hosts =
       serves && (config.kubeconfig || process.env.KUBERNETES_SERVICE_HOST)
-        ? { hosts: lazyPreviewHosts(config.kubeconfig, config.provider) }
+        ? { hosts: lazyPreviewHosts(config.kubeconfig, config.provider, config.urlStyle) }
         : {};
     /** The status page at `/`, with or without a GitHub App. */
     const statusPage = (webQueue: PreviewQueue) =>

@@ -1,4 +1,4 @@
-import type { ProviderName } from '../../preview/index.ts';
+import type { PreviewUrlStyle, ProviderName } from '../../preview/index.ts';
 import { ciKubeconfig, previewHostAccess, providerNamed, readHostKubeconfig } from '../../preview/index.ts';
 import type { StatusPageHosts } from '../status-page/read-status.ts';
 import type { PreviewHosts } from './read-preview-status.ts';
@@ -11,6 +11,8 @@ import type { PreviewHosts } from './read-preview-status.ts';
 export function lazyPreviewHosts(
   kubeconfigPath: string | undefined,
   providerName: ProviderName,
+  /** How preview URLs are reached (PREVIEW_URL_SCHEME, PREVIEW_URL_PORT), as the worker makes them. */
+  urlStyle?: PreviewUrlStyle,
 ): PreviewHosts & StatusPageHosts {
   let opened:
     | Promise<{
@@ -23,7 +25,7 @@ export function lazyPreviewHosts(
       const kubeconfig = await readHostKubeconfig(kubeconfigPath);
       return {
         provider: await providerNamed(providerName, kubeconfig),
-        access: previewHostAccess(kubeconfig),
+        access: previewHostAccess(kubeconfig, urlStyle),
       };
     })().catch((error: unknown) => {
       opened = undefined;

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { childEnv } from '../child-env.ts';
 import {
   REPO_CONFIG_PATH,
   type RepoConfig,
@@ -150,12 +151,12 @@ export async function helmTemplate(options: HelmTemplateOptions): Promise<Manife
           cwd: root,
           timeout: options.timeoutMs ?? 60_000,
           maxBuffer: 64 << 20,
-          env: {
-            ...process.env,
+          // The chart is the pull request's: none of the service's environment reaches helm.
+          env: childEnv(work, {
             HELM_CACHE_HOME: join(work, 'cache'),
             HELM_CONFIG_HOME: join(work, 'config'),
             HELM_DATA_HOME: join(work, 'data'),
-          },
+          }),
         },
         (error, stdout, stderr) => {
           if (!error) return resolvePromise(stdout);

@@ -110,6 +110,40 @@ describe('security: the GitHub side', () => {
     expect(replies()).toHaveLength(2);
   });
 
+  it('echoes a command’s text as one code span: nothing in it becomes a link, an image or a mention', async () => {
+    const pr = { owner: OWNER, repo: REPO, number: 3, headSha: 'c'.repeat(40) };
+    github.addPullRequest(pr);
+    const hostile = '/vcluster `x` @maintainer ![t](https://evil.example/p.png)';
+    const comment = github.addComment(OWNER, REPO, 3, hostile, 'mallory');
+    const event = issueCommentEvent(pr, { body: hostile, sender: 'mallory', commentId: comment.id });
+    expect((await post('issue_comment', event)).status).toBeLessThan(300);
+    const reply = await waitUntil(
+      async () => github.comments(OWNER, REPO, 3).find((c) => c.user.login === 'vcluster-preview[bot]'),
+      { what: 'the reply to the unknown command' },
+    );
+    // The whole text sits inside a fence of two backticks, which its single backticks cannot close.
+    expect(reply.body).toContain(
+      "@mallory, I don't know ``/vcluster `x` @maintainer ![t](https://evil.example/p.png)``.",
+    );
+    // An honest unknown command reads as before.
+    const honest = github.addComment(OWNER, REPO, 3, '/vcluster frobnicate', 'mallory');
+    await post(
+      'issue_comment',
+      issueCommentEvent(pr, { body: '/vcluster frobnicate', sender: 'mallory', commentId: honest.id }),
+    );
+    await waitUntil(
+      async () =>
+        github
+          .comments(OWNER, REPO, 3)
+          .some(
+            (c) =>
+              c.user.login === 'vcluster-preview[bot]' &&
+              c.body.includes("I don't know `/vcluster frobnicate`."),
+          ) || undefined,
+      { what: 'the honest reply' },
+    );
+  });
+
   it('refuses an oversized or unannounced body before reading it, and serves an honest one', async () => {
     const huge = { padding: 'x'.repeat(MAX_REQUEST_BYTES + 1) };
     const answer = await post('pull_request', huge);

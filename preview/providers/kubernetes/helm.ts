@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childEnv } from '../../child-env.ts';
 import { VirtualClusterError } from '../../provider.ts';
 
 export class HelmError extends Error {
@@ -36,17 +37,17 @@ export function helmRunner(helmBinary: string, hostKubeconfig: string): Helm {
       for (const [file, content] of Object.entries(files)) {
         await writeFile(join(dir, file), content, { mode: 0o600 });
       }
-      const { stdout } = await run(helmBinary, [...resolved, '--kubeconfig', kubeconfig], {
-        ...process.env,
-        KUBECONFIG: kubeconfig,
-      }).catch((error: { stderr?: string; message: string; code?: unknown }) => {
-        if (error.code === 'ENOENT') {
-          throw new VirtualClusterError(
-            `helm was not found at ${helmBinary}: install helm or build the project's binaries with "vcluster-preview host build"`,
-          );
-        }
-        throw new HelmError(args, error.stderr || error.message);
-      });
+      const env = childEnv(dir, { KUBECONFIG: kubeconfig });
+      const { stdout } = await run(helmBinary, [...resolved, '--kubeconfig', kubeconfig], env).catch(
+        (error: { stderr?: string; message: string; code?: unknown }) => {
+          if (error.code === 'ENOENT') {
+            throw new VirtualClusterError(
+              `helm was not found at ${helmBinary}: install helm or build the project's binaries with "vcluster-preview host build"`,
+            );
+          }
+          throw new HelmError(args, error.stderr || error.message);
+        },
+      );
       return stdout;
     } finally {
       await rm(dir, { recursive: true, force: true });
