@@ -51,7 +51,7 @@ describe('virtual mode (no scheduler, no nodes)', () => {
       { what: 'one ReplicaSet for deployment app' },
     );
     expect(replicaSets[0]?.metadata?.ownerReferences?.[0]?.name).toBe('app');
-    const pods = await waitUntil(
+    await waitUntil(
       async () => {
         const list = await virtual.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=app' });
         return list.items.length === 2 ? list.items : undefined;
@@ -61,7 +61,7 @@ describe('virtual mode (no scheduler, no nodes)', () => {
     // Give a scheduler, were there one, time to act: still nothing binds them.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const again = await virtual.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=app' });
-    expect(pods).toHaveLength(2);
+    expect(again.items).toHaveLength(2);
     for (const pod of again.items) {
       expect(pod.status?.phase).toBe('Pending');
       expect(pod.spec?.nodeName).toBeUndefined();

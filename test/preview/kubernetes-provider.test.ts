@@ -445,11 +445,19 @@ describe('kubernetes provider: readiness timeout', () => {
     );
 
     // Pause and resume work on the Deployment too.
-    expect((await provider.pause({ name: timeoutName })).state).toBe('paused');
-    expect(
+    const replicas = async () =>
       (await host.apps.readNamespacedDeployment({ name: timeoutName, namespace: timeoutNamespace })).spec
-        ?.replicas,
-    ).toBe(0);
+        ?.replicas;
+    expect((await provider.pause({ name: timeoutName })).state).toBe('paused');
+    expect(await replicas()).toBe(0);
+    // Resume scales it up again and waits like create, so it times out the same way: the image is still missing.
+    const resumed = await rejection(provider.resume({ name: timeoutName }));
+    expect(resumed).toBeInstanceOf(VirtualClusterError);
+    expect(resumed.message).toContain(
+      `virtual cluster ${timeoutName} in namespace ${timeoutNamespace} is not ready after 20s`,
+    );
+    expect(resumed.message).toMatch(/container pki waiting: (ErrImagePull|ImagePullBackOff)/);
+    expect(await replicas()).toBe(1);
 
     // A release without its Secret is deleted like any other.
     await provider.delete({ name: timeoutName });
