@@ -9,7 +9,7 @@ import {
   permissionAllows,
   requiredPermission,
 } from './commands.ts';
-import { httpStatusOf } from './github/http-error.ts';
+import { permissionOf } from './github/permissions.ts';
 import { createGitHubReporter, type GitHubClient } from './github/reporter.ts';
 import { applyDesiredState } from './policy/apply-desired-state.ts';
 import type { ApprovalStore } from './policy/approvals.ts';
@@ -47,8 +47,6 @@ const PR_ACTIONS = new Set([
   'converted_to_draft',
   'closed',
 ]);
-
-const KNOWN_LEVELS = new Set<PermissionLevel>(['admin', 'maintain', 'write', 'triage', 'read', 'none']);
 
 const describePlace = (place: QueuePlace): string => {
   switch (place.state) {
@@ -226,27 +224,6 @@ const installationOf = (payload: unknown): { installationId?: number } => {
   const id = (payload as { installation?: { id: number } }).installation?.id;
   return id ? { installationId: id } : {};
 };
-
-async function permissionOf(
-  octokit: GitHubClient,
-  owner: string,
-  repo: string,
-  username: string,
-): Promise<PermissionLevel> {
-  try {
-    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });
-    // `role_name` knows maintain and triage; custom roles fall back to the classic `permission`.
-    const role = (data as { role_name?: string }).role_name as PermissionLevel | undefined;
-    if (role && KNOWN_LEVELS.has(role)) return role;
-    return KNOWN_LEVELS.has(data.permission as PermissionLevel)
-      ? (data.permission as PermissionLevel)
-      : 'none';
-  } catch (error) {
-    // Not a collaborator at all (GitHub answers 404 for some of those): no permission.
-    if (httpStatusOf(error) === 404) return 'none';
-    throw error;
-  }
-}
 
 function refusal(command: Command, sender: string, repo: string, level: PermissionLevel): string {
   const what = command.kind === 'unknown' ? command.text : command.kind;

@@ -5,6 +5,7 @@ import { ApiError } from './api-error.ts';
 const now = 1_750_000_000;
 const expected = { issuer: 'https://token.actions.githubusercontent.com', audience: 'vcluster-preview', now };
 const claims = {
+  jti: 'b4f1c0de-0000-4000-8000-000000000001',
   iss: expected.issuer,
   aud: 'vcluster-preview',
   exp: now + 300,
@@ -34,6 +35,7 @@ describe('checkActionsClaims', () => {
   it('takes the repository and the run from the token', () => {
     expect(checkActionsClaims(claims, expected)).toEqual({
       repository: 'acme/shop',
+      tokenId: 'b4f1c0de-0000-4000-8000-000000000001',
       actor: 'octocat',
       sha: 'a'.repeat(40),
       ref: 'refs/pull/12/merge',
@@ -46,7 +48,7 @@ describe('checkActionsClaims', () => {
     );
   });
 
-  it('refuses with 401 and says why: issuer, audience, expiry, repository', () => {
+  it('refuses with 401 and says why: issuer, audience, expiry, repository, token id', () => {
     const wrongIssuer = refusal({ ...claims, iss: 'https://evil.example.com' });
     expect(wrongIssuer.status).toBe(401);
     expect(wrongIssuer.message).toMatch(/wrong issuer "https:\/\/evil\.example\.com"/);
@@ -62,6 +64,8 @@ describe('checkActionsClaims', () => {
     expect(refusal({ ...claims, nbf: now + 600 }).message).toMatch(/not valid before/);
     expect(refusal({ ...claims, repository: undefined }).message).toMatch(/names no repository/);
     expect(refusal({ ...claims, repository: 'acme/shop/../x' }).message).toMatch(/names no repository/);
+    // Without its id a token could not be told from its replay.
+    expect(refusal({ ...claims, jti: undefined }).message).toMatch(/no token id \(jti\)/);
   });
 
   it('allows a minute of clock skew, no more', () => {

@@ -9,6 +9,8 @@ import { ApiError } from './api-error.ts';
 export interface ActionsClaims {
   /** `owner/name` of the repository whose workflow run holds the token. */
   repository: string;
+  /** The token's own id (`jti`): a token changes something once. */
+  tokenId: string;
   actor?: string;
   sha?: string;
   ref?: string;
@@ -68,6 +70,8 @@ export function checkActionsClaims(
   if (!repository || !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(repository)) {
     throw unauthorized('it names no repository (the `repository` claim of a GitHub Actions token)');
   }
+  const tokenId = text(payload.jti);
+  if (!tokenId) throw unauthorized('it has no token id (jti)');
   const optional = {
     actor: text(payload.actor),
     sha: text(payload.sha),
@@ -78,6 +82,7 @@ export function checkActionsClaims(
   };
   return {
     repository,
+    tokenId,
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
   };
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PreviewQueue } from '../queue/preview-queue.ts';
+import { redisDeliveryLog } from '../webhook-deliveries.ts';
 import { type ActionsClaims, unauthorized } from './actions-claims.ts';
 import { ApiError } from './api-error.ts';
 import type { VerifyToken } from './oidc-verifier.ts';
@@ -113,16 +115,48 @@ export function createApiHandler(deps: ApiHandlerDeps) {
 
   const authenticate = (request: IncomingMessage): Promise<ActionsClaims> => deps.verify(bearerOf(request));
 
+  /**
+   * A token changes something once: a captured one replayed cannot ask again, nor take a second
+   * kubeconfig. Reads (status) may reuse it; a token lives minutes, its id is kept two hours.
+   */
+  const spentTokens = redisDeliveryLog(
+    async () => (await deps.queue.queue.getBackend().client) as unknown as Redis,
+    deps.queue.queue.toKey('api-tokens'),
+    2 * 3600,
+  );
+  /** Runs `work` once per token and use; a failed run gives the token back, so a retry of it works. */
+  async function once<T>(
+    claims: ActionsClaims,
+    use: 'request' | 'kubeconfig',
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const key = `${claims.tokenId}:${use}`;
+    if (!(await spentTokens.first(key))) throw replayed(claims, use);
+    try {
+      return await work();
+    } catch (error) {
+      await spentTokens.forget(key).catch(() => undefined);
+      throw error;
+    }
+  }
+  const replayed = (claims: ActionsClaims, use: 'request' | 'kubeconfig') =>
+    unauthorized(
+      `this token (jti ${claims.tokenId}) was used for a ${use === 'request' ? 'preview request' : 'kubeconfig'} already`,
+      'request a fresh token for each call that changes something: `core.getIDToken(audience)` right before it',
+    );
+
   async function post(request: IncomingMessage, requestId: string, log: Logger) {
     const claims = await authenticate(request);
     const body = parsePreviewRequest(await readJson(request));
     await ensureRedis(deps.queue, redisTimeoutMs);
-    const result = await requestPreview(deps, {
-      claims,
-      request: body,
-      requestId,
-      log: log.child({ actor: claims.actor, run: claims.runId }),
-    });
+    const result = await once(claims, 'request', () =>
+      requestPreview(deps, {
+        claims,
+        request: body,
+        requestId,
+        log: log.child({ actor: claims.actor, run: claims.runId }),
+      }),
+    );
     return {
       status: result.jobId ? 202 : 200,
       body: {
@@ -164,11 +198,15 @@ export function createApiHandler(deps: ApiHandlerDeps) {
   async function kubeconfig(request: IncomingMessage, url: URL, match: RegExpExecArray, log: Logger) {
     const claims = await authenticateFor(request, match);
     const pr = Number(match[3]);
-    const answer = await previewKubeconfig(deps, {
-      repo: claims.repository,
-      pr,
-      expiration: url.searchParams.get('expiration') ?? undefined,
-    });
+    await ensureRedis(deps.queue, redisTimeoutMs);
+    const answer = await once(claims, 'kubeconfig', () =>
+      previewKubeconfig(deps, {
+        claims,
+        repo: claims.repository,
+        pr,
+        expiration: url.searchParams.get('expiration') ?? undefined,
+      }),
+    );
     // Who took a credential, and until when; never the token itself.
     log.info(
       { repo: claims.repository, pr, actor: claims.actor, run: claims.runId, expiresAt: answer.expiresAt },

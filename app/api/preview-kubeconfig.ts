@@ -1,9 +1,11 @@
 import { TOKEN_EXPIRATION } from '../../preview/index.ts';
 import { previewName } from '../desired-state.ts';
 import { factsOf } from '../policy/pull-facts.ts';
+import type { ActionsClaims } from './actions-claims.ts';
 import { ApiError } from './api-error.ts';
 import type { PreviewHosts } from './read-preview-status.ts';
 import { type AppGitHub, readPullRequest } from './read-pull-request.ts';
+import { checkActorPermission, checkWorkflowEvent } from './workflow-run.ts';
 
 /**
  * `GET /api/v1/previews/{owner}/{repo}/{pr}/kubeconfig`: a kubeconfig of the pull request's virtual
@@ -19,6 +21,8 @@ export interface PreviewKubeconfigDeps {
 }
 
 export interface PreviewKubeconfigInput {
+  /** The token's claims, whose repository was checked against the path. */
+  claims: ActionsClaims;
   /** The token's repository, already checked against the path. */
   repo: string;
   pr: number;
@@ -54,7 +58,8 @@ export async function previewKubeconfig(
 ): Promise<PreviewKubeconfigAnswer> {
   const { repo, pr } = input;
   const seconds = expirationSeconds(input.expiration);
-  const { pull } = await readPullRequest(deps.github, repo, pr);
+  checkWorkflowEvent(input.claims);
+  const { octokit, pull } = await readPullRequest(deps.github, repo, pr);
   if (factsOf(pull).isFork) {
     throw new ApiError(
       403,
@@ -62,6 +67,8 @@ export async function previewKubeconfig(
       "the preview's URL and status are open to it; run tests that need the cluster from a branch of the repository itself",
     );
   }
+  // A credential to the cluster: the same people as `/vcluster kubeconfig` would be (write).
+  await checkActorPermission(octokit, repo, input.claims, { kind: 'redeploy', args: [] });
   if (!deps.hosts) {
     throw new ApiError(
       503,

@@ -6,8 +6,10 @@ import { judgePullRequest, type PolicyDeps } from '../policy/judge-pull-request.
 import { factsOf } from '../policy/pull-facts.ts';
 import type { EnqueueOutcome, PreviewQueue } from '../queue/preview-queue.ts';
 import type { ActionsClaims } from './actions-claims.ts';
+import { ApiError } from './api-error.ts';
 import type { ApiAction, PreviewRequest } from './preview-request.ts';
 import { type AppGitHub, readPullRequest } from './read-pull-request.ts';
+import { checkActorPermission, checkWorkflowEvent } from './workflow-run.ts';
 
 /**
  * `POST /api/v1/previews`: a workflow asks for a desired state of one of its repository's pull
@@ -61,10 +63,18 @@ export async function requestPreview(
   const [owner = '', name = ''] = repo.split('/');
   const pr = request.pullRequest;
   const log = input.log.child({ repo, pr, action: request.action });
+  checkWorkflowEvent(claims);
   const { installationId, octokit, pull } = await readPullRequest(deps.github, repo, pr);
   const facts = factsOf(pull);
-  // A given commit is what the workflow built; the policy (fork approval included) judges that one.
-  if (request.sha) facts.headSha = request.sha;
+  // A given commit must be the head: a run of an older push may not deploy what the pull request left behind.
+  if (request.sha && request.sha !== facts.headSha.toLowerCase()) {
+    throw new ApiError(
+      409,
+      `${request.sha.slice(0, 7)} is not the head of ${repo}#${pr} (${facts.headSha.slice(0, 7)}): the pull request moved on`,
+      "nothing was changed; the newest push's run asks for its own commit (or leave sha out for the head)",
+    );
+  }
+  await checkActorPermission(octokit, repo, claims, COMMAND_OF[request.action]);
   const target = { octokit, owner, name, repo, pr, log };
   const judged = await judgePullRequest(deps.policy, {
     ...target,

@@ -46,6 +46,8 @@ beforeAll(async () => {
   restoreHome = home.restore;
   github = await startGitHubDouble();
   github.addRepo(OWNER, REPO, { installationId: 5 });
+  // The runs' actor (the runner's token names octocat) may do what `/vcluster` commands need.
+  github.setPermission(OWNER, REPO, 'octocat', 'write');
   const env = await serviceEnv({
     github,
     hostKubeconfig,

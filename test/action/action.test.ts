@@ -85,6 +85,8 @@ const namespaces: string[] = [];
 beforeAll(async () => {
   github = await startGitHubDouble();
   github.addRepo(OWNER, REPO, { installationId: 3 });
+  // The runs' actor (the runner's token names octocat) may do what `/vcluster` commands need.
+  github.setPermission(OWNER, REPO, 'octocat', 'write');
   service = await startService({
     role: 'all',
     env: {

@@ -22,6 +22,8 @@ let github: GitHubDouble;
 beforeAll(async () => {
   github = await startGitHubDouble();
   github.addRepo(OWNER, REPO, { installationId: 7 });
+  // The runs' actor may do what `/vcluster` commands need (write), as the person who pushed may.
+  github.setPermission(OWNER, REPO, 'octocat', 'write');
   // Installed elsewhere: its workflows may call the API, but only about their own pull requests.
   github.addRepo('other', 'site', { installationId: 8 });
 });
@@ -124,11 +126,17 @@ describe('POST /api/v1/previews', () => {
     expect(github.callsTo('GET', `/repos/acme/shop/pulls/${pr.number}`)).toHaveLength(1);
   });
 
-  it('deploys the commit given, and maps each action onto the same desired states as comments', async () => {
+  it('deploys the commit given when it is the head, and maps each action onto the same desired states as comments', async () => {
     const { service, jobs } = await start();
     const pr = openPullRequest({ headSha: sha('2') });
     const post = (body: Record<string, unknown>) =>
       call(service, '/api/v1/previews', { token: token(), body: { pullRequest: pr.number, ...body } });
+    // A commit the pull request has moved on from is refused: nothing is enqueued.
+    const stale = await post({ action: 'reset', sha: sha('3') });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error).toMatch(/is not the head of acme\/shop#\d+ \(2222222\)/);
+    expect(await jobs(pr.number)).toEqual([]);
+    github.updatePullRequest(OWNER, REPO, pr.number, { headSha: sha('3') });
     expect((await post({ action: 'reset', sha: sha('3') })).body.desired).toEqual({
       kind: 'reset',
       sha: sha('3'),
