@@ -22,6 +22,7 @@ export {
   rollOutApp,
 } from './deploy/index.ts';
 export { parseDuration } from './duration.ts';
+export { exposeApp } from './expose-app.ts';
 export { type PreviewHostAccess, previewHostAccess } from './host-access.ts';
 export { resetVirtualCluster } from './lifecycle.ts';
 export {

@@ -11,6 +11,7 @@ import {
   renderPreviewApp,
   rollOutApp,
 } from './deploy/index.ts';
+import { exposeApp } from './expose-app.ts';
 import { previewHostAccess } from './host-access.ts';
 import { annotations, labels, type VirtualClusterProvider } from './provider.ts';
 import { REPO_CONFIG_PATH } from './repo-config.ts';
@@ -179,23 +180,12 @@ export async function previewTree(deps: TreePreviewDeps, options: TreePreviewOpt
         report,
       }),
     );
-    const url = await tracker.run(STEPS.expose, async () => {
-      const expose = app.config.expose;
-      if (!expose) {
-        await host.unexpose(ref.namespace);
-        return undefined;
-      }
-      return host.expose({
-        hostNamespace: ref.namespace,
-        vclusterName: ref.name,
-        service: expose.service,
-        port: expose.port,
-        path: expose.path,
-        previewHost: app.host,
+    const url = await tracker.run(STEPS.expose, () =>
+      exposeApp(host, ref, app, {
         ingressClassName: deps.ingressClassName,
         labels: { [labels.tree]: options.name },
-      });
-    });
+      }),
+    );
     const steps = tracker.snapshot();
     await host.annotate(ref.namespace, { [annotations.commit]: sha });
     await record({ state: 'ready', steps, ...(url ? { url } : {}) });

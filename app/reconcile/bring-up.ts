@@ -2,6 +2,7 @@ import type { PreviewHostAccess } from '../../preview/index.ts';
 import {
   type CreateOptions,
   DEFAULT_URL_TEMPLATE,
+  exposeApp,
   hostLabel,
   labels,
   REPO_CONFIG_PATH,
@@ -117,24 +118,12 @@ export async function bringUp(
     });
     throwIfAborted(run.signal);
 
-    url = await tracker.run(STEPS.expose, async () => {
-      const expose = app.config.expose;
-      if (!expose) {
-        // Nothing to serve: an Ingress left from an earlier config goes.
-        await deps.host.unexpose(ref.namespace);
-        return undefined;
-      }
-      return deps.host.expose({
-        hostNamespace: ref.namespace,
-        vclusterName: ref.name,
-        service: expose.service,
-        port: expose.port,
-        path: expose.path,
-        previewHost: app.host,
+    url = await tracker.run(STEPS.expose, () =>
+      exposeApp(deps.host, ref, app, {
         ingressClassName: deps.ingressClassName,
         labels: previewLabels(job.repo, job.pr, job.installationId),
-      });
-    });
+      }),
+    );
 
     const ready = await run.report(
       { state: 'ready', sha, url, steps: tracker.snapshot(), connect },

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,10 @@ import { pidsMentioning } from '../../controlplane/index.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { annotations, labels } from '../../preview/provider.ts';
+import { CLI, spawnCli } from '../support/cli-process.ts';
 import { openThroughIngress } from '../support/ingress.ts';
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', '..', 'cli', 'vcluster-preview.js');
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'hello');
 
 /**
@@ -77,29 +77,22 @@ describe('vcluster-preview preview (a working tree)', () => {
 
   it('--watch: the URL answers with the tree’s commit; an edit is served as <commit>-dirty; Ctrl-C stops; --down deletes it', async () => {
     const { dir, commit } = await checkout('hello-watch');
-    const child = spawn(process.execPath, [CLI, 'preview', dir, '--watch', '--kubeconfig', kubeconfigFile], {
-      env: env(),
-      stdio: 'pipe',
-    });
+    const {
+      child,
+      output: printed,
+      exited,
+    } = spawnCli(['preview', dir, '--watch', '--kubeconfig', kubeconfigFile], { env: env() });
     children.push(child);
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const url = await waitUntil(
       async () =>
-        output.match(/is ready at (http:\/\/\S+)/)?.[1] ?? (child.exitCode !== null ? null : undefined),
-      { what: `the preview to be ready (output so far: ${output})`, timeoutMs: 240_000, intervalMs: 250 },
+        printed().match(/is ready at (http:\/\/\S+)/)?.[1] ?? (child.exitCode !== null ? null : undefined),
+      { what: `the preview to be ready (output so far: ${printed()})`, timeoutMs: 240_000, intervalMs: 250 },
     );
-    expect(url, output).not.toBeNull();
+    expect(url, printed()).not.toBeNull();
     expect(url).toBe(`http://pr-0-hello-watch-local.preview.localhost:${new URL(ingressUrl).port}`);
     // The steps a pull request's preview goes through, each timed.
     for (const step of ['Read config', 'Virtual cluster', 'Deploy', 'Expose'])
-      expect(output).toMatch(new RegExp(`✔ ${step} \\(\\d+\\.\\ds\\)`));
+      expect(printed()).toMatch(new RegExp(`✔ ${step} \\(\\d+\\.\\ds\\)`));
     expect(await pageShowing(url!, commit)).toContain(`Commit <code>${commit}</code>`);
 
     // The host namespace says what it is: the tree, its folder, its commit and its last run.

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, pidsMentioning } from '../../controlplane/index.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { openBrowser, shoot } from '../support/browser.ts';
+import { CLI, spawnCli } from '../support/cli-process.ts';
 import { openThroughIngress } from '../support/ingress.ts';
 import { runBinary } from '../support/kubectl.ts';
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', '..', 'cli', 'vcluster-preview.js');
 
 /** `npm start` is `vcluster-preview up`: the README's first command, on a home of its own. */
 describe('vcluster-preview up (npm start)', () => {
@@ -48,33 +48,26 @@ describe('vcluster-preview up (npm start)', () => {
   it('on a fresh home without the GitHub App: the host (real node) and Redis, the service, and examples/hello previewed at a URL that answers; Ctrl-C stops the service', async () => {
     const ingressPort = await freePort();
     const port = await freePort();
-    const service = spawn(
-      process.execPath,
-      [CLI, 'up', '--nodes', '1', '--ingress-port', String(ingressPort)],
-      {
-        cwd: workdir,
-        env: { ...env(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-        stdio: 'pipe',
-      },
-    );
-    let output = '';
-    service.stdout.on('data', (chunk) => {
-      output += chunk;
+    const {
+      child: service,
+      output: printed,
+      exited,
+    } = spawnCli(['up', '--nodes', '1', '--ingress-port', String(ingressPort)], {
+      cwd: workdir,
+      env: { ...env(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     });
-    service.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
     const url = await waitUntil(
       async () =>
-        output.match(/is ready at (http:\/\/\S+)/)?.[1] ??
-        (service.exitCode !== null || output.includes('error:') ? null : undefined),
-      { what: `the example's preview (output so far: ${output})`, timeoutMs: 600_000, intervalMs: 500 },
+        printed().match(/is ready at (http:\/\/\S+)/)?.[1] ??
+        (service.exitCode !== null || printed().includes('error:') ? null : undefined),
+      { what: `the example's preview (output so far: ${printed()})`, timeoutMs: 600_000, intervalMs: 500 },
     );
-    expect(url, output).toBe(`http://pr-0-hello-local.preview.localhost:${ingressPort}`);
-    expect(output).toContain(`their URLs are served at http://127.0.0.1:${ingressPort}`);
-    expect(output).toContain(`The service is running at http://127.0.0.1:${port}/`);
-    expect(output).toContain('To serve your GitHub App here, set APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET');
+    expect(url, printed()).toBe(`http://pr-0-hello-local.preview.localhost:${ingressPort}`);
+    expect(printed()).toContain(`their URLs are served at http://127.0.0.1:${ingressPort}`);
+    expect(printed()).toContain(`The service is running at http://127.0.0.1:${port}/`);
+    expect(printed()).toContain(
+      'To serve your GitHub App here, set APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET',
+    );
 
     const status = JSON.parse((await cli(['host', 'status', '-o', 'json'])).stdout) as {
       running: boolean;
@@ -140,23 +133,18 @@ describe('vcluster-preview up (npm start)', () => {
       `APP_ID=4242\nPRIVATE_KEY_PATH=${keyPath}\nWEBHOOK_SECRET=s3cret\nPORT=${port}\nHOST=127.0.0.1\nLOG_LEVEL=warn\n`,
     );
     // The host from the first test is still running: `up` uses it as it is.
-    const service = spawn(process.execPath, [CLI, 'up', '--no-example'], {
+    const {
+      child: service,
+      output: printed,
+      exited,
+    } = spawnCli(['up', '--no-example'], {
       cwd: workdir,
       env: env(),
-      stdio: 'pipe',
     });
-    let output = '';
-    service.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    service.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
     await waitUntil(
-      async () => output.includes(`listening for webhooks on http://127.0.0.1:${port}`) || undefined,
+      async () => printed().includes(`listening for webhooks on http://127.0.0.1:${port}`) || undefined,
       {
-        what: `the service listening (output so far: ${output})`,
+        what: `the service listening (output so far: ${printed()})`,
         timeoutMs: 60_000,
       },
     );
