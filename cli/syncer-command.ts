@@ -32,6 +32,7 @@ export interface SyncerFlags {
   allowedHostSuffix?: string;
   ingressClass?: string;
   allowServiceTypes?: string;
+  allowAnnotations?: string;
   workers: string;
   healthPort: string;
   workloadServiceAccount?: string;
@@ -61,6 +62,8 @@ export interface SyncerCommandOptions {
   ingressClassName?: string;
   /** Service types beyond ClusterIP that may reach the host (`--allow-service-types`), default none. */
   allowedServiceTypes: ExposingServiceType[];
+  /** Controller annotations that may reach the host (`--allow-annotations`), default none. */
+  allowedAnnotations: string[];
   workers: number;
   healthPort: number;
   workloadServiceAccount?: string;
@@ -170,6 +173,10 @@ export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
     allowedHostSuffix: flags.allowedHostSuffix,
     ingressClassName: flags.ingressClass,
     allowedServiceTypes: parseAllowedServiceTypes(flags.allowServiceTypes),
+    allowedAnnotations: (flags.allowAnnotations ?? '')
+      .split(',')
+      .map((key) => key.trim())
+      .filter(Boolean),
     workers: integer('--workers', flags.workers, 1, 1000),
     healthPort: integer('--health-port', flags.healthPort, 0, 65535),
     workloadServiceAccount: flags.workloadServiceAccount,
@@ -222,6 +229,7 @@ async function runSyncer(options: SyncerCommandOptions, logger: Logger): Promise
     allowedHostSuffix: options.allowedHostSuffix,
     ingressClassName: options.ingressClassName,
     allowedServiceTypes: options.allowedServiceTypes,
+    allowedAnnotations: options.allowedAnnotations,
     workers: options.workers,
     workloadServiceAccount: options.workloadServiceAccount,
     podSecurityStandard: options.podSecurityStandard,
@@ -292,6 +300,10 @@ export function registerSyncerCommand(program: Command): void {
     .option(
       '--allow-service-types <types>',
       `service types beyond ClusterIP that may reach the host, comma-separated (${EXPOSING_SERVICE_TYPES.join(', ')}); others are synced as ClusterIP (default: none)`,
+    )
+    .option(
+      '--allow-annotations <keys>',
+      'ingress controller, load balancer, DNS and certificate annotations that may reach the host, comma-separated keys or prefixes ending in / or * (default: none)',
     )
     .option('--workers <count>', 'concurrent reconciles per kind', '16')
     .option('--health-port <port>', 'port of /healthz, /readyz and /metrics (0: none)', '8080')

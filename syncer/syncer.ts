@@ -30,6 +30,8 @@ export interface SyncerOptions {
    * services are synced as ClusterIP, with an event). ExternalName services never sync.
    */
   allowedServiceTypes?: readonly ExposingServiceType[];
+  /** Annotations the host's controllers act on that may reach the host (translate/annotation-fence.ts); default none. */
+  allowedAnnotations?: readonly string[];
   /** Concurrent reconciles per kind (default 16). */
   workers?: number;
   logger?: Logger;
@@ -98,6 +100,7 @@ export class Syncer {
       allowedHostSuffix: options.allowedHostSuffix,
       ingressClassName: options.ingressClassName,
       allowedServiceTypes: options.allowedServiceTypes,
+      allowedAnnotations: options.allowedAnnotations,
       ...options.translate,
     };
     this.context = {

@@ -7,6 +7,7 @@ import {
   isConflict,
   isNotFound,
 } from '../../kube/client.ts';
+import { fencedAnnotationsOf } from '../translate/annotation-fence.ts';
 import { isManagedBy, UID_ANNOTATION, virtualKeyOf } from '../translate/metadata.ts';
 import { hostName } from '../translate/names.ts';
 import { deleteHostObject } from './delete-host-object.ts';
@@ -22,6 +23,9 @@ import {
   type SyncLoop,
 } from './resource-syncer.ts';
 import { WorkQueue } from './work-queue.ts';
+
+/** Event reason when annotations of a virtual object were left out of its host object. */
+export const ANNOTATIONS_DROPPED_REASON = 'AnnotationsDropped';
 
 export interface ControllerOptions {
   workers: number;
@@ -182,6 +186,7 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
 
     if (virtualObject && syncer.ignoreVirtual?.(virtualObject)) return 'skip';
     if (virtualObject && (syncer.shouldSync?.(context, virtualObject) ?? true)) {
+      this.reportFencedAnnotations(virtualObject);
       if (!hostObject) return this.createOnHost(virtualObject, hostObjectName);
       const hostUid = hostObject.metadata?.annotations?.[UID_ANNOTATION];
       if (syncer.recreateOnUidChange !== false && hostUid && hostUid !== virtualObject.metadata?.uid) {
@@ -196,6 +201,20 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
       return this.deleteFromHost(hostObject);
     }
     return 'none';
+  }
+
+  /** Says on the virtual object which of its annotations stay off the host (hostMetadata leaves them out). */
+  private reportFencedAnnotations(virtualObject: V): void {
+    const fenced = fencedAnnotationsOf(
+      virtualObject.metadata?.annotations,
+      this.context.translate.allowedAnnotations,
+    );
+    if (fenced.length === 0) return;
+    void this.context.recorder.warning(
+      this.withKind(virtualObject),
+      ANNOTATIONS_DROPPED_REASON,
+      `${fenced.join(', ')} left out on the host: ingress controller, load balancer, DNS and certificate annotations steer the operator's shared machinery (the operator may allow some with --allow-annotations)`,
+    );
   }
 
   /**

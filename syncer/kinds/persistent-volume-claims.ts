@@ -11,6 +11,7 @@ import {
 import { deepEqual } from '../translate/equal.ts';
 import { UID_ANNOTATION } from '../translate/metadata.ts';
 import {
+  droppedVolumeBinding,
   type PersistentVolumeMode,
   type PvcOptions,
   pvcStatusToVirtual,
@@ -18,6 +19,9 @@ import {
   pvcUpdateToHost,
   pvcUpdateToVirtual,
 } from '../translate/pvc.ts';
+
+/** Event reason when the volume a virtual claim names (or its PV selector) was left out of its host claim. */
+export const VOLUME_BINDING_DROPPED_REASON = 'VolumeBindingDropped';
 
 const deleteHost: DeleteHost = (host, request) => host.core.deleteNamespacedPersistentVolumeClaim(request);
 
@@ -61,6 +65,14 @@ export function persistentVolumeClaimSyncer(
         seenOnHost.delete(uid);
         await deleteVirtualClaim(context, pvc);
         return 'delete';
+      }
+      const dropped = droppedVolumeBinding(pvc, pvcOptions);
+      if (dropped.length > 0) {
+        void context.recorder.warning(
+          { ...pvc, kind: 'PersistentVolumeClaim', apiVersion: 'v1' },
+          VOLUME_BINDING_DROPPED_REASON,
+          `${dropped.join(' and ')} left out on the host: host volumes are shared by every preview, so a claim binds the volume the host provisions for it`,
+        );
       }
       await context.host.core.createNamespacedPersistentVolumeClaim({
         namespace: context.translate.hostNamespace,

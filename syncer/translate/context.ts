@@ -37,6 +37,11 @@ export interface TranslateContext {
    * Default none: a NodePort or LoadBalancer service is synced as ClusterIP. ExternalName never syncs.
    */
   allowedServiceTypes?: readonly ExposingServiceType[];
+  /**
+   * Annotations the host's controllers act on that the operator lets reach the host
+   * (`--allow-annotations`; see annotation-fence.ts). Default none.
+   */
+  allowedAnnotations?: readonly string[];
 }
 
 /** Service types that expose a preview outside the host cluster: only by the operator's leave. */

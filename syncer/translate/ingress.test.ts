@@ -89,12 +89,32 @@ describe('ingressToHost', () => {
     { value: 'basic-auth', expected: 'basic-auth-x-shop-x-pr-12' },
     { value: 'auth/basic-auth', expected: 'preview-pr-12/basic-auth-x-auth-x-pr-12' },
     { value: 'a/b/c', expected: 'a/b/c' },
-  ])('auth-secret $value → $expected', ({ value, expected }) => {
+  ])(
+    'auth-secret $value → $expected, where the operator allows ingress-nginx annotations',
+    ({ value, expected }) => {
+      const host = ingressToHost(virtualIngress(spec, { 'nginx.ingress.kubernetes.io/auth-secret': value }), {
+        ...ctx,
+        allowedAnnotations: ['nginx.ingress.kubernetes.io/'],
+      });
+      expect(host.metadata?.annotations?.['nginx.ingress.kubernetes.io/auth-secret']).toBe(expected);
+    },
+  );
+
+  it('keeps ingress controller annotations off the host unless the operator allows them', () => {
     const host = ingressToHost(
-      virtualIngress(spec, { 'nginx.ingress.kubernetes.io/auth-secret': value }),
+      virtualIngress(spec, {
+        'nginx.ingress.kubernetes.io/auth-secret': 'basic-auth',
+        'nginx.ingress.kubernetes.io/server-snippet': 'location / { proxy_pass http://169.254.169.254; }',
+        'cert-manager.io/cluster-issuer': 'letsencrypt',
+        'prometheus.io/scrape': 'true',
+      }),
       ctx,
     );
-    expect(host.metadata?.annotations?.['nginx.ingress.kubernetes.io/auth-secret']).toBe(expected);
+    const annotations = host.metadata?.annotations ?? {};
+    expect(annotations['nginx.ingress.kubernetes.io/auth-secret']).toBeUndefined();
+    expect(annotations['nginx.ingress.kubernetes.io/server-snippet']).toBeUndefined();
+    expect(annotations['cert-manager.io/cluster-issuer']).toBeUndefined();
+    expect(annotations['prometheus.io/scrape']).toBe('true');
   });
 });
 

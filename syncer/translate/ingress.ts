@@ -5,6 +5,7 @@ import type {
   V1IngressSpec,
   V1IngressStatus,
 } from '@kubernetes/client-node';
+import { isFencedAnnotation } from './annotation-fence.ts';
 import type { TranslateContext } from './context.ts';
 import { deepEqual, type Nullable } from './equal.ts';
 import {
@@ -64,7 +65,8 @@ function secretAnnotations(vIng: V1Ingress, ns: string, ctx: TranslateContext): 
   const out: Record<string, string> = {};
   for (const key of SECRET_ANNOTATIONS) {
     const value = vIng.metadata?.annotations?.[key];
-    if (value === undefined) continue;
+    // Only where the operator lets ingress-nginx's annotations reach the host at all.
+    if (value === undefined || isFencedAnnotation(key, ctx.allowedAnnotations)) continue;
     const ref = splitSecretRef(value, ns);
     if (!ref) out[key] = value;
     else if (value.includes('/'))

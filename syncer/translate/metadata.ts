@@ -1,4 +1,5 @@
 import type { V1LabelSelector, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import { isFencedAnnotation } from './annotation-fence.ts';
 import type { TranslateContext } from './context.ts';
 import { type MapPatch, mapPatch } from './equal.ts';
 import { hostName, safeConcatName, sha256Hex } from './names.ts';
@@ -223,7 +224,8 @@ export function hostMetadata(
 
   const userAnnotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(vObj.metadata?.annotations ?? {})) {
-    if (!excluded.has(k) && !(k in extraAnnotations)) userAnnotations[k] = v;
+    if (!excluded.has(k) && !(k in extraAnnotations) && !isFencedAnnotation(k, ctx.allowedAnnotations))
+      userAnnotations[k] = v;
   }
   const ownedAnnotations = Object.keys({ ...userAnnotations, ...extraAnnotations }).sort();
 

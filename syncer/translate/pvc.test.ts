@@ -1,7 +1,14 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { TranslateContext } from './context.ts';
-import { pvcStatusToVirtual, pvcToHost, pvcUpdateToHost, pvcUpdateToVirtual } from './pvc.ts';
+import {
+  droppedVolumeBinding,
+  type PvcOptions,
+  pvcStatusToVirtual,
+  pvcToHost,
+  pvcUpdateToHost,
+  pvcUpdateToVirtual,
+} from './pvc.ts';
 
 const ctx: TranslateContext = { vclusterName: 'pr-12', hostNamespace: 'preview-pr-12' };
 
@@ -69,11 +76,6 @@ describe('pvcToHost', () => {
       expected: { dataSourceRef: { apiGroup: 'example.com', kind: 'Populator', name: 'p' } },
     },
     {
-      name: 'fake PVs: volume name and selector are host names already',
-      spec: { volumeName: 'pvc-1234', selector: { matchLabels: { release: 'a' } } },
-      expected: { volumeName: 'pvc-1234', selector: { matchLabels: { release: 'a' } } },
-    },
-    {
       name: 'synced PVs: volume name and selector translated',
       spec: { volumeName: 'my-pv', selector: { matchLabels: { disk: 'ssd' } } },
       options: { persistentVolumes: 'synced' },
@@ -84,6 +86,40 @@ describe('pvcToHost', () => {
     },
   ])('$name', ({ spec, options, expected }) => {
     expect(pvcToHost(virtualPvc(spec), ctx, options)).toMatchObject({ spec: expected });
+  });
+
+  // vcluster passes these through; here host PVs are every preview's, so a claim may not name one.
+  it.each<{ name: string; options?: PvcOptions; annotations?: Record<string, string> }>([
+    { name: 'fake PVs' },
+    {
+      name: 'synced PVs with skip-translate',
+      options: { persistentVolumes: 'synced' },
+      annotations: { 'vcluster.loft.sh/skip-translate': 'true' },
+    },
+  ])(
+    '$name: the host volume a claim names and its PV selector stay off the host',
+    ({ options, annotations }) => {
+      const v = virtualPvc(
+        {
+          volumeName: 'pvc-1234',
+          selector: { matchLabels: { release: 'a' } },
+          storageClassName: 'local-path',
+        },
+        annotations,
+      );
+      const host = pvcToHost(v, ctx, options);
+      expect(host.spec?.volumeName).toBeUndefined();
+      expect(host.spec?.selector).toBeUndefined();
+      expect(host.spec?.storageClassName).toBe('local-path');
+      expect(droppedVolumeBinding(v, options)).toEqual(['volumeName', 'selector']);
+    },
+  );
+
+  it('drops nothing of a claim that names no volume, or of synced PVs', () => {
+    expect(droppedVolumeBinding(virtualPvc({ storageClassName: 'local-path' }))).toEqual([]);
+    expect(
+      droppedVolumeBinding(virtualPvc({ volumeName: 'my-pv' }), { persistentVolumes: 'synced' }),
+    ).toEqual([]);
   });
 
   it('leaves references untouched with skip-translate', () => {

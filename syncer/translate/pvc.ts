@@ -62,6 +62,13 @@ function translatableSource(ref: V1TypedLocalObjectReference | V1TypedObjectRefe
   return false;
 }
 
+/** What of a virtual PVC stays off its host claim (pure): the volume it names and its PV selector, unless they are this cluster's own synced PVs. */
+export function droppedVolumeBinding(vPvc: V1PersistentVolumeClaim, options: PvcOptions = {}): string[] {
+  const translated = vPvc.metadata?.annotations?.[SKIP_TRANSLATE_ANNOTATION] !== 'true';
+  if (translated && options.persistentVolumes === 'synced') return [];
+  return [...(vPvc.spec?.volumeName ? ['volumeName'] : []), ...(vPvc.spec?.selector ? ['selector'] : [])];
+}
+
 /** The host PVC for a virtual PVC. */
 export function pvcToHost(
   vPvc: V1PersistentVolumeClaim,
@@ -73,7 +80,15 @@ export function pvcToHost(
   const metadata = hostMetadata(vPvc, ctx, 'PersistentVolumeClaim', {
     excludedAnnotations: PVC_BIND_ANNOTATIONS,
   });
-  if (vPvc.metadata?.annotations?.[SKIP_TRANSLATE_ANNOTATION] !== 'true') {
+  const translated = vPvc.metadata?.annotations?.[SKIP_TRANSLATE_ANNOTATION] !== 'true';
+  // Host PVs are the operator's and every preview's: a claim binds what the host gives it, never a
+  // volume it names (another preview's released disk) nor one it picks by labels. Only this virtual
+  // cluster's own synced PVs may be named.
+  if (!translated || options.persistentVolumes !== 'synced') {
+    delete spec.volumeName;
+    delete spec.selector;
+  }
+  if (translated) {
     if (options.persistentVolumes === 'synced') {
       const selector = hostLabelSelector(spec.selector, ctx);
       if (selector) spec.selector = selector;

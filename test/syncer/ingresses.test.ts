@@ -190,6 +190,57 @@ spec:
     });
   });
 
+  it('keeps ingress controller, DNS and certificate annotations off the host, with an event; others pass', async () => {
+    await apply(
+      'snippet',
+      ingressYaml('snippet', 'shop', `snippet.${DOMAIN}`).replace(
+        'metadata:\n  name: snippet\n  namespace: shop\n',
+        [
+          'metadata:',
+          '  name: snippet',
+          '  namespace: shop',
+          '  annotations:',
+          '    nginx.ingress.kubernetes.io/server-snippet: "location /x { proxy_pass http://169.254.169.254/; }"',
+          '    cert-manager.io/cluster-issuer: letsencrypt',
+          '    external-dns.alpha.kubernetes.io/hostname: www.victim.example.com',
+          '    example.com/owner: shop-team',
+          '',
+        ].join('\n'),
+      ),
+    );
+    const hostName = hostNameOf('snippet', 'shop');
+    const created = await waitUntil(() => readHost(hostName), { what: `host ingress ${hostName}`, ...WAIT });
+    const annotations = created.metadata?.annotations ?? {};
+    expect(annotations['example.com/owner']).toBe('shop-team');
+    for (const key of [
+      'nginx.ingress.kubernetes.io/server-snippet',
+      'cert-manager.io/cluster-issuer',
+      'external-dns.alpha.kubernetes.io/hostname',
+    ])
+      expect(annotations[key], key).toBeUndefined();
+    const dropped = await waitUntil(
+      async () => {
+        const out = await kubectl(
+          'get',
+          'events',
+          '-n',
+          'shop',
+          '--field-selector',
+          'involvedObject.kind=Ingress,involvedObject.name=snippet,reason=AnnotationsDropped',
+          '-o',
+          'json',
+        );
+        const items = JSON.parse(out).items as CoreV1Event[];
+        return items.length > 0 ? items : undefined;
+      },
+      { what: 'an AnnotationsDropped event on the virtual ingress', ...WAIT },
+    );
+    expect(dropped[0]?.message).toContain(
+      'cert-manager.io/cluster-issuer, external-dns.alpha.kubernetes.io/hostname, nginx.ingress.kubernetes.io/server-snippet left out on the host',
+    );
+    await kubectl('delete', 'ingress', 'snippet', '-n', 'shop');
+  });
+
   it('holds back ingresses for hosts outside the preview domain, with a warning event, until fixed', async () => {
     await apply('evil', ingressYaml('evil', 'shop', 'evil.example.com'));
     await apply('sibling', ingressYaml('sibling', 'shop', 'pr-13.preview.example.com'));

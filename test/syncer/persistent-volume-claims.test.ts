@@ -132,6 +132,28 @@ describe('persistent volume claims', () => {
     expect(out).toBe(`Bound ${volume}`);
   });
 
+  it('a claim naming a host volume (another tenant’s disk) gets no such binding on the host, with an event', async () => {
+    const thief = claim('thief');
+    thief.spec = { ...thief.spec, volumeName: volume, selector: { matchLabels: { tenant: 'other' } } };
+    await vc.virtual.core.createNamespacedPersistentVolumeClaim({ namespace: NS, body: thief });
+    const host = await waitFor(() => readHost('thief').catch(() => undefined), 'the host claim of thief');
+    expect(host.spec?.volumeName).toBeUndefined();
+    expect(host.spec?.selector).toBeUndefined();
+    expect(host.spec?.storageClassName).toBe(storageClass);
+    const events = await waitFor(async () => {
+      const list = await vc.virtual.core.listNamespacedEvent({
+        namespace: NS,
+        fieldSelector: 'involvedObject.name=thief,reason=VolumeBindingDropped',
+      });
+      return list.items.length > 0 ? list.items : undefined;
+    }, 'a VolumeBindingDropped event on the virtual claim');
+    expect(events[0]?.message).toContain('volumeName and selector left out on the host');
+    // The volume stays the claim's it was reserved for.
+    const pv = await vc.host.core.readPersistentVolume({ name: volume });
+    expect(pv.spec?.claimRef?.name).toBe(hostName('db'));
+    await vc.virtual.core.deleteNamespacedPersistentVolumeClaim({ name: 'thief', namespace: NS });
+  });
+
   it('carries a resize of the bound claim down', async () => {
     await kubectl(
       'patch',
