@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { isolationObjects } from './isolation.ts';
 
 describe('isolationObjects', () => {
@@ -25,5 +27,22 @@ describe('isolationObjects', () => {
     [{ quota: false, networkPolicy: false }, []],
   ])('leaves out what is switched off: %o', (options, kinds) => {
     expect(isolationObjects('a', 'ns', options).map((o) => o.kind)).toEqual(kinds);
+  });
+
+  it('quotas the same as charts/vcluster: every resource, services of each exposing type and Ingresses', () => {
+    const values = parse(
+      readFileSync(new URL('../charts/vcluster/values.yaml', import.meta.url), 'utf8'),
+    ) as {
+      isolation: { resourceQuota: { quota: Record<string, string> } };
+    };
+    const quota = isolationObjects('a', 'ns')[0] as { spec?: { hard?: Record<string, string> } };
+    expect(quota.spec?.hard).toEqual(values.isolation.resourceQuota.quota);
+    expect(quota.spec?.hard).toMatchObject({
+      'services.loadbalancers': '1',
+      'services.nodeports': '1',
+      'count/ingresses.networking.k8s.io': '10',
+      'count/persistentvolumeclaims': '20',
+      'requests.storage': '100Gi',
+    });
   });
 });

@@ -40,6 +40,8 @@ export function isolationObjects(
             'count/persistentvolumeclaims': '20',
             'count/endpoints': '40',
             'services.loadbalancers': '1',
+            'services.nodeports': '1',
+            'count/ingresses.networking.k8s.io': '10',
           },
         },
       } as KubernetesObject,

@@ -270,6 +270,10 @@ describe('charts/vcluster: lint and render', () => {
       'count/secrets': '100',
       'count/persistentvolumeclaims': '20',
       'requests.storage': '100Gi',
+      // Services of each exposing type and Ingresses count too.
+      'services.loadbalancers': '1',
+      'services.nodeports': '1',
+      'count/ingresses.networking.k8s.io': '10',
     });
     const limits = find<V1LimitRange>(objects, 'LimitRange', 'vc-demo');
     expect(limits.spec?.limits[0]).toMatchObject({ type: 'Container', defaultRequest: { cpu: '100m' } });
