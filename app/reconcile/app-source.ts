@@ -11,6 +11,7 @@ import {
 import { BadConfigError } from '../errors/bad-config-error.ts';
 import { downloadPath, readRepoFile } from '../github/repo-files.ts';
 import type { GitHubClient } from '../github/reporter.ts';
+import { factsOf, type PullLike } from '../policy/pull-facts.ts';
 
 /**
  * What to deploy for one commit of a pull request: the repo config and the rendered objects.
@@ -49,9 +50,10 @@ export function asBadConfig(error: unknown): unknown {
 export async function readApp(options: ReadAppOptions): Promise<AppSource> {
   const { octokit, owner, repo, pr, sha } = options;
   const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr });
-  const headRepo = pull.head.repo?.full_name?.toLowerCase();
-  const isFork = headRepo !== undefined && headRepo !== pull.base.repo.full_name.toLowerCase();
-  const configRef = isFork ? pull.base.ref : sha;
+  // One reading of "fork" with the policy's: a deleted fork (no head repository) is still one.
+  const facts = factsOf(pull as PullLike);
+  const isFork = facts.isFork;
+  const configRef = isFork ? facts.baseRef : sha;
 
   const text = await readRepoFile(octokit, { owner, repo, ref: configRef }, REPO_CONFIG_PATH);
   if (text === undefined) {

@@ -270,28 +270,40 @@ describe('reconcile failures that need no virtual cluster', () => {
     if (stateRoot) await rm(stateRoot, { recursive: true, force: true });
   });
 
-  it('a fork: the config is read from the base branch, never from the fork', async () => {
-    for (const path of await exampleFiles())
-      github.setFile(OWNER, REPO, sha('d'), path, await readFile(join(EXAMPLE, path), 'utf8'));
-    github.addPullRequest({
-      owner: OWNER,
-      repo: REPO,
-      number: 3,
-      headSha: sha('d'),
-      forkOwner: 'stranger',
-      baseRef: 'main',
-    });
-    github.setFile(OWNER, REPO, 'main', 'README.md', 'no config on the base branch');
-    const error = await reconcile(
-      { repo: `${OWNER}/${REPO}`, pr: 3, desired: { kind: 'up', sha: sha('d') } },
-      ctx(),
-    ).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BadConfigError);
-    expect((error as Error).message).toContain('the base branch main');
-    const configReads = github.callsTo('GET', REPO_CONFIG_ROUTE).map((call) => call.query.ref);
-    expect(configReads).toEqual(['main']);
-    expect(await provider.get(previewName(`${OWNER}/${REPO}`, 3))).toBeUndefined();
-  });
+  it.each([
+    { what: 'a fork', number: 3, forkDeleted: false },
+    { what: 'a deleted fork (GitHub shows no head repository)', number: 5, forkDeleted: true },
+  ])(
+    '$what: the config is read from the base branch, never from the fork',
+    async ({ number, forkDeleted }) => {
+      const head = sha(forkDeleted ? 'f' : 'd');
+      for (const path of await exampleFiles())
+        github.setFile(OWNER, REPO, head, path, await readFile(join(EXAMPLE, path), 'utf8'));
+      github.addPullRequest({
+        owner: OWNER,
+        repo: REPO,
+        number,
+        headSha: head,
+        forkOwner: 'stranger',
+        forkDeleted,
+        baseRef: 'main',
+      });
+      github.setFile(OWNER, REPO, 'main', 'README.md', 'no config on the base branch');
+      const before = github.callsTo('GET', REPO_CONFIG_ROUTE).length;
+      const error = await reconcile(
+        { repo: `${OWNER}/${REPO}`, pr: number, desired: { kind: 'up', sha: head } },
+        ctx(),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BadConfigError);
+      expect((error as Error).message).toContain('the base branch main');
+      const configReads = github
+        .callsTo('GET', REPO_CONFIG_ROUTE)
+        .slice(before)
+        .map((call) => call.query.ref);
+      expect(configReads).toEqual(['main']);
+      expect(await provider.get(previewName(`${OWNER}/${REPO}`, number))).toBeUndefined();
+    },
+  );
 
   it('a transient error is rethrown for a retry, and the comment says which step and that it retries', async () => {
     for (const path of await exampleFiles())

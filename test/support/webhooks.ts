@@ -43,6 +43,8 @@ export interface PullRequestSpec {
   baseSha?: string;
   /** Login of the fork's owner when the head branch lives in a fork; the base repo otherwise. */
   forkOwner?: string;
+  /** The fork was deleted since: GitHub then shows `head.repo` as null. */
+  forkDeleted?: boolean;
   /** Who opened the pull request; the repo owner when left out. */
   author?: string;
   title?: string;
@@ -152,7 +154,11 @@ export function pullRequestObject(spec: PullRequestSpec): PullRequest {
   const headOwner = spec.forkOwner ?? spec.owner;
   const headRef = spec.headRef ?? pr.head.ref;
   const baseRepo = repositoryObject(spec.owner, spec.repo);
-  const headRepo = spec.forkOwner ? repositoryObject(spec.forkOwner, spec.repo, true) : baseRepo;
+  const headRepo = spec.forkDeleted
+    ? null
+    : spec.forkOwner
+      ? repositoryObject(spec.forkOwner, spec.repo, true)
+      : baseRepo;
   const closed = spec.state === 'closed' || spec.merged === true;
   const closedAt = closed ? githubTimestamp() : null;
   return {
