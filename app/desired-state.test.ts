@@ -213,17 +213,58 @@ describe('desiredStateFor a command', () => {
     ['approve a fork', command('approve', { isFork: true }), {}, undefined, { kind: 'up', sha: head }],
     [
       'approve a fork at its head sha',
-      command('approve', { isFork: true }, [head.slice(0, 7)]),
+      command('approve', { isFork: true }, [head]),
       {},
       undefined,
       { kind: 'up', sha: head },
     ],
     [
       'approve a fork at an older sha',
-      command('approve', { isFork: true }, ['0000000']),
+      command('approve', { isFork: true }, ['0'.repeat(40)]),
       {},
       undefined,
       skipped,
+    ],
+    // A short id can be matched by a commit made to match it: only the whole one approves.
+    [
+      'approve a fork at a short sha of its head',
+      command('approve', { isFork: true }, [head.slice(0, 7)]),
+      {},
+      undefined,
+      skipped,
+    ],
+    [
+      'approve the head as it was when the comment was written',
+      command('approve', {
+        isFork: true,
+        commentedAt: '2026-12-06T10:00:05Z',
+        headSeenAt: '2026-12-06T10:00:00Z',
+      }),
+      {},
+      undefined,
+      { kind: 'up', sha: head },
+    ],
+    [
+      'approve without a sha, after a push that came after the comment',
+      command('approve', {
+        isFork: true,
+        commentedAt: '2026-12-06T10:00:05Z',
+        headSeenAt: '2026-12-06T10:00:09Z',
+      }),
+      {},
+      undefined,
+      skipped,
+    ],
+    [
+      'approve by name a head pushed after the comment',
+      command(
+        'approve',
+        { isFork: true, commentedAt: '2026-12-06T10:00:05Z', headSeenAt: '2026-12-06T10:00:09Z' },
+        [head],
+      ),
+      {},
+      undefined,
+      { kind: 'up', sha: head },
     ],
     [
       'approve with words, not a sha',
@@ -254,10 +295,19 @@ describe('desiredStateFor a command', () => {
   });
 
   it('tells a maintainer which commit their approval missed', () => {
-    const event = command('approve', { isFork: true }, ['0000000']);
+    const event = command('approve', { isFork: true }, ['0'.repeat(40)]);
     expect(desiredStateFor(event, { config: defaults })).toEqual({
       kind: 'skip',
       reason: 'the approved commit 0000000 is no longer the head (a1b2c3d); approve again',
+    });
+    const late = command('approve', {
+      isFork: true,
+      commentedAt: '2026-12-06T10:00:05Z',
+      headSeenAt: '2026-12-06T10:00:09Z',
+    });
+    expect(desiredStateFor(late, { config: defaults })).toEqual({
+      kind: 'skip',
+      reason: `the pull request was pushed to after your comment (its head is now a1b2c3d); look at it and approve again, or name it: /vcluster approve ${head}`,
     });
   });
 });

@@ -42,6 +42,10 @@ export type PreviewEvent =
       type: 'command';
       command: Command;
       state: 'open' | 'closed';
+      /** When the comment was written (ISO 8601), for `approve`. */
+      commentedAt?: string;
+      /** When this service first saw the current head commit (ISO 8601); the handler gives "now" for a head it never saw. */
+      headSeenAt?: string;
     });
 
 /** The parts of the repo config that decide whether a pull request gets a preview at all. */
@@ -122,6 +126,9 @@ const fromPullRequest = (
   }
 };
 
+/** The whole second of a timestamp: GitHub gives comment times in seconds, so a push in the same second counts as before. */
+const secondOf = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
 const fromCommand = (
   event: Extract<PreviewEvent, { type: 'command' }>,
   context: DesiredStateContext,
@@ -139,11 +146,27 @@ const fromCommand = (
       return { kind: 'resume' };
     case 'approve': {
       if (!event.isFork) return skip('only pull requests from forks need approval');
-      // `/vcluster approve <sha>` approves what the maintainer looked at; a push in between is not approved.
-      const sha = command.args.find((arg) => /^[0-9a-f]{7,40}$/i.test(arg));
-      if (sha && !event.headSha.toLowerCase().startsWith(sha.toLowerCase())) {
+      // An approval is of the commit the maintainer looked at: `/vcluster approve <full sha>`, or the
+      // head as it was when they commented. A push in between is not approved.
+      const sha = command.args.find((arg) => /^[0-9a-f]{7,}$/i.test(arg));
+      if (sha && sha.length !== 40) {
         return skip(
-          `the approved commit ${sha} is no longer the head (${event.headSha.slice(0, 7)}); approve again`,
+          `name the whole commit id (40 hexadecimal characters), not ${sha}: a short one can be matched by another commit; like /vcluster approve ${event.headSha}`,
+        );
+      }
+      if (sha && sha.toLowerCase() !== event.headSha.toLowerCase()) {
+        return skip(
+          `the approved commit ${sha.slice(0, 7)} is no longer the head (${event.headSha.slice(0, 7)}); approve again`,
+        );
+      }
+      if (
+        !sha &&
+        event.commentedAt &&
+        event.headSeenAt &&
+        secondOf(event.headSeenAt) > secondOf(event.commentedAt)
+      ) {
+        return skip(
+          `the pull request was pushed to after your comment (its head is now ${event.headSha.slice(0, 7)}); look at it and approve again, or name it: /vcluster approve ${event.headSha}`,
         );
       }
       return atHead('up', event, { ...context, approvedSha: event.headSha });

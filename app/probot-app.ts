@@ -111,6 +111,9 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
           return;
         }
         const facts = factsOf(payload.pull_request as PullLike);
+        // When each head appeared, for `/vcluster approve` without a sha (the head when the comment was written).
+        if (payload.action !== 'closed')
+          await approvals.headSeen(repo, pr, facts.headSha, new Date().toISOString());
         const octokit = context.octokit as unknown as GitHubClient;
         const [owner, name] = [payload.repository.owner.login, payload.repository.name];
         const label = 'label' in payload && payload.label ? payload.label.name : undefined;
@@ -198,7 +201,7 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
         const desired = await judgePullRequest(policy, {
           ...target,
           facts: factsOf(pull as PullLike),
-          request: { type: 'command', command },
+          request: { type: 'command', command, commentedAt: payload.comment.created_at },
         });
         if (command.kind === 'approve' && desired.kind === 'up') {
           await approvals.set(repo, pr, desired.sha);

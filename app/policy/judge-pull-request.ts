@@ -21,7 +21,12 @@ export interface PolicyDeps {
 /** What happened, without the pull request's facts (those come from `facts`). */
 export type PullRequestRequest =
   | { type: 'pull_request'; action: string; merged: boolean; label?: string }
-  | { type: 'command'; command: Command };
+  | {
+      type: 'command';
+      command: Command;
+      /** When the comment was written (`comment.created_at`); API calls have none. */
+      commentedAt?: string;
+    };
 
 /** Which pull request, and GitHub as its repository's installation. */
 export interface PullTarget {
@@ -47,8 +52,17 @@ export async function judgePullRequest(deps: PolicyDeps, input: JudgeInput): Pro
     input.policy ??
     (await deps.readConfig(input.octokit, input.owner, input.name, configRef(facts), input.log));
   const approvedSha = facts.isFork ? await deps.approvals.get(input.repo, input.pr) : undefined;
+  if (request.type === 'pull_request') {
+    return desiredStateFor({ ...request, ...facts }, { config, ...(approvedSha ? { approvedSha } : {}) });
+  }
+  // An approval is of the head as it was when the maintainer commented: a head never seen is taken
+  // as pushed just now.
+  const headSeenAt =
+    request.command.kind === 'approve' && request.commentedAt
+      ? ((await deps.approvals.headSeenAt(input.repo, input.pr, facts.headSha)) ?? new Date().toISOString())
+      : undefined;
   return desiredStateFor(
-    request.type === 'pull_request' ? { ...request, ...facts } : { ...request, ...facts },
+    { ...request, ...facts, ...(headSeenAt ? { headSeenAt } : {}) },
     { config, ...(approvedSha ? { approvedSha } : {}) },
   );
 }

@@ -144,6 +144,49 @@ describe('security: the GitHub side', () => {
     );
   });
 
+  it('approves the head a maintainer saw: a push after the comment, its webhook not yet in, is not approved', async () => {
+    const first = 'd'.repeat(40);
+    const pushed = 'e'.repeat(40);
+    const pr = { owner: OWNER, repo: REPO, number: 4, headSha: first, forkOwner: 'mallory' };
+    github.addPullRequest(pr);
+    expect((await post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
+    const jobs = async () =>
+      (await (service.queue as PreviewQueue).queue.getJobs(['waiting', 'delayed', 'active']))
+        .map((job) => job.data)
+        .filter((data) => data.pr === 4 && data.desired.kind === 'up');
+    const replies = () =>
+      github
+        .comments(OWNER, REPO, 4)
+        .filter((c) => c.user.login === 'vcluster-preview[bot]' && !isStickyComment(c.body));
+    // The maintainer comments; a second later the fork pushes, and its webhook has not come yet.
+    const approval = github.addComment(OWNER, REPO, 4, '/vcluster approve', 'maintainer');
+    const seen = issueCommentEvent(pr, {
+      body: '/vcluster approve',
+      sender: 'maintainer',
+      commentId: approval.id,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    github.updatePullRequest(OWNER, REPO, 4, { headSha: pushed });
+    expect((await post('issue_comment', seen)).status).toBeLessThan(300);
+    const refused = await waitUntil(async () => replies()[0], { what: 'the reply to the late approval' });
+    expect(refused.body).toContain('the pull request was pushed to after your comment');
+    expect(refused.body).toContain(`/vcluster approve ${pushed}`);
+    expect(await jobs()).toEqual([]);
+    // Naming the commit approves it.
+    const named = github.addComment(OWNER, REPO, 4, `/vcluster approve ${pushed}`, 'maintainer');
+    await post(
+      'issue_comment',
+      issueCommentEvent(
+        { ...pr, headSha: pushed },
+        { body: `/vcluster approve ${pushed}`, sender: 'maintainer', commentId: named.id },
+      ),
+    );
+    const approved = await waitUntil(async () => ((await jobs()).length > 0 ? await jobs() : undefined), {
+      what: 'the up job of the approved commit',
+    });
+    expect(approved.map((job) => ('sha' in job.desired ? job.desired.sha : ''))).toEqual([pushed]);
+  });
+
   it('refuses an oversized or unannounced body before reading it, and serves an honest one', async () => {
     const huge = { padding: 'x'.repeat(MAX_REQUEST_BYTES + 1) };
     const answer = await post('pull_request', huge);
