@@ -62,7 +62,11 @@ export async function downloadPath(
   at: RepoAt,
   path: string,
   root: string,
-  options: { recursive?: boolean } = {},
+  options: {
+    recursive?: boolean;
+    /** Told each file's path and size before it is written; throws to stop (preview/ fileBudget). */
+    budget?: (path: string, bytes: number) => void;
+  } = {},
 ): Promise<number> {
   const data = await getContent(octokit, at, path === '.' ? '' : path);
   if (data === undefined) return 0;
@@ -78,8 +82,10 @@ export async function downloadPath(
     const file = entry.content === undefined ? await getContent(octokit, at, entry.path) : entry;
     if (file === undefined || Array.isArray(file)) continue;
     const target = join(root, entry.path);
+    const bytes = decode(file);
+    options.budget?.(entry.path, bytes.length);
     await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, decode(file));
+    await writeFile(target, bytes);
     written++;
   }
   return written;

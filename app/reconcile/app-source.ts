@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   AUTHOR_FIX_HINTS,
   authorFix,
+  fileBudget,
   type PreviewApp,
   REPO_CONFIG_PATH,
   renderPreviewApp,
@@ -72,10 +73,11 @@ export async function readApp(options: ReadAppOptions): Promise<AppSource> {
       helmBinary: options.helmBinary,
       // Only what the config names is fetched, never the whole tree.
       fetch: async (config) => {
-        for (const path of config.manifests ?? []) await downloadPath(octokit, at, path, root);
+        const budget = fileBudget();
+        for (const path of config.manifests ?? []) await downloadPath(octokit, at, path, root, { budget });
         if (config.helm) {
-          await downloadPath(octokit, at, config.helm.chart, root, { recursive: true });
-          for (const file of config.helm.valuesFiles) await downloadPath(octokit, at, file, root);
+          await downloadPath(octokit, at, config.helm.chart, root, { recursive: true, budget });
+          for (const file of config.helm.valuesFiles) await downloadPath(octokit, at, file, root, { budget });
         }
       },
     });

@@ -1,3 +1,4 @@
+export { APP_LIMITS, checkConfigSize, checkObjectCount, fileBudget } from './app-limits.ts';
 export {
   DeployError,
   type DeployFailure,

@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseRepoConfig, type RepoConfig } from '../repo-config.ts';
+import { checkConfigSize, checkObjectCount } from './app-limits.ts';
 import { renderApp } from './sources.ts';
 import { previewHost } from './url.ts';
 
@@ -33,15 +34,17 @@ export async function renderPreviewApp(options: {
   identity: PreviewIdentity;
   helmBinary?: string | undefined;
 }): Promise<PreviewApp> {
-  const config = parseRepoConfig(options.configText);
+  const config = parseRepoConfig(checkConfigSize(options.configText));
   const base = { ...options.identity };
   const host = previewHost(config.urlTemplate, base);
   await options.fetch?.(config);
-  const objects = await renderApp({
-    root: options.root,
-    config,
-    values: { ...base, preview: { host } },
-    ...(options.helmBinary ? { helm: options.helmBinary } : {}),
-  });
+  const objects = checkObjectCount(
+    await renderApp({
+      root: options.root,
+      config,
+      values: { ...base, preview: { host } },
+      ...(options.helmBinary ? { helm: options.helmBinary } : {}),
+    }),
+  );
   return { config, objects, host };
 }

@@ -305,6 +305,27 @@ describe('reconcile failures that need no virtual cluster', () => {
     },
   );
 
+  it('a pull request that renders more objects than a preview may deploy is refused before any cluster is made', async () => {
+    const head = sha('7');
+    for (const path of await exampleFiles())
+      github.setFile(OWNER, REPO, head, path, await readFile(join(EXAMPLE, path), 'utf8'));
+    const many = Array.from(
+      { length: 501 },
+      (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flood-${i}\ndata:\n  n: "${i}"\n`,
+    ).join('---\n');
+    github.setFile(OWNER, REPO, head, 'deploy/flood.yaml', many);
+    github.addPullRequest({ owner: OWNER, repo: REPO, number: 6, headSha: head });
+    const error = await reconcile(
+      { repo: `${OWNER}/${REPO}`, pr: 6, desired: { kind: 'up', sha: head } },
+      ctx(),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadConfigError);
+    const [comment] = sticky(6);
+    expect(comment?.body).toContain('more than the 500 one preview may deploy');
+    expect(comment?.body).toMatch(/❌ \| Read config/);
+    expect(await provider.get(previewName(`${OWNER}/${REPO}`, 6))).toBeUndefined();
+  });
+
   it('a transient error is rethrown for a retry, and the comment says which step and that it retries', async () => {
     for (const path of await exampleFiles())
       github.setFile(OWNER, REPO, sha('e'), path, await readFile(join(EXAMPLE, path), 'utf8'));
