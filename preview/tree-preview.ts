@@ -134,12 +134,13 @@ export async function previewTree(deps: TreePreviewDeps, options: TreePreviewOpt
   const tracker = new StepTracker([STEPS.config, STEPS.cluster, STEPS.deploy, STEPS.expose], async (steps) =>
     options.onSteps?.(steps),
   );
-  const record = (run: Omit<TreeRun, 'finishedAt' | 'sha'>) =>
+  /** The run's outcome on the namespace, in one patch with whatever else it changes (`more`). */
+  const record = (run: Omit<TreeRun, 'finishedAt' | 'sha'>, more: Record<string, string> = {}) =>
     host.annotate(ref.namespace, {
+      ...more,
       [annotations.lastRun]: JSON.stringify({ ...run, sha, finishedAt: new Date().toISOString() }),
     });
   let createdHere = false;
-  let exists = false;
   try {
     const app = await tracker.run(STEPS.config, () => readTreeApp(dir, options.name, sha, deps));
     const virtual = await tracker.run(STEPS.cluster, async () => {
@@ -170,7 +171,6 @@ export async function previewTree(deps: TreePreviewDeps, options: TreePreviewOpt
         allowedHostSuffix: app.host,
         report,
       });
-      exists = true;
       return host.connect(deps.provider, ref, deps.readyTimeoutMs ?? 120_000);
     });
     await tracker.run(STEPS.deploy, () =>
@@ -187,8 +187,8 @@ export async function previewTree(deps: TreePreviewDeps, options: TreePreviewOpt
       }),
     );
     const steps = tracker.snapshot();
-    await host.annotate(ref.namespace, { [annotations.commit]: sha });
-    await record({ state: 'ready', steps, ...(url ? { url } : {}) });
+    // The commit goes on only when it serves: create leaves an existing namespace's marks as they were.
+    await record({ state: 'ready', steps, ...(url ? { url } : {}) }, { [annotations.commit]: sha });
     return { ...ref, sha, steps, ...(url ? { url } : {}) };
   } catch (error) {
     const step = tracker.failed ?? STEPS.config;
@@ -208,7 +208,7 @@ export async function previewTree(deps: TreePreviewDeps, options: TreePreviewOpt
           )
         : '';
     const steps = tracker.snapshot();
-    const present = exists || (await deps.provider.get(ref).catch(() => undefined)) !== undefined;
+    const present = (await deps.provider.get(ref).catch(() => undefined)) !== undefined;
     // No half-made environment: a virtual cluster this run made for files that cannot work goes.
     if (fix && createdHere) await deps.provider.delete(ref);
     else if (present)
