@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadServiceConfig, ServiceConfigError } from './service-config.ts';
+import { loadServiceConfig, readUrlStyle, ServiceConfigError } from './service-config.ts';
 
 const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
@@ -211,5 +211,21 @@ describe('loadServiceConfig', () => {
     expect(() =>
       loadServiceConfig({ ...base, PRIVATE_KEY: undefined, PRIVATE_KEY_PATH: '/nonexistent/key.pem' }, 'all'),
     ).toThrow(/PRIVATE_KEY_PATH cannot be read \(\/nonexistent\/key\.pem/);
+  });
+});
+
+describe('readUrlStyle', () => {
+  it('reads PREVIEW_URL_SCHEME and PREVIEW_URL_PORT as the service does, naming a wrong one', () => {
+    expect(readUrlStyle({})).toEqual({ scheme: 'https' });
+    expect(readUrlStyle({ PREVIEW_URL_SCHEME: 'HTTP', PREVIEW_URL_PORT: '8080' })).toEqual({
+      scheme: 'http',
+      port: 8080,
+    });
+    expect(() => readUrlStyle({ PREVIEW_URL_PORT: '99999' })).toThrow(
+      /PREVIEW_URL_PORT must be a port number between 1 and 65535/,
+    );
+    expect(() => readUrlStyle({ PREVIEW_URL_SCHEME: 'ftp' })).toThrow(
+      /PREVIEW_URL_SCHEME must be http or https/,
+    );
   });
 });

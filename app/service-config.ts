@@ -111,6 +111,39 @@ const optionalLimit = z.preprocess(
     .optional(),
 );
 
+/** How preview URLs are reached from outside: read by the service and by `vcluster-preview preview` alike. */
+const urlStyleSchema = z.object({
+  PREVIEW_URL_SCHEME: z.preprocess(
+    (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
+    z.enum(['http', 'https'], { error: 'must be http or https' }).default('https'),
+  ),
+  PREVIEW_URL_PORT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a port number, like 8080')
+      .transform(Number)
+      .refine((port) => port >= 1 && port <= 65_535, 'must be a port number between 1 and 65535')
+      .optional(),
+  ),
+});
+
+/**
+ * Scheme and port of preview URLs from `PREVIEW_URL_SCHEME` and `PREVIEW_URL_PORT` (default https
+ * on its own port); a ServiceConfigError names a variable that is wrong.
+ */
+export function readUrlStyle(env: Env): PreviewUrlStyle {
+  const parsed = urlStyleSchema.safeParse(env);
+  if (!parsed.success)
+    throw new ServiceConfigError(
+      parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`),
+    );
+  return {
+    scheme: parsed.data.PREVIEW_URL_SCHEME,
+    ...(parsed.data.PREVIEW_URL_PORT !== undefined ? { port: parsed.data.PREVIEW_URL_PORT } : {}),
+  };
+}
+
 const envSchema = z.object({
   APP_ID: z.preprocess(
     blankToUndefined,
@@ -189,19 +222,7 @@ const envSchema = z.object({
       .refine((domain) => hostnamePattern.test(domain), 'must be a DNS name, like preview.example.com')
       .optional(),
   ),
-  PREVIEW_URL_SCHEME: z.preprocess(
-    (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
-    z.enum(['http', 'https'], { error: 'must be http or https' }).default('https'),
-  ),
-  PREVIEW_URL_PORT: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^\d+$/, 'must be a port number, like 8080')
-      .transform(Number)
-      .refine((port) => port >= 1 && port <= 65_535, 'must be a port number between 1 and 65535')
-      .optional(),
-  ),
+  ...urlStyleSchema.shape,
   VCLUSTER_PROVIDER: z.preprocess(
     (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
     z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` }).default(DEFAULT_PROVIDER),

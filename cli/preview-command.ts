@@ -1,6 +1,7 @@
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { readUrlStyle } from '../app/service-config.ts';
 import type { PreviewUrlStyle } from '../preview/deploy/index.ts';
 import type { ProviderName } from '../preview/provider.ts';
 import { providerFor } from '../preview/providers/index.ts';
@@ -51,18 +52,7 @@ export async function treeUrlStyle(
   env: Record<string, string | undefined>,
   usingEmbedded: boolean,
 ): Promise<PreviewUrlStyle | undefined> {
-  const scheme = env.PREVIEW_URL_SCHEME?.trim().toLowerCase();
-  const port = env.PREVIEW_URL_PORT?.trim();
-  if (scheme || port) {
-    if (scheme && scheme !== 'http' && scheme !== 'https')
-      throw new Error(`PREVIEW_URL_SCHEME must be http or https, got ${scheme}`);
-    if (port && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535))
-      throw new Error(`PREVIEW_URL_PORT must be a port number between 1 and 65535, got ${port}`);
-    return {
-      scheme: (scheme as 'http' | 'https' | undefined) ?? 'https',
-      ...(port ? { port: Number(port) } : {}),
-    };
-  }
+  if (env.PREVIEW_URL_SCHEME?.trim() || env.PREVIEW_URL_PORT?.trim()) return readUrlStyle(env);
   if (!usingEmbedded) return undefined;
   const status = await hostStatus();
   if (!status.ingressUrl) return undefined;
