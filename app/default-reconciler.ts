@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import { Probot, ProbotOctokit } from 'probot';
+import { Probot } from 'probot';
 import { parse } from 'yaml';
 import type { VirtualClusterProvider } from '../preview/index.ts';
 import { helmBinary, providerNamed, readHostKubeconfig } from '../preview/index.ts';
+import { serviceOctokit } from './github/octokit.ts';
 import type { GitHubClient } from './github/reporter.ts';
-import { githubMetricsPlugin, type ServiceMetrics } from './metrics.ts';
+import type { ServiceMetrics } from './metrics.ts';
 import type { Reconcile } from './queue/preview-worker.ts';
 import { createReconciler } from './reconcile/index.ts';
 import { type ServiceConfig, ServiceConfigError } from './service-config.ts';
@@ -46,7 +47,7 @@ export async function defaultReconciler(
           privateKey: config.privateKey,
           baseUrl: config.githubBaseUrl,
           log: logger.child({ name: 'github' }),
-          ...(options.metrics ? { Octokit: ProbotOctokit.plugin(githubMetricsPlugin(options.metrics)) } : {}),
+          Octokit: serviceOctokit(options.metrics),
         })
       : undefined;
   const vclusterValues = config.vclusterValuesFile

@@ -6,14 +6,15 @@ import {
 } from 'node:http';
 import { Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import { Probot, ProbotOctokit, Server } from 'probot';
+import { Probot, Server } from 'probot';
 import { API_PREFIX } from './api/api-handler.ts';
 import { lazyPreviewHosts } from './api/host-lookup.ts';
 import { createPreviewApi } from './api/preview-api.ts';
 import type { WorkerReconcile } from './default-reconciler.ts';
+import { serviceOctokit } from './github/octokit.ts';
 import { healthHandler } from './health.ts';
 import { serviceLogger } from './logger.ts';
-import { githubMetricsPlugin, metricsHandler, ServiceMetrics } from './metrics.ts';
+import { metricsHandler, ServiceMetrics } from './metrics.ts';
 import { policyDeps } from './policy/policy-deps.ts';
 import { createPreviewApp, type PreviewAppDeps } from './probot-app.ts';
 import { PreviewQueue } from './queue/preview-queue.ts';
@@ -173,7 +174,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           secret: config.webhookSecret,
           baseUrl: config.githubBaseUrl,
           log: logger,
-          Octokit: ProbotOctokit.plugin(githubMetricsPlugin(metrics)),
+          Octokit: serviceOctokit(metrics),
         }),
         log: logger,
         port: config.port,

@@ -9,13 +9,9 @@ import { httpStatusOf, rateLimitOf } from './http-error.ts';
  * and its Deployments. Everything here is safe to repeat, because a job that fails half-way is run
  * again from the start.
  *
- * Retries are a small loop here rather than Octokit's plugins, so they behave the same whichever
- * Octokit is passed in (Probot's carries the retry and throttling plugins, `@octokit/rest`'s does
- * not): 5xx answers back off exponentially; rate limits (429, or 403 with `retry-after` or an
- * exhausted `x-ratelimit-remaining`) wait as long as GitHub says, up to a bound beyond which the
- * error goes to the job, whose own backoff is the right place for long waits. Each request turns
- * Probot's retry plugin off (`request.retries: 0`) so the two do not multiply; its throttling plugin,
- * when enabled, still queues writes and waits out rate limits before this loop sees them.
+ * Retries are the Octokit's (`./octokit.ts`: Probot's retry and throttling plugins with the service's
+ * bounds); what reaches this module has failed for good or asks for a longer wait than is done in
+ * place, and becomes a `GitHubReportError` that says what to do.
  */
 
 /**
@@ -30,16 +26,6 @@ export type DeploymentResult =
   | { state: 'success'; environmentUrl: string; logUrl?: string }
   | { state: 'failure'; logUrl?: string; description?: string };
 
-export interface RetryOptions {
-  /** Attempts after the first. */
-  retries: number;
-  /** First backoff after a 5xx; doubled each time, with jitter. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** The longest rate-limit wait done here; a longer one fails with `retryAfterMs` set. */
-  maxRetryAfterMs: number;
-}
-
 export interface GitHubReporterOptions {
   octokit: GitHubClient;
   owner: string;
@@ -47,8 +33,6 @@ export interface GitHubReporterOptions {
   pullNumber: number;
   /** A child logger, usually already carrying the job's repo and pull request. */
   log: Logger;
-  retry?: Partial<RetryOptions>;
-  sleep?: (ms: number) => Promise<void>;
   /**
    * This GitHub App's id: a sticky comment is ours only when the App wrote it (a Bot comment
    * `performed_via_github_app` this App). Without it, any Bot's comment with the marker counts; a
@@ -86,13 +70,6 @@ export class GitHubReportError extends Error {
     super(message, options);
   }
 }
-
-const defaultRetry: RetryOptions = {
-  retries: 3,
-  baseDelayMs: 1_000,
-  maxDelayMs: 15_000,
-  maxRetryAfterMs: 60_000,
-};
 
 /** GitHub asks for at least a minute when a secondary rate limit comes without `retry-after`. */
 const SECONDARY_LIMIT_FALLBACK_MS = 60_000;
@@ -144,61 +121,40 @@ const rateLimitWait = (error: unknown): number | undefined => {
   return limit === undefined ? undefined : (limit.waitMs ?? SECONDARY_LIMIT_FALLBACK_MS);
 };
 
-/** Per-request options that keep Probot's retry plugin from retrying underneath this module's loop. */
-const NO_PLUGIN_RETRY = { request: { retries: 0 } } as const;
-
 export function createGitHubReporter(options: GitHubReporterOptions): GitHubReporter {
   const { octokit, owner, repo, pullNumber, log } = options;
-  const retry = { ...defaultRetry, ...options.retry };
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const where = `${owner}/${repo}#${pullNumber}`;
   const baseUrl = String(octokit.request.endpoint.DEFAULTS.baseUrl);
   // GitHub matches owner and repo names without regard to case.
   const prKey = `${baseUrl} ${owner.toLowerCase()}/${repo.toLowerCase()}#${pullNumber}`;
   const defaultEnvironment = `preview/pr-${pullNumber}`;
 
-  /** Runs `work` until it succeeds, retrying what GitHub says is temporary; `what` names it in errors. */
-  const withRetry = async <T>(what: string, permission: string, work: () => Promise<T>): Promise<T> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        const failure = httpFailure(error);
-        if (!failure) throw error;
-        const limitWait = rateLimitWait(error);
-        const transient = limitWait !== undefined || failure.status >= 500;
-        const delay =
-          limitWait ??
-          (failure.status >= 500
-            ? Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2)
-            : undefined);
-        const describe = `GitHub answered ${failure.status} (${failure.message.split('\n', 1)[0]})`;
-        if (delay !== undefined && attempt < retry.retries && delay <= retry.maxRetryAfterMs) {
-          log.warn(
-            { status: failure.status, attempt: attempt + 1, delayMs: Math.round(delay), what },
-            `${describe} when trying to ${what}; retrying in ${Math.round(delay)} ms`,
-          );
-          await sleep(delay);
-          continue;
-        }
-        const hint =
-          limitWait !== undefined
-            ? `GitHub's rate limit for this installation is reached; try again in ${Math.ceil(limitWait / 1000)} s.`
-            : failure.status >= 500
-              ? `GitHub kept failing after ${attempt + 1} attempts; try again later.`
-              : failure.status === 403 || failure.status === 401
-                ? `Check that the GitHub App is installed on ${owner}/${repo} with ${permission} permission.`
-                : failure.status === 404
-                  ? `Check that ${where} exists and the GitHub App can see it.`
-                  : 'This is a bug in vcluster-preview: GitHub refused the request it sent.';
-        throw new GitHubReportError(
-          `Could not ${what} on ${where}: ${describe}. ${hint}`,
-          failure.status,
-          transient,
-          limitWait,
-          { cause: error },
-        );
-      }
+  /** Runs `work`; a failure GitHub answered becomes a `GitHubReportError`; `what` names it in errors. */
+  const reported = async <T>(what: string, permission: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      const failure = httpFailure(error);
+      if (!failure) throw error;
+      const limitWait = rateLimitWait(error);
+      const describe = `GitHub answered ${failure.status} (${failure.message.split('\n', 1)[0]})`;
+      const hint =
+        limitWait !== undefined
+          ? `GitHub's rate limit for this installation is reached; try again in ${Math.ceil(limitWait / 1000)} s.`
+          : failure.status >= 500
+            ? 'GitHub kept failing after its retries; try again later.'
+            : failure.status === 403 || failure.status === 401
+              ? `Check that the GitHub App is installed on ${owner}/${repo} with ${permission} permission.`
+              : failure.status === 404
+                ? `Check that ${where} exists and the GitHub App can see it.`
+                : 'This is a bug in vcluster-preview: GitHub refused the request it sent.';
+      throw new GitHubReportError(
+        `Could not ${what} on ${where}: ${describe}. ${hint}`,
+        failure.status,
+        limitWait !== undefined || failure.status >= 500,
+        limitWait,
+        { cause: error },
+      );
     }
   };
 
@@ -215,7 +171,6 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
       repo,
       issue_number: pullNumber,
       per_page: 100,
-      ...NO_PLUGIN_RETRY,
     });
     // GitHub's ids grow with time, so the lowest id is the oldest comment. The marker alone proves
     // nothing (anyone can write it in a comment): only the App's own comments are edited.
@@ -226,11 +181,11 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
   };
 
   const updateComment = (id: number, body: string) =>
-    octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body, ...NO_PLUGIN_RETRY });
+    octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body });
 
   const deleteComment = async (id: number) => {
     try {
-      await octokit.rest.issues.deleteComment({ owner, repo, comment_id: id, ...NO_PLUGIN_RETRY });
+      await octokit.rest.issues.deleteComment({ owner, repo, comment_id: id });
     } catch (error) {
       // Another process settling the same race may have deleted it first.
       if (httpStatusOf(error) !== 404) throw error;
@@ -271,7 +226,6 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
       repo,
       issue_number: pullNumber,
       body,
-      ...NO_PLUGIN_RETRY,
     });
     // Another process may have created one at the same moment; both sides then agree on the oldest.
     const after = await listStickyComments();
@@ -291,43 +245,40 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
       deployment_id: deploymentId,
       state,
       ...extra,
-      ...NO_PLUGIN_RETRY,
     });
 
   return {
     upsertStickyComment: (state) => {
       const body = renderStickyComment(state);
       return serialized(prKey, () =>
-        withRetry('update the sticky comment', '"Pull requests: write"', () => upsert(body)),
+        reported('update the sticky comment', '"Pull requests: write"', () => upsert(body)),
       );
     },
 
     async addReaction(commentId, content = 'eyes') {
-      await withRetry(`react ${content} to comment ${commentId}`, '"Pull requests: write"', () =>
+      await reported(`react ${content} to comment ${commentId}`, '"Pull requests: write"', () =>
         octokit.rest.reactions.createForIssueComment({
           owner,
           repo,
           comment_id: commentId,
           content,
-          ...NO_PLUGIN_RETRY,
         }),
       );
     },
 
     async reply(body) {
-      await withRetry('answer a command', '"Pull requests: write"', () =>
+      await reported('answer a command', '"Pull requests: write"', () =>
         octokit.rest.issues.createComment({
           owner,
           repo,
           issue_number: pullNumber,
           body,
-          ...NO_PLUGIN_RETRY,
         }),
       );
     },
 
     async startDeployment(sha, environment = defaultEnvironment) {
-      const id = await withRetry(
+      const id = await reported(
         `create a deployment of ${sha.slice(0, 7)}`,
         '"Deployments: write"',
         async () => {
@@ -338,7 +289,6 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
             sha,
             environment,
             per_page: 1,
-            ...NO_PLUGIN_RETRY,
           });
           const found = existing[0];
           if (found) return found.id;
@@ -353,7 +303,6 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
             production_environment: false,
             required_contexts: [],
             auto_merge: false,
-            ...NO_PLUGIN_RETRY,
           });
           // 202 means GitHub merged the base in instead of deploying, which auto_merge: false rules out.
           if (!('id' in data)) throw new Error(`GitHub did not create the deployment: ${data.message ?? ''}`);
@@ -361,7 +310,7 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
           return data.id;
         },
       );
-      await withRetry(`mark deployment ${id} in progress`, '"Deployments: write"', () =>
+      await reported(`mark deployment ${id} in progress`, '"Deployments: write"', () =>
         createStatus(id, 'in_progress', { description: 'Deploying the preview' }),
       );
       return id;
@@ -379,14 +328,14 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
               ...(result.logUrl ? { log_url: result.logUrl } : {}),
               description: (result.description ?? 'Preview failed').slice(0, 140),
             };
-      await withRetry(`mark deployment ${deploymentId} ${result.state}`, '"Deployments: write"', () =>
+      await reported(`mark deployment ${deploymentId} ${result.state}`, '"Deployments: write"', () =>
         createStatus(deploymentId, result.state, extra),
       );
       log.info({ deploymentId, state: result.state }, 'finished a deployment');
     },
 
     async deactivateDeployments(environment = defaultEnvironment) {
-      const deployments = await withRetry(
+      const deployments = await reported(
         `list the deployments of ${environment}`,
         '"Deployments: read"',
         () =>
@@ -395,31 +344,25 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
             repo,
             environment,
             per_page: 100,
-            ...NO_PLUGIN_RETRY,
           }),
       );
       let changed = 0;
       for (const deployment of deployments) {
-        const latest = await withRetry(
-          `read deployment ${deployment.id}`,
-          '"Deployments: read"',
-          async () => {
-            const { data } = await octokit.rest.repos.listDeploymentStatuses({
-              owner,
-              repo,
-              deployment_id: deployment.id,
-              per_page: 100,
-              ...NO_PLUGIN_RETRY,
-            });
-            return data.reduce<(typeof data)[number] | undefined>(
-              (newest, status) => (newest === undefined || status.id > newest.id ? status : newest),
-              undefined,
-            );
-          },
-        );
+        const latest = await reported(`read deployment ${deployment.id}`, '"Deployments: read"', async () => {
+          const { data } = await octokit.rest.repos.listDeploymentStatuses({
+            owner,
+            repo,
+            deployment_id: deployment.id,
+            per_page: 100,
+          });
+          return data.reduce<(typeof data)[number] | undefined>(
+            (newest, status) => (newest === undefined || status.id > newest.id ? status : newest),
+            undefined,
+          );
+        });
         // Writes count against the stricter limits; one already inactive needs none.
         if (latest?.state === 'inactive') continue;
-        await withRetry(`mark deployment ${deployment.id} inactive`, '"Deployments: write"', () =>
+        await reported(`mark deployment ${deployment.id} inactive`, '"Deployments: write"', () =>
           createStatus(deployment.id, 'inactive', { description: 'Preview deleted' }),
         );
         changed++;
