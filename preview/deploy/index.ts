@@ -17,6 +17,7 @@ export {
   previewIngress,
   previewUrl,
 } from './expose.ts';
+export { checkKustomization, type FetchPath, type KustomizeOptions, kustomizeBuild } from './kustomize.ts';
 export { INVENTORY_NAME, INVENTORY_NAMESPACE, inventoryOf, toPrune } from './inventory.ts';
 export {
   COMMIT_ANNOTATION,
