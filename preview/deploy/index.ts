@@ -17,8 +17,8 @@ export {
   previewIngress,
   previewUrl,
 } from './expose.ts';
-export { checkKustomization, type FetchPath, type KustomizeOptions, kustomizeBuild } from './kustomize.ts';
 export { INVENTORY_NAME, INVENTORY_NAMESPACE, inventoryOf, toPrune } from './inventory.ts';
+export { checkKustomization, type FetchPath, type KustomizeOptions, kustomizeBuild } from './kustomize.ts';
 export {
   COMMIT_ANNOTATION,
   describeRef,

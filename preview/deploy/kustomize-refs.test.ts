@@ -35,8 +35,16 @@ describe('kustomizationRefs', () => {
     ['an empty file', '', []],
     ['other fields only', 'namePrefix: pr-\npatches: [{ path: p.yaml }]\n', []],
     ['not a mapping', '- a\n', { problem: 'expected a mapping' }],
-    ['a field that is not a list of paths', 'resources: app.yaml\n', { problem: 'resources: expected a list of paths' }],
-    ['not YAML', 'resources: [a\n', { problem: expect.stringMatching(/^not valid YAML: /) as unknown as string }],
+    [
+      'a field that is not a list of paths',
+      'resources: app.yaml\n',
+      { problem: 'resources: expected a list of paths' },
+    ],
+    [
+      'not YAML',
+      'resources: [a\n',
+      { problem: expect.stringMatching(/^not valid YAML: /) as unknown as string },
+    ],
   ])('%s', (_, text, expected) => {
     expect(kustomizationRefs(text)).toEqual(expected);
   });

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childEnv } from '../child-env.ts';
 import { parseAllDocuments } from 'yaml';
+import { childEnv } from '../child-env.ts';
 import { REPO_CONFIG_PATH, SubstitutionError, type TemplateValues } from '../repo-config.ts';
 import { KUSTOMIZATION_FILES, kustomizationRefs } from './kustomize-refs.ts';
 import { ManifestError, type ManifestFile, type ManifestProblem } from './render.ts';
@@ -45,7 +45,8 @@ export async function checkKustomization(root: string, dir: string, fetch?: Fetc
   const fetched: string[] = [];
   // A folder is fetched with its subfolders: what lies inside one fetched already is there.
   const fetchOnce = async (path: string) => {
-    if (!fetch || fetched.some((done) => done === '.' || path === done || path.startsWith(`${done}/`))) return;
+    if (!fetch || fetched.some((done) => done === '.' || path === done || path.startsWith(`${done}/`)))
+      return;
     fetched.push(path);
     await fetch(path);
   };
@@ -104,7 +105,10 @@ export async function checkKustomization(root: string, dir: string, fetch?: Fetc
     }
   };
   const start = insideRepo(root, dir);
-  if (!start) throw new ManifestError([{ file: REPO_CONFIG_PATH, message: `kustomize: ${dir} is outside the repository` }]);
+  if (!start)
+    throw new ManifestError([
+      { file: REPO_CONFIG_PATH, message: `kustomize: ${dir} is outside the repository` },
+    ]);
   await visit(start, { file: REPO_CONFIG_PATH, what: `kustomize: ${dir}` });
   if (problems.length > 0) throw new ManifestError(problems);
 }
