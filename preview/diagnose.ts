@@ -91,3 +91,84 @@ export function describeEvents(events: CoreV1Event[], limit = 10): string[] {
     .slice(-limit)
     .map(formatEvent);
 }
+
+/** A container worth reading the log of: it exited with an error, or is waiting to restart after one. */
+export interface FailingContainer {
+  container: string;
+  /** The log of the run that failed is the previous one: the container has restarted since. */
+  previous: boolean;
+}
+
+/** The containers of a pod (init containers first) whose last run failed. */
+export function failingContainers(pod: V1Pod): FailingContainer[] {
+  const failing: FailingContainer[] = [];
+  for (const status of [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ]) {
+    const { terminated, waiting } = status.state ?? {};
+    if (terminated && terminated.exitCode !== 0) failing.push({ container: status.name, previous: false });
+    else if (waiting && (status.lastState?.terminated?.exitCode ?? 0) !== 0)
+      failing.push({ container: status.name, previous: true });
+  }
+  return failing;
+}
+
+/** Values this short are not masked: masking `1` or `on` would hide half a log and protect nothing. */
+const MIN_SECRET_LENGTH = 4;
+
+/** Token-like text, masked whatever the Secrets hold: `key=value` of a secret-sounding key keeps its key. */
+const TOKEN_PATTERNS: readonly [RegExp, string][] = [
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '***'],
+  [/\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/g, '***'],
+  [/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w-]{20,}|xox[abpr]-[\w-]{10,})/g, '***'],
+  [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/g, '***'],
+  [/\b(bearer|basic)\s+[\w.~+/=-]{8,}/gi, '$1 ***'],
+  [/:\/\/([^/\s:@]+):[^/\s@]+@/g, '://$1:***@'],
+  [
+    /\b([\w-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)[\w-]*)(["']?\s*[=:]\s*["']?)([^\s"',;]+)/gi,
+    '$1$2***',
+  ],
+];
+
+/**
+ * `text` with every value of `secrets` (the preview's Secrets) and anything token-like replaced by
+ * `***`: a log quoted on a pull request is read by everyone who can read the pull request.
+ */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let masked = text;
+  // Longest first: a value that contains another is masked whole.
+  for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
+    if (secret.trim().length >= MIN_SECRET_LENGTH) masked = masked.split(secret).join('***');
+  }
+  for (const [pattern, replacement] of TOKEN_PATTERNS) masked = masked.replace(pattern, replacement);
+  return masked;
+}
+
+export interface LogTailOptions {
+  /** Lines kept from the end (default 20). */
+  lines?: number;
+  /** Characters kept of each line (default 200). */
+  width?: number;
+  /** Values to mask (the preview's Secrets). */
+  secrets?: readonly string[];
+}
+
+/**
+ * The last lines of a container's log as they are quoted on the pull request: secrets masked, control
+ * characters (colours, carriage returns) dropped, each line cut to `width` with `…`, blank ends trimmed.
+ */
+export function formatLogTail(text: string, options: LogTailOptions = {}): string[] {
+  const limit = options.lines ?? 20;
+  const width = options.width ?? 200;
+  const lines = maskSecrets(text, options.secrets ?? [])
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal colours are what is removed.
+    .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
+    .split(/\r?\n/)
+    .map((line) => (line.includes('\r') ? (line.split('\r').filter(Boolean).at(-1) ?? '') : line))
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what is left of control characters goes.
+    .map((line) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trimEnd());
+  while (lines.length > 0 && lines.at(-1) === '') lines.pop();
+  while (lines.length > 0 && lines[0] === '') lines.shift();
+  return lines.slice(-limit).map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line));
+}

@@ -15,6 +15,7 @@ export {
 export {
   AUTHOR_FIX_HINTS,
   authorFix,
+  checkKustomization,
   fileBudget,
   hostLabel,
   type PreviewApp,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   AUTHOR_FIX_HINTS,
   authorFix,
+  checkKustomization,
   fileBudget,
   type PreviewApp,
   REPO_CONFIG_PATH,
@@ -79,6 +80,11 @@ export async function readApp(options: ReadAppOptions): Promise<AppSource> {
           await downloadPath(octokit, at, config.helm.chart, root, { recursive: true, budget });
           for (const file of config.helm.valuesFiles) await downloadPath(octokit, at, file, root, { budget });
         }
+        // A kustomization's folder, and each local base it loads, with their subfolders.
+        if (config.kustomize)
+          await checkKustomization(root, config.kustomize, async (path) => {
+            await downloadPath(octokit, at, path, root, { recursive: true, budget });
+          });
       },
     });
     return { ...app, configRef, isFork };

@@ -18,6 +18,7 @@ export {
   previewUrl,
 } from './expose.ts';
 export { INVENTORY_NAME, INVENTORY_NAMESPACE, inventoryOf, toPrune } from './inventory.ts';
+export { checkKustomization, type FetchPath, type KustomizeOptions, kustomizeBuild } from './kustomize.ts';
 export {
   COMMIT_ANNOTATION,
   describeRef,

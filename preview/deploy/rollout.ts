@@ -2,6 +2,7 @@ import type { KubernetesObject, V1LabelSelector } from '@kubernetes/client-node'
 import { objectPath, rawRequest } from '../../kube/apply.ts';
 import type { KubeClients } from '../../kube/client.ts';
 import { describeEvents, describePod, formatCondition, podsWorthShowing } from '../diagnose.ts';
+import { readFailingLogs } from '../read-pod-logs.ts';
 import { readPodsAndEvents } from '../read-pods-and-events.ts';
 import { describeRef, identityOf, type ObjectRef, refOf } from './objects.ts';
 import { type RolloutFailure, rolloutErrorMessage, selectorString } from './rollout-report.ts';
@@ -20,6 +21,8 @@ export interface RolloutOptions {
   intervalMs?: number;
   /** Progress messages, one when an object's status changes. */
   report?: (message: string) => void;
+  /** What is rolled out, for the error's headline (default `rollout`; `pre-deploy Job` for a hook). */
+  what?: string;
 }
 
 export class RolloutError extends Error {
@@ -28,8 +31,9 @@ export class RolloutError extends Error {
     readonly failures: RolloutFailure[],
     readonly timedOut: boolean,
     timeoutMs?: number,
+    what?: string,
   ) {
-    super(rolloutErrorMessage(failures, timedOut ? timeoutMs : undefined));
+    super(rolloutErrorMessage(failures, timedOut ? timeoutMs : undefined, what));
   }
 }
 
@@ -62,6 +66,7 @@ async function diagnose(virtual: KubeClients, live: Live): Promise<RolloutFailur
     message: status.message,
     conditions: object ? conditionsOf(object).map(formatCondition) : [],
     pods: [],
+    logs: [],
     events: [],
   };
   if (!object) return failure;
@@ -85,7 +90,9 @@ async function diagnose(virtual: KubeClients, live: Live): Promise<RolloutFailur
         involved.add(`ReplicaSet/${replicaSet.metadata?.name}`);
     }
     for (const pod of pods) involved.add(`Pod/${pod.metadata?.name}`);
-    failure.pods = podsWorthShowing(pods).map(describePod);
+    const shown = podsWorthShowing(pods);
+    failure.pods = shown.map(describePod);
+    failure.logs = await readFailingLogs(virtual, namespace, shown);
     if (pods.length > failure.pods.length)
       failure.pods.push(`… and ${pods.length - failure.pods.length} more`);
     failure.events = describeEvents(
@@ -124,7 +131,12 @@ export async function waitForRollout(
     }
     const failed = seen.filter((live) => live.status.state === 'failed');
     if (failed.length > 0)
-      throw new RolloutError(await Promise.all(failed.map((live) => diagnose(virtual, live))), false);
+      throw new RolloutError(
+        await Promise.all(failed.map((live) => diagnose(virtual, live))),
+        false,
+        undefined,
+        options.what,
+      );
     pending = pending.filter((_, index) => seen[index]?.status.state !== 'done');
     if (pending.length === 0) return;
     if (Date.now() > deadline) {
@@ -133,6 +145,7 @@ export async function waitForRollout(
         await Promise.all(waiting.map((live) => diagnose(virtual, live))),
         true,
         timeoutMs,
+        options.what,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, extname, join, relative, sep } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { ensureBinaries } from '../../controlplane/index.ts';
 import { childEnv } from '../child-env.ts';
 import {
   REPO_CONFIG_PATH,
@@ -11,20 +11,23 @@ import {
   substitute,
   type TemplateValues,
 } from '../repo-config.ts';
+import { kustomizeBuild } from './kustomize.ts';
 import { ManifestError, type ManifestFile, renderManifests } from './render.ts';
+import { insideRepo } from './repo-path.ts';
+import { runRenderer } from './run-renderer.ts';
+import { substituteDeep } from './substitute-deep.ts';
 
 /**
  * Where the app's manifests come from, in a checkout of the repository: the files and folders of
- * `manifests:`, and `helm template` of the chart of `helm:`. `kustomize:` is not supported yet.
+ * `manifests:`, `helm template` of the chart of `helm:`, and `kubectl kustomize` of `kustomize:`.
  */
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** `path` inside `root`, or a ManifestError: the config may not point outside the repository. */
 function inside(root: string, path: string): string {
-  const full = resolve(root, path);
-  const rel = relative(resolve(root), full);
-  if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel))
+  const full = insideRepo(root, path);
+  if (!full)
     throw new ManifestError([{ file: REPO_CONFIG_PATH, message: `${path} is outside the repository` }]);
   return full;
 }
@@ -68,17 +71,6 @@ export async function readManifestFiles(root: string, paths: readonly string[]):
   }
   if (problems.length > 0) throw new ManifestError(problems);
   return files;
-}
-
-/** `value` with placeholders filled in in every string inside it. */
-function substituteDeep(value: unknown, values: TemplateValues): unknown {
-  if (typeof value === 'string') return substitute(value, values);
-  if (Array.isArray(value)) return value.map((item) => substituteDeep(item, values));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, substituteDeep(item, values)]),
-    );
-  return value;
 }
 
 export interface HelmTemplateOptions {
@@ -143,29 +135,22 @@ export async function helmTemplate(options: HelmTemplateOptions): Promise<Manife
       problems.push({ file: REPO_CONFIG_PATH, message: `helm.values: ${error.message}` });
     }
     if (problems.length > 0) throw new ManifestError(problems);
-    const output = await new Promise<string>((resolvePromise, reject) => {
-      execFile(
-        options.helm,
-        args,
-        {
-          cwd: root,
-          timeout: options.timeoutMs ?? 60_000,
-          maxBuffer: 64 << 20,
-          // The chart is the pull request's: none of the service's environment reaches helm.
-          env: childEnv(work, {
-            HELM_CACHE_HOME: join(work, 'cache'),
-            HELM_CONFIG_HOME: join(work, 'config'),
-            HELM_DATA_HOME: join(work, 'data'),
-          }),
-        },
-        (error, stdout, stderr) => {
-          if (!error) return resolvePromise(stdout);
-          const said = (stderr || error.message).trim().replaceAll(chartDir, chart.chart);
-          reject(
-            new ManifestError([{ file: `helm:${chart.chart}`, message: `helm template failed: ${said}` }]),
-          );
-        },
-      );
+    const output = await runRenderer(options.helm, args, {
+      cwd: root,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      // The chart is the pull request's: none of the service's environment reaches helm.
+      env: childEnv(work, {
+        HELM_CACHE_HOME: join(work, 'cache'),
+        HELM_CONFIG_HOME: join(work, 'config'),
+        HELM_DATA_HOME: join(work, 'data'),
+      }),
+      failed: (said) =>
+        new ManifestError([
+          {
+            file: `helm:${chart.chart}`,
+            message: `helm template failed: ${said.replaceAll(chartDir, chart.chart)}`,
+          },
+        ]),
     });
     return { path: `helm:${chart.chart}`, content: output, substitute: false };
   } finally {
@@ -183,21 +168,16 @@ export interface RenderAppOptions {
   helm?: string;
   /** Helm release name (default `preview`). */
   releaseName?: string;
+  /** The kubectl binary that builds `kustomize:` (default: the project's pinned one). */
+  kubectl?: string;
 }
 
 /**
  * Every object the config deploys, rendered (`renderManifests`): the `manifests:` files, then the
- * `helm:` chart. Throws a ManifestError for anything the user has to fix.
+ * `helm:` chart, then the `kustomize:` build. Throws a ManifestError for anything the user has to fix.
  */
 export async function renderApp(options: RenderAppOptions): Promise<KubernetesObject[]> {
   const { config, root, values } = options;
-  if (config.kustomize)
-    throw new ManifestError([
-      {
-        file: REPO_CONFIG_PATH,
-        message: `kustomize: is not supported yet (commit the output of \`kustomize build ${config.kustomize}\` to a folder and list it under manifests:, or use helm:)`,
-      },
-    ]);
   const files = config.manifests ? await readManifestFiles(root, config.manifests) : [];
   if (config.helm) {
     if (!options.helm)
@@ -211,6 +191,16 @@ export async function renderApp(options: RenderAppOptions): Promise<KubernetesOb
         chart: config.helm,
         values,
         releaseName: options.releaseName,
+      }),
+    );
+  }
+  if (config.kustomize) {
+    files.push(
+      await kustomizeBuild({
+        kubectl: options.kubectl ?? (await ensureBinaries()).path('kubectl'),
+        root,
+        dir: config.kustomize,
+        values,
       }),
     );
   }
