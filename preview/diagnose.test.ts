@@ -1,6 +1,15 @@
 import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { describeEvents, describePod, formatCondition, isPodReady, podsWorthShowing } from './diagnose.ts';
+import {
+  describeEvents,
+  describePod,
+  failingContainers,
+  formatCondition,
+  formatLogTail,
+  isPodReady,
+  maskSecrets,
+  podsWorthShowing,
+} from './diagnose.ts';
 
 const container = (name: string, extra: Partial<V1ContainerStatus>): V1ContainerStatus => ({
   name,
@@ -200,5 +209,82 @@ describe('describeEvents', () => {
     expect(describeEvents(many).map((line) => line.split(' ')[1])).toEqual(
       Array.from({ length: 10 }, (_, i) => `E${i + 2}`),
     );
+  });
+});
+
+describe('failingContainers', () => {
+  const pod = (statuses: V1Pod['status']): V1Pod => ({ metadata: { name: 'p' }, status: statuses });
+  it.each([
+    [
+      'exited with an error',
+      { containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 1 } } }] },
+      [{ container: 'app', previous: false }],
+    ],
+    ['exited cleanly', { containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 0 } } }] }, []],
+    [
+      'waiting after a crash',
+      {
+        containerStatuses: [
+          {
+            name: 'app',
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { exitCode: 2 } },
+          },
+        ],
+      },
+      [{ container: 'app', previous: true }],
+    ],
+    [
+      'waiting for its image',
+      { containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ImagePullBackOff' } } }] },
+      [],
+    ],
+    [
+      'init container first',
+      {
+        initContainerStatuses: [{ name: 'migrate', state: { terminated: { exitCode: 3 } } }],
+        containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 1 } } }],
+      },
+      [
+        { container: 'migrate', previous: false },
+        { container: 'app', previous: false },
+      ],
+    ],
+  ] as const)('%s', (_name, status, expected) => {
+    expect(failingContainers(pod(status as V1Pod['status']))).toEqual(expected);
+  });
+});
+
+describe('maskSecrets', () => {
+  it.each([
+    ['a Secret value', 'connecting with hunter22 now', ['hunter22'], 'connecting with *** now'],
+    ['the longest value whole', 'key abcdefgh', ['abcd', 'abcdefgh'], 'key ***'],
+    ['not values too short to matter', 'mode on', ['on'], 'mode on'],
+    ['a GitHub token', 'token ghp_abcdefghijklmnopqrstuvwxyz0123', [], 'token ***'],
+    ['a JWT', 'got eyJhbGciOiJI.eyJzdWIiOiIxMjM0.c2lnbmF0dXJlMTI', [], 'got ***'],
+    ['a password in a URL', 'postgres://app:s3cr3t@db:5432/app', [], 'postgres://app:***@db:5432/app'],
+    ['a secret-sounding key', 'DB_PASSWORD=s3cr3t other=1', [], 'DB_PASSWORD=*** other=1'],
+    ['a bearer token', 'Authorization: Bearer abcdefghijkl', [], 'Authorization: Bearer ***'],
+    ['plain text', 'listening on :8080', [], 'listening on :8080'],
+  ])('masks %s', (_name, text, secrets, expected) => {
+    expect(maskSecrets(text, secrets)).toBe(expected);
+  });
+});
+
+describe('formatLogTail', () => {
+  it('keeps the last lines, cut to width, without colours or blank ends', () => {
+    const log = [
+      '',
+      'one',
+      '\u001b[31mtwo\u001b[0m',
+      'x'.repeat(30),
+      'progress 10%\rprogress 100%',
+      '',
+      '',
+    ].join('\n');
+    expect(formatLogTail(log, { lines: 3, width: 10 })).toEqual(['two', `${'x'.repeat(9)}…`, 'progress …']);
+  });
+  it('masks the secrets it is given', () => {
+    expect(formatLogTail('using hunter22\n', { secrets: ['hunter22'] })).toEqual(['using ***']);
   });
 });
