@@ -251,7 +251,7 @@ describe('failingContainers', () => {
       ],
     ],
   ] as const)('%s', (_name, status, expected) => {
-    expect(failingContainers(pod(status as V1Pod['status']))).toEqual(expected);
+    expect(failingContainers(pod(status as unknown as V1Pod['status']))).toEqual(expected);
   });
 });
 
