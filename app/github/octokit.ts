@@ -1,8 +1,5 @@
-import type { Logger } from 'pino';
 import { ProbotOctokit } from 'probot';
-import type { ServiceMetrics } from '../metrics.ts';
-import { githubMetricsPlugin } from '../metrics.ts';
-import type { GitHubClient } from './reporter.ts';
+import { githubMetricsPlugin, type ServiceMetrics } from '../metrics.ts';
 
 /**
  * The one Octokit of the service: Probot's (with `@octokit/plugin-retry` and
@@ -56,7 +53,7 @@ type OctokitClass = typeof ProbotOctokit;
  * limit); anything else Probot passes (its Redis-backed throttle connection) is kept.
  */
 export function withGitHubRetries(
-  Octokit: OctokitClass = ProbotOctokit,
+  Octokit: OctokitClass,
   limits: Partial<GitHubRetryLimits> = {},
 ): OctokitClass {
   const bounds = { ...GITHUB_RETRY_LIMITS, ...limits };
@@ -80,21 +77,4 @@ export function withGitHubRetries(
 /** The class the service gives Probot: the retry bounds, and the metrics plugin when metrics are kept. */
 export function serviceOctokit(metrics?: ServiceMetrics): OctokitClass {
   return withGitHubRetries(metrics ? ProbotOctokit.plugin(githubMetricsPlugin(metrics)) : ProbotOctokit);
-}
-
-export interface TokenOctokitOptions {
-  baseUrl: string;
-  token: string;
-  log?: Logger;
-  limits?: Partial<GitHubRetryLimits>;
-}
-
-/** The service's Octokit for a plain token (an installation token, a test's token). */
-export function tokenOctokit(options: TokenOctokitOptions): GitHubClient {
-  const Octokit = withGitHubRetries(ProbotOctokit, options.limits);
-  return new Octokit({
-    baseUrl: options.baseUrl,
-    auth: { token: options.token },
-    ...(options.log ? { log: options.log } : {}),
-  }) as unknown as GitHubClient;
 }

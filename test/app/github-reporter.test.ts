@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type GitHubRetryLimits, tokenOctokit } from '../../app/github/octokit.ts';
+import type { GitHubRetryLimits } from '../../app/github/octokit.ts';
 import {
   createGitHubReporter,
   type GitHubClient,
@@ -10,6 +10,7 @@ import {
 } from '../../app/github/reporter.ts';
 import { STICKY_MARKER, type StickyCommentState } from '../../app/sticky-comment.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
+import { tokenOctokit } from '../support/github-octokit.ts';
 
 describe('GitHub reporter against the GitHub double', () => {
   let github: GitHubDouble;
