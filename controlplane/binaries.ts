@@ -39,8 +39,22 @@ export function stateHome(): string {
   );
 }
 
-/** The cache key: pinned versions plus a digest of the wrapper modules (with their own Go code) and build flags. */
-export async function cacheKey(): Promise<string> {
+let knownCacheKey: Promise<string> | undefined;
+
+/**
+ * The cache key: pinned versions plus a digest of the wrapper modules (with their own Go code) and
+ * build flags. Hashed once per process: the wrapper modules do not change under a running process,
+ * and every `ensureBinaries()` (each kustomize render, each helm lookup) asks for it.
+ */
+export function cacheKey(): Promise<string> {
+  knownCacheKey ??= digestOfModules().catch((error: unknown) => {
+    knownCacheKey = undefined;
+    throw error;
+  });
+  return knownCacheKey;
+}
+
+async function digestOfModules(): Promise<string> {
   const hash = createHash('sha256');
   for (const module of Object.keys(binariesByModule).sort()) {
     const goFiles = (await readdir(join(goRoot, module))).filter((file) => file.endsWith('.go')).sort();
