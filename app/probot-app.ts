@@ -9,6 +9,7 @@ import {
   permissionAllows,
   requiredPermission,
 } from './commands.ts';
+import { TooManyDeliveriesError } from './errors/too-many-deliveries-error.ts';
 import { permissionOf } from './github/permissions.ts';
 import { createGitHubReporter, type GitHubClient } from './github/reporter.ts';
 import { applyDesiredState } from './policy/apply-desired-state.ts';
@@ -18,6 +19,7 @@ import { policyDeps } from './policy/policy-deps.ts';
 import { factsOf, type PullLike } from './policy/pull-facts.ts';
 import { DEFAULT_POLICY, type ReadConfig } from './policy/repo-policy.ts';
 import type { PreviewQueue, QueuePlace } from './queue/preview-queue.ts';
+import { installationLimiter } from './rate-limit/installation-limiter.ts';
 import { type DeliveryLog, redisDeliveryLog } from './webhook-deliveries.ts';
 
 /**
@@ -35,6 +37,8 @@ export interface PreviewAppDeps {
   appId?: number;
   /** Default: Redis keys next to the queue's (`bull:<queue>:deliveries:<id>`), on the queue's connection. */
   deliveries?: DeliveryLog;
+  /** Deliveries per minute per installation (`RATE_LIMIT_WEBHOOKS_PER_MINUTE`); default 600, 0 for no limit. */
+  webhooksPerMinute?: number;
 }
 
 const PR_ACTIONS = new Set([
@@ -78,9 +82,30 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
    * validly signed request, or a redelivery of one that worked) changes nothing. One that failed is
    * forgotten, so GitHub's redelivery gets its turn.
    */
+  const limiter = installationLimiter(
+    async () => (await queue.queue.getBackend().client) as unknown as Redis,
+    { keyPrefix: queue.queue.toKey('rate:webhooks'), perMinute: deps.webhooksPerMinute ?? 600 },
+  );
   const once =
-    <C extends { id: string; log: { info(message: string): void } }>(handle: (context: C) => Promise<void>) =>
+    <
+      C extends {
+        id: string;
+        payload: object;
+        log: { info(message: string): void; warn(message: string): void };
+      },
+    >(
+      handle: (context: C) => Promise<void>,
+    ) =>
     async (context: C) => {
+      // Over its installation's limit a delivery is answered 429 and not marked handled: it is not
+      // lost, GitHub's delivery log shows it for redelivery.
+      const installation = String(installationOf(context.payload).installationId ?? 'none');
+      const { retryAfterMs } = await limiter.take(installation);
+      if (retryAfterMs !== undefined) {
+        const error = new TooManyDeliveriesError(installation, deps.webhooksPerMinute ?? 600, retryAfterMs);
+        context.log.warn(error.message);
+        throw error;
+      }
       if (!(await deliveries.first(context.id))) {
         context.log.info(`delivery ${context.id} was handled before; ignoring the replay`);
         return;

@@ -191,13 +191,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         appId: config.appId,
         ...(options.readConfig ? { readConfig: options.readConfig } : {}),
       });
-      await server.load(createPreviewApp({ queue, ...policy }));
+      await server.load(
+        createPreviewApp({ queue, ...policy, webhooksPerMinute: config.rateLimits.webhooksPerMinute }),
+      );
       await server.load(
         createPreviewApi({
           queue,
           policy,
           issuer: config.oidcIssuer,
           audience: config.apiAudience,
+          callsPerMinute: config.rateLimits.apiCallsPerMinute,
           ...hosts,
           log: logger,
         }),

@@ -132,10 +132,16 @@ describe('loadServiceConfig', () => {
   });
 
   it('accepts GitHub Actions OIDC tokens from github.com, or from the GHE_HOST, for the API audience', () => {
-    expect(loadServiceConfig(base, 'web')).toMatchObject({
-      oidcIssuer: 'https://token.actions.githubusercontent.com',
-      apiAudience: 'vcluster-preview',
-    });
+    const plain = loadServiceConfig(base, 'web');
+    expect(plain.oidcIssuer).toBe('https://token.actions.githubusercontent.com');
+    // No shared default: without an audience of its own the API takes no token.
+    expect(plain.apiAudience).toBeUndefined();
+    expect(
+      loadServiceConfig({ ...base, API_AUDIENCE: 'https://previews.example.com/' }, 'web').apiAudience,
+    ).toBe('https://previews.example.com');
+    expect(problemsOf({ ...base, API_AUDIENCE: 'vcluster-preview' })).toEqual([
+      expect.stringMatching(/^API_AUDIENCE must be this installation's own/),
+    ]);
     expect(
       loadServiceConfig({ ...base, GHE_HOST: 'ghe.example.com', API_AUDIENCE: ' previews ' }, 'web'),
     ).toMatchObject({ oidcIssuer: 'https://ghe.example.com/_services/token', apiAudience: 'previews' });

@@ -8,7 +8,7 @@ import { parseDuration } from '../preview/index.ts';
  * The service's configuration, read from the environment in this one place: Probot's standard
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
  * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `VCLUSTER_VALUES_FILE`, `BASE_DOMAIN`,
- * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, for the
+ * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, `RATE_LIMIT_WEBHOOKS_PER_MINUTE`, `RATE_LIMIT_API_PER_MINUTE`, for the
  * service API `OIDC_ISSUER`, `API_AUDIENCE`, and for the status page `STATUS_PAGE_AUTH`). Every problem is reported at once, each naming its variable.
  */
 
@@ -71,13 +71,22 @@ export interface ServiceConfig {
   /** Live previews at most per GitHub App installation (`MAX_PREVIEWS_PER_INSTALLATION`); unset for no limit. */
   maxPreviewsPerInstallation?: number;
   /**
+   * Requests per minute one installation may send (`RATE_LIMIT_WEBHOOKS_PER_MINUTE`, default 600;
+   * `RATE_LIMIT_API_PER_MINUTE`, default 120; 0 for no limit), so one floods no other's turn.
+   */
+  rateLimits: { webhooksPerMinute: number; apiCallsPerMinute: number };
+  /**
    * Who issues the GitHub Actions OIDC tokens the service API accepts (`OIDC_ISSUER`): by default
    * `https://token.actions.githubusercontent.com`, or `<GHE_PROTOCOL>://<GHE_HOST>/_services/token`
    * on GitHub Enterprise Server.
    */
   oidcIssuer: string;
-  /** The `aud` those tokens must carry (`API_AUDIENCE`, default `vcluster-preview`). */
-  apiAudience: string;
+  /**
+   * The `aud` those tokens must carry (`API_AUDIENCE`): this installation's own, by convention its
+   * URL (the Action's `service-url`, its default audience), so a token made for another service is
+   * refused here. Unset, the API answers 503 and says so; webhooks work without it.
+   */
+  apiAudience?: string;
   /** The status page's basic-auth login (`STATUS_PAGE_AUTH=user:password`); unset, the page is open. */
   statusPageAuth?: { username: string; password: string };
 }
@@ -99,6 +108,20 @@ const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional()
 
 const hostnamePattern =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+const perMinute = (fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(
+        /^\d+$/,
+        'must be a whole number of requests per minute per installation, like 600 (0 for no limit)',
+      )
+      .transform(Number)
+      .default(fallback),
+  );
 
 const optionalLimit = z.preprocess(
   blankToUndefined,
@@ -257,6 +280,8 @@ const envSchema = z.object({
   ),
   MAX_PREVIEWS: optionalLimit,
   MAX_PREVIEWS_PER_INSTALLATION: optionalLimit,
+  RATE_LIMIT_WEBHOOKS_PER_MINUTE: perMinute(600),
+  RATE_LIMIT_API_PER_MINUTE: perMinute(120),
   OIDC_ISSUER: z.preprocess(
     blankToUndefined,
     z
@@ -272,7 +297,18 @@ const envSchema = z.object({
       }, 'must be the https:// URL of the token issuer, like https://token.actions.githubusercontent.com')
       .optional(),
   ),
-  API_AUDIENCE: z.preprocess(blankToUndefined, z.string().trim().min(1).default('vcluster-preview')),
+  API_AUDIENCE: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .transform((audience) => audience.replace(/\/+$/, ''))
+      .refine(
+        (audience) => audience !== 'vcluster-preview',
+        "must be this installation's own (by convention its URL, like https://previews.example.com), not the name every installation shares",
+      )
+      .optional(),
+  ),
   STATUS_PAGE_AUTH: z.preprocess(
     blankToUndefined,
     z
@@ -403,6 +439,10 @@ export function loadServiceConfig(
     workerConcurrency: values.WORKER_CONCURRENCY,
     sweepIntervalMs: values.SWEEP_INTERVAL,
     ...(values.MAX_PREVIEWS !== undefined ? { maxPreviews: values.MAX_PREVIEWS } : {}),
+    rateLimits: {
+      webhooksPerMinute: values.RATE_LIMIT_WEBHOOKS_PER_MINUTE,
+      apiCallsPerMinute: values.RATE_LIMIT_API_PER_MINUTE,
+    },
     ...(values.MAX_PREVIEWS_PER_INSTALLATION !== undefined
       ? { maxPreviewsPerInstallation: values.MAX_PREVIEWS_PER_INSTALLATION }
       : {}),
@@ -411,7 +451,7 @@ export function loadServiceConfig(
       (values.GHE_HOST
         ? `${values.GHE_PROTOCOL}://${values.GHE_HOST}/_services/token`
         : GITHUB_ACTIONS_ISSUER),
-    apiAudience: values.API_AUDIENCE,
+    ...(values.API_AUDIENCE !== undefined ? { apiAudience: values.API_AUDIENCE } : {}),
     ...(values.STATUS_PAGE_AUTH !== undefined ? { statusPageAuth: values.STATUS_PAGE_AUTH } : {}),
   };
 }

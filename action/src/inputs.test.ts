@@ -12,7 +12,7 @@ const eventFile = (payload: unknown) => {
 };
 
 describe('readInputs', () => {
-  it('defaults: up, wait, no kubeconfig, 10m, audience vcluster-preview, the pull request of the event', () => {
+  it('defaults: up, wait, no kubeconfig, 10m, audience the service URL, the pull request of the event', () => {
     const env = { GITHUB_EVENT_PATH: eventFile({ action: 'opened', pull_request: { number: 12 } }) };
     expect(readInputs(inputs({ 'service-url': 'https://previews.example.com/' }), env)).toEqual({
       serviceUrl: 'https://previews.example.com',
@@ -21,7 +21,7 @@ describe('readInputs', () => {
       wait: true,
       kubeconfig: false,
       timeoutMs: 600_000,
-      audience: 'vcluster-preview',
+      audience: 'https://previews.example.com',
     });
   });
 

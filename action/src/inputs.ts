@@ -176,9 +176,11 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     );
   }
 
-  const audience = getInput('audience').trim() || 'vcluster-preview';
+  const serviceHref = serviceUrl.href.replace(/\/+$/, '');
+  // The service's own URL unless told otherwise: a token asked for one service is refused by another.
+  const audience = getInput('audience').trim() || serviceHref;
   return {
-    serviceUrl: serviceUrl.href.replace(/\/+$/, ''),
+    serviceUrl: serviceHref,
     action: actionText as PreviewAction,
     pullRequest,
     wait,

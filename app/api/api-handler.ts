@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PreviewQueue } from '../queue/preview-queue.ts';
+import type { InstallationLimiter } from '../rate-limit/installation-limiter.ts';
 import { redisDeliveryLog } from '../webhook-deliveries.ts';
 import { type ActionsClaims, unauthorized } from './actions-claims.ts';
 import { ApiError } from './api-error.ts';
@@ -35,6 +36,8 @@ export interface ApiHandlerDeps extends RequestPreviewDeps {
   log: Logger;
   /** How long a request waits for Redis to be connected before answering 503; default 2000 ms. */
   redisTimeoutMs?: number;
+  /** Calls per minute per installation (the token's repository owner: one installation per account). */
+  limiter?: InstallationLimiter;
 }
 
 const send = (
@@ -113,7 +116,22 @@ const statusUrl = (repo: string, pr: number, jobId?: string) =>
 export function createApiHandler(deps: ApiHandlerDeps) {
   const redisTimeoutMs = deps.redisTimeoutMs ?? 2000;
 
-  const authenticate = (request: IncomingMessage): Promise<ActionsClaims> => deps.verify(bearerOf(request));
+  /** A verified token, counted against its installation's calls of the minute. */
+  const authenticate = async (request: IncomingMessage): Promise<ActionsClaims> => {
+    const claims = await deps.verify(bearerOf(request));
+    const owner = claims.repository.split('/')[0]?.toLowerCase() ?? '';
+    const { retryAfterMs } = (await deps.limiter?.take(owner)) ?? {};
+    if (retryAfterMs !== undefined) {
+      const seconds = Math.ceil(retryAfterMs / 1000);
+      throw new ApiError(
+        429,
+        `the repositories of ${owner} called the service API more often than it allows in a minute`,
+        `nothing was changed; try again in ${seconds} s (the Action's status polls count too)`,
+        { 'retry-after': String(seconds) },
+      );
+    }
+    return claims;
+  };
 
   /**
    * A token changes something once: a captured one replayed cannot ask again, nor take a second
@@ -255,7 +273,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       const error = caught instanceof ApiError ? caught : looksLikeRedisDown(caught) ? REDIS_DOWN : undefined;
       if (error) {
         log.info({ status: error.status, error: error.message }, 'API request refused');
-        send(response, error.status, error);
+        send(response, error.status, error, error.headers);
       } else {
         log.error({ err: caught }, 'API request failed');
         send(response, 500, {

@@ -12,7 +12,8 @@ import { ApiError } from './api-error.ts';
 export interface OidcVerifierOptions {
   /** `https://token.actions.githubusercontent.com`, or `<ghe>/_services/token`. */
   issuer: string;
-  audience: string;
+  /** This installation's own `aud` (`API_AUDIENCE`); unset, every request is answered 503. */
+  audience: string | undefined;
   log: Logger;
   /** Seconds since the epoch; default the clock. */
   now?: () => number;
@@ -26,6 +27,13 @@ const unreachable = (issuer: string, why: string) =>
     `cannot check the token: the issuer's keys at ${issuer} could not be read (${why})`,
     'this is on the service side; try again in a minute, and tell its operator if it persists (OIDC_ISSUER)',
   );
+
+// Without an audience of its own the service would take tokens made for any other service.
+const noAudience = new ApiError(
+  503,
+  'the service API is not set up: this installation has no API_AUDIENCE',
+  "its operator sets API_AUDIENCE to the service's URL, the Action's service-url (e.g. https://previews.example.com; the chart takes https://<ingress.host>)",
+);
 
 export function createOidcVerifier(options: OidcVerifierOptions): VerifyToken {
   const { issuer, audience, log } = options;
@@ -50,6 +58,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): VerifyToken {
   };
 
   return async (token) => {
+    if (audience === undefined) throw noAudience;
     let payload: Record<string, unknown>;
     try {
       payload = decodeJwt(token);

@@ -149,7 +149,7 @@ describe('the Action, bundled, against the running service', () => {
     expect(result.summary).toContain('<td>ready</td>');
     // The token came from the runtime route with the Action's audience, as core.getIDToken asks it.
     expect(github.callsTo('GET', '/_apis/actions/idtoken').map((call) => call.query.audience)).toContain(
-      'vcluster-preview',
+      service.url,
     );
   });
 
@@ -170,7 +170,7 @@ describe('the Action, bundled, against the running service', () => {
     const result = await run(spec, { audience: 'someone-else' });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /::error::the service answered 401: the token was refused: wrong audience "someone-else" \(expected vcluster-preview\)/,
+      /::error::the service answered 401: the token was refused: wrong audience "someone-else" \(expected http:\/\/127\.0\.0\.1:\d+\)/,
     );
     expect(result.stdout).toMatch(/Hint: request the token for the service's audience/);
     expect(result.outputs).toEqual({});

@@ -45,8 +45,12 @@ const openPullRequest = (spec: Partial<PullRequestSpec> = {}): PullRequestSpec =
   return full;
 };
 
+/** This installation's own audience (API_AUDIENCE), which tokens are asked for. */
+const AUDIENCE = 'https://previews.acme.test';
+
 const env = async (overrides: Record<string, string> = {}) => ({
   ...(await serviceEnv({ github, redisUrl, webhookSecret: 'whsec' })),
+  API_AUDIENCE: AUDIENCE,
   ...overrides,
 });
 
@@ -55,7 +59,15 @@ async function start(options: { hostKubeconfig?: string } = {}) {
   const service: RunningService = await startService({
     role: 'web',
     env: options.hostKubeconfig
-      ? await serviceEnv({ github, redisUrl, webhookSecret: 'whsec', hostKubeconfig: options.hostKubeconfig })
+      ? {
+          ...(await serviceEnv({
+            github,
+            redisUrl,
+            webhookSecret: 'whsec',
+            hostKubeconfig: options.hostKubeconfig,
+          })),
+          API_AUDIENCE: AUDIENCE,
+        }
       : await env(),
     queueName,
     logger: silent,
@@ -75,7 +87,7 @@ async function start(options: { hostKubeconfig?: string } = {}) {
 }
 
 const token = (spec: Partial<ActionsTokenSpec> = {}) =>
-  github.issueActionsToken({ repository: REPOSITORY, actor: 'octocat', ...spec });
+  github.issueActionsToken({ repository: REPOSITORY, actor: 'octocat', audience: AUDIENCE, ...spec });
 
 async function call(
   service: RunningService,
@@ -214,7 +226,7 @@ describe('POST /api/v1/previews', () => {
       [token({ expiresIn: -300 }), /expired at /],
       [
         token({ audience: 'sts.amazonaws.com' }),
-        /wrong audience "sts\.amazonaws\.com" \(expected vcluster-preview\)/,
+        /wrong audience "sts\.amazonaws\.com" \(expected https:\/\/previews\.acme\.test\)/,
       ],
       [token({ claims: { iss: 'https://token.actions.githubusercontent.com' } }), /wrong issuer/],
       [token({ forged: true }), /its signature is not from http:\/\/127\.0\.0\.1:\d+\/_services\/token/],

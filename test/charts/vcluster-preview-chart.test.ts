@@ -225,4 +225,22 @@ describe('charts/vcluster-preview: lint and render', () => {
       rules: [{ host: 'previews.example.com' }],
     });
   });
+
+  it('gives the API an audience of this installation: the value, else https://<ingress.host>, never a shared one', async () => {
+    const audienceOf = async (...sets: string[]) =>
+      envOf(
+        find<V1Deployment>(await render(...sets), 'Deployment', 'vcp-vcluster-preview-web').spec!.template
+          .spec!,
+      ).API_AUDIENCE;
+    expect(await audienceOf('ingress.host=previews.example.com')).toBe('https://previews.example.com');
+    expect(
+      await audienceOf('ingress.host=previews.example.com', 'api.audience=https://api.example.com'),
+    ).toBe('https://api.example.com');
+    // Neither: the API says it is not set up (503) rather than taking any service's tokens.
+    expect(await audienceOf()).toBeUndefined();
+    const sets = required.flatMap((set) => ['--set', set]);
+    expect(await helmFails(['template', chart, ...sets, '--set', 'api.audience=vcluster-preview'])).toMatch(
+      /api\/audience/,
+    );
+  });
 });

@@ -46,7 +46,12 @@ describe('security: the service API', () => {
     return pr;
   };
   const token = (spec: Partial<ActionsTokenSpec> = {}) =>
-    github.issueActionsToken({ repository: REPOSITORY, actor: 'writer', ...spec });
+    github.issueActionsToken({
+      repository: REPOSITORY,
+      actor: 'writer',
+      audience: String(service.config.apiAudience),
+      ...spec,
+    });
   const ask = async (bearer: string, body: Record<string, unknown>) => {
     const response = await fetch(`${service.url}/api/v1/previews`, {
       method: 'POST',
@@ -92,5 +97,89 @@ describe('security: the service API', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error).toBe(`reader has read permission on ${REPOSITORY}; this needs write`);
     expect((await ask(token({ actor: 'writer' }), { pullRequest: number })).status).toBe(202);
+  });
+
+  it('takes only tokens asked for this installation: another service’s token is refused, and no audience takes none', async () => {
+    const number = openPullRequest(sha('f'));
+    const elsewhere = await ask(token({ audience: 'https://previews.other.example' }), {
+      pullRequest: number,
+    });
+    expect(elsewhere.status).toBe(401);
+    expect(elsewhere.body.error).toContain(
+      `wrong audience "https://previews.other.example" (expected ${service.config.apiAudience})`,
+    );
+    expect((await ask(token(), { pullRequest: number })).status).toBe(202);
+
+    // An installation without an audience of its own would take any service's tokens: it takes none.
+    const { API_AUDIENCE: _unset, ...env } = await serviceEnv({
+      github,
+      redisUrl: inject('redisUrl'),
+      webhookSecret: 'whsec',
+    });
+    const bare = await startService({
+      role: 'web',
+      env,
+      queueName: `security-api-bare-${randomBytes(4).toString('hex')}`,
+      logger: pino({ level: 'silent' }),
+      handleSignals: false,
+    });
+    try {
+      const response = await fetch(`${bare.url}/api/v1/previews`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}` },
+        body: JSON.stringify({ pullRequest: number }),
+      });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        error: 'the service API is not set up: this installation has no API_AUDIENCE',
+        hint: expect.stringContaining("sets API_AUDIENCE to the service's URL"),
+      });
+    } finally {
+      await bare.stop();
+      await (bare.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
+    }
+  });
+  it('limits calls per installation: past the limit 429 with retry-after, another installation is served', async () => {
+    github.addRepo('bob', 'tool', { installationId: 2 });
+    github.setPermission('bob', 'tool', 'writer', 'write');
+    github.addPullRequest({ owner: 'bob', repo: 'tool', number: 1, headSha: sha('9') });
+    const number = openPullRequest(sha('8'));
+    const env = await serviceEnv({ github, redisUrl: inject('redisUrl'), webhookSecret: 'whsec' });
+    const limited = await startService({
+      role: 'web',
+      env: { ...env, RATE_LIMIT_API_PER_MINUTE: '2' },
+      queueName: `security-api-rate-${randomBytes(4).toString('hex')}`,
+      logger: pino({ level: 'silent' }),
+      handleSignals: false,
+    });
+    const call = async (repository: string, pullRequest: number) => {
+      const response = await fetch(`${limited.url}/api/v1/previews`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token({ repository, audience: env.API_AUDIENCE })}`,
+        },
+        body: JSON.stringify({ pullRequest }),
+      });
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: (await response.json()) as { error?: string },
+      };
+    };
+    try {
+      expect((await call(REPOSITORY, number)).status).toBe(202);
+      expect((await call(REPOSITORY, number)).status).toBe(202);
+      const third = await call(REPOSITORY, number);
+      expect(third.status).toBe(429);
+      expect(Number(third.retryAfter)).toBeGreaterThan(0);
+      expect(third.body.error).toBe(
+        'the repositories of acme called the service API more often than it allows in a minute',
+      );
+      expect((await call('bob/tool', 1)).status).toBe(202);
+    } finally {
+      await limited.stop();
+      await (limited.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
+    }
   });
 });

@@ -230,4 +230,53 @@ describe('security: the GitHub side', () => {
     expect(log).not.toContain(token);
     expect(log).toContain('"authorization":"[redacted]"');
   });
+
+  it('limits deliveries per installation: a flood is answered 429 and not handled, another installation is served', async () => {
+    github.addRepo('bob', 'tool', { installationId: 2 });
+    github.setPermission('bob', 'tool', 'bob', 'write');
+    const env = await serviceEnv({ github, redisUrl: inject('redisUrl'), webhookSecret: SECRET });
+    const limited = await startService({
+      role: 'web',
+      env: { ...env, RATE_LIMIT_WEBHOOKS_PER_MINUTE: '3' },
+      queueName: `security-rate-${randomBytes(4).toString('hex')}`,
+      logger: serviceLogger('silent'),
+      handleSignals: false,
+    });
+    try {
+      const flood = { owner: OWNER, repo: REPO, number: 4, headSha: 'd'.repeat(40) };
+      const other = { owner: 'bob', repo: 'tool', number: 1, headSha: 'e'.repeat(40), installationId: 2 };
+      github.addPullRequest(flood);
+      github.addPullRequest(other);
+      const help = (pr: typeof flood, sender: string) =>
+        postWebhook(
+          limited.webhookUrl!,
+          'issue_comment',
+          issueCommentEvent(pr, {
+            body: '/vcluster help',
+            sender,
+            commentId: github.addComment(pr.owner, pr.repo, pr.number, '/vcluster help', sender).id,
+          }),
+          SECRET,
+        );
+      const replies = (pr: typeof flood) =>
+        github.comments(pr.owner, pr.repo, pr.number).filter((c) => c.user.login === 'vcluster-preview[bot]');
+
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await help(flood, 'maintainer'));
+      expect(answers.slice(0, 3).map((answer) => answer.status)).toEqual([200, 200, 200]);
+      expect(answers[3]?.status).toBe(429);
+      expect(answers[3]?.body).toMatch(
+        /installation 1 sent more than 3 webhook deliveries in a minute; this one was not handled: redeliver it/,
+      );
+      // Another installation's delivery is not held back by the flood.
+      expect((await help(other, 'bob')).status).toBe(200);
+      await waitUntil(async () => replies(other).length === 1 || undefined, { what: "bob's help reply" });
+      await waitUntil(async () => replies(flood).length === 3 || undefined, { what: 'three help replies' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(replies(flood)).toHaveLength(3);
+    } finally {
+      await limited.stop();
+      await (limited.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
+    }
+  });
 });

@@ -42,6 +42,7 @@ export interface ServiceEnvOptions {
 
 /** The environment `vcluster-preview serve` reads, pointed at the double, Redis and the test host cluster. */
 export async function serviceEnv(options: ServiceEnvOptions): Promise<Record<string, string>> {
+  const port = await freePort();
   return {
     APP_ID: '1',
     PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -50,8 +51,10 @@ export async function serviceEnv(options: ServiceEnvOptions): Promise<Record<str
     WEBHOOK_SECRET: options.webhookSecret,
     GHE_HOST: options.github.host,
     GHE_PROTOCOL: 'http',
-    PORT: String(await freePort()),
+    PORT: String(port),
     HOST: '127.0.0.1',
+    // The service's URL, which is also the Action's default audience.
+    API_AUDIENCE: `http://127.0.0.1:${port}`,
     REDIS_URL: options.redisUrl,
     BASE_DOMAIN: 'preview.test',
     LOG_LEVEL: 'silent',

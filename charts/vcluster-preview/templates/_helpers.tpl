@@ -122,8 +122,12 @@ capabilities:
 {{- end }}
 - name: VCLUSTER_PROVIDER
   value: kubernetes
+{{- /* This installation's own audience: the value, else the URL the Ingress serves (the Action's service-url). */}}
+{{- $audience := .Values.api.audience | default (ternary (printf "https://%s" .Values.ingress.host) "" (and .Values.ingress.enabled (ne .Values.ingress.host ""))) }}
+{{- with $audience }}
 - name: API_AUDIENCE
-  value: {{ .Values.api.audience | quote }}
+  value: {{ . | quote }}
+{{- end }}
 - name: SWEEP_INTERVAL
   value: {{ .Values.previews.sweepInterval | quote }}
 {{- if gt (int .Values.previews.maxPreviews) 0 }}
