@@ -68,7 +68,8 @@ export function ingressSyncer(): ResourceSyncer<V1Ingress> {
     onVirtualEvent(context, ingress) {
       // Secrets are synced only while used: let the secret syncer look at the ones this ingress names.
       if (!ingress.metadata?.name || !ingress.metadata.namespace) return;
-      for (const ref of ingressSecretRefs(ingress)) context.enqueue('Secret', `${ref.namespace}/${ref.name}`);
+      for (const ref of ingressSecretRefs(ingress, context.translate.allowedAnnotations))
+        context.enqueue('Secret', `${ref.namespace}/${ref.name}`);
     },
 
     async syncToHost(context, ingress) {
@@ -124,7 +125,7 @@ function statusMergePatch(status: V1IngressStatus): Record<string, unknown> {
 /** The TLS and annotation secrets an ingress names go to the host before the ingress does. */
 async function ensureSecretsOnHost(context: SyncContext, ingress: V1Ingress): Promise<void> {
   await Promise.all(
-    ingressSecretRefs(ingress)
+    ingressSecretRefs(ingress, context.translate.allowedAnnotations)
       .filter((ref) => context.virtualCache('Secret').get(ref.name, ref.namespace))
       .map((ref) => context.reconcileNow('Secret', `${ref.namespace}/${ref.name}`)),
   );

@@ -51,6 +51,8 @@ function usedByIngresses(context: SyncContext, secret: V1Secret): boolean {
     .virtualCache<V1Ingress>('Ingress')
     .list()
     .some((ingress) =>
-      ingressSecretRefs(ingress).some((ref) => ref.name === name && ref.namespace === namespace),
+      ingressSecretRefs(ingress, context.translate.allowedAnnotations).some(
+        (ref) => ref.name === name && ref.namespace === namespace,
+      ),
     );
 }

@@ -153,15 +153,20 @@ describe('ingressStatusToVirtual', () => {
 });
 
 describe('ingressSecretRefs', () => {
-  it('lists TLS and annotation secrets once', () => {
-    const v = virtualIngress(
-      { tls: [{ secretName: 'shop-tls' }, { secretName: 'shop-tls' }] },
-      {
-        'nginx.ingress.kubernetes.io/auth-secret': 'auth/basic',
-        'nginx.ingress.kubernetes.io/auth-tls-secret': 'ca',
-      },
-    );
-    expect(ingressSecretRefs(v)).toStrictEqual([
+  const v = virtualIngress(
+    { tls: [{ secretName: 'shop-tls' }, { secretName: 'shop-tls' }] },
+    {
+      'nginx.ingress.kubernetes.io/auth-secret': 'auth/basic',
+      'nginx.ingress.kubernetes.io/auth-tls-secret': 'ca',
+    },
+  );
+
+  it('lists only TLS secrets while ingress-nginx annotations are fenced: their secrets would go for nothing', () => {
+    expect(ingressSecretRefs(v)).toStrictEqual([{ namespace: 'shop', name: 'shop-tls' }]);
+  });
+
+  it('lists TLS and annotation secrets once where the operator allows the annotations', () => {
+    expect(ingressSecretRefs(v, ['nginx.ingress.kubernetes.io/'])).toStrictEqual([
       { namespace: 'auth', name: 'basic' },
       { namespace: 'shop', name: 'ca' },
       { namespace: 'shop', name: 'shop-tls' },

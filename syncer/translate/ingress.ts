@@ -134,11 +134,16 @@ export function ingressStatusToVirtual(hostIng: V1Ingress, vIng: V1Ingress): V1I
   return { ...structuredClone(vIng.status ?? {}), loadBalancer };
 }
 
-/** Virtual secrets the ingress needs on the host (TLS and ingress-nginx annotations), without duplicates. */
-export function ingressSecretRefs(vIng: V1Ingress): VirtualKey[] {
+/**
+ * Virtual secrets the ingress needs on the host (TLS, and ingress-nginx annotations where the operator
+ * lets them through, `allowedAnnotations`), without duplicates: a fenced annotation's secret would be
+ * copied for nothing.
+ */
+export function ingressSecretRefs(vIng: V1Ingress, allowedAnnotations: readonly string[] = []): VirtualKey[] {
   const key = requireVirtualKey(vIng, 'Ingress');
   const refs: VirtualKey[] = [];
   for (const annotation of SECRET_ANNOTATIONS) {
+    if (isFencedAnnotation(annotation, allowedAnnotations)) continue;
     const value = vIng.metadata?.annotations?.[annotation];
     const ref = value === undefined ? undefined : splitSecretRef(value, key.namespace);
     if (ref) refs.push(ref);

@@ -9,6 +9,7 @@ import { mergePatch } from '../../kube/patch.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { ingressSyncer } from '../../syncer/kinds/ingresses.ts';
 import { podSyncer } from '../../syncer/kinds/pods.ts';
+import { secretSyncer } from '../../syncer/kinds/secrets.ts';
 import { runBinary } from '../support/kubectl.ts';
 import { startVirtualCluster, type VirtualClusterUnderTest } from '../support/virtual-cluster.ts';
 
@@ -61,7 +62,7 @@ spec:
 
   beforeAll(async () => {
     vc = await startVirtualCluster({
-      resourceSyncers: [podSyncer(), ingressSyncer()] as never,
+      resourceSyncers: [podSyncer(), ingressSyncer(), secretSyncer()] as never,
       allowedHostSuffix: DOMAIN,
     });
     manifests = await mkdtemp(join(tmpdir(), 'vcp-ingress-test-'));
@@ -191,6 +192,8 @@ spec:
   });
 
   it('keeps ingress controller, DNS and certificate annotations off the host, with an event; others pass', async () => {
+    // The Secret a fenced ingress-nginx annotation names is not copied for it either.
+    await kubectl('create', 'secret', 'generic', 'basic', '-n', 'shop', '--from-literal=auth=u:p');
     await apply(
       'snippet',
       ingressYaml('snippet', 'shop', `snippet.${DOMAIN}`).replace(
@@ -204,6 +207,7 @@ spec:
           '    cert-manager.io/cluster-issuer: letsencrypt',
           '    external-dns.alpha.kubernetes.io/hostname: www.victim.example.com',
           '    example.com/owner: shop-team',
+          '    nginx.ingress.kubernetes.io/auth-secret: basic',
           '',
         ].join('\n'),
       ),
@@ -236,8 +240,11 @@ spec:
       { what: 'an AnnotationsDropped event on the virtual ingress', ...WAIT },
     );
     expect(dropped[0]?.message).toContain(
-      'cert-manager.io/cluster-issuer, external-dns.alpha.kubernetes.io/hostname, nginx.ingress.kubernetes.io/server-snippet left out on the host',
+      'cert-manager.io/cluster-issuer, external-dns.alpha.kubernetes.io/hostname, nginx.ingress.kubernetes.io/auth-secret, nginx.ingress.kubernetes.io/server-snippet left out on the host',
     );
+    await expect(
+      vc.host.core.readNamespacedSecret({ name: `basic-x-shop-x-${vc.name}`, namespace: vc.hostNamespace }),
+    ).rejects.toMatchObject({ code: 404 });
     await kubectl('delete', 'ingress', 'snippet', '-n', 'shop');
   });
 
