@@ -4,44 +4,58 @@ import { labels } from '../preview/provider.ts';
 import { previewHoldingHost, previewLabels, REPO_ANNOTATION } from './preview-metadata.ts';
 
 const preview = (repo: string, pr: number, host: string) => ({
+  name: `pr-${pr}`,
+  namespace: `vcp-${repo.replace('/', '-').toLowerCase()}-${pr}`,
   labels: { ...previewLabels(repo, pr), [labels.host]: hostLabel(host) },
   annotations: { [REPO_ANNOTATION]: repo },
+});
+const tree = (name: string, host: string) => ({
+  name,
+  namespace: `vcp-tree-${name}`,
+  labels: { [labels.tree]: name, [labels.host]: hostLabel(host) },
+  annotations: {},
 });
 
 describe('previewHoldingHost', () => {
   const live = [
     preview('alice/shop', 1, 'shop.preview.example.com'),
     preview('bob/web', 2, 'web.preview.example.com'),
+    tree('demo', 'demo.preview.example.com'),
   ];
 
   it.each([
     {
       name: 'another repository’s preview holds the host',
-      self: { repo: 'mallory/shop', pr: 1 },
+      self: preview('mallory/shop', 1, '').namespace,
       host: 'shop.preview.example.com',
-      holder: 'alice/shop#1',
+      holder: 'the preview of alice/shop#1',
     },
     {
       name: 'another pull request of the same repository holds it',
-      self: { repo: 'alice/shop', pr: 9 },
+      self: preview('alice/shop', 9, '').namespace,
       host: 'shop.preview.example.com',
-      holder: 'alice/shop#1',
+      holder: 'the preview of alice/shop#1',
+    },
+    {
+      name: 'a working tree’s preview holds it',
+      self: preview('alice/shop', 9, '').namespace,
+      host: 'demo.preview.example.com',
+      holder: 'virtual cluster demo (namespace vcp-tree-demo)',
     },
     {
       name: 'the preview itself holds it (a push)',
-      self: { repo: 'Alice/Shop', pr: 1 },
+      self: preview('alice/shop', 1, '').namespace,
       host: 'shop.preview.example.com',
       holder: undefined,
     },
     {
       name: 'nobody holds it',
-      self: { repo: 'mallory/shop', pr: 1 },
-      host: 'other.preview.example.com',
+      self: preview('alice/shop', 1, '').namespace,
+      host: 'new.preview.example.com',
       holder: undefined,
     },
   ])('$name', ({ self, host, holder }) => {
-    const found = previewHoldingHost(live, host, self);
-    expect(found && `${found.repo}#${found.pr}`).toBe(holder);
+    expect(previewHoldingHost(live, host, self)).toBe(holder);
   });
 
   it('labels hosts by a digest that fits a label value, whatever the host’s length or case', () => {

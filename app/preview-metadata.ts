@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { annotations, hostLabel, labels, type VirtualClusterInfo } from '../preview/index.ts';
+import { annotations, hostHolder, labels, type VirtualClusterInfo } from '../preview/index.ts';
 
 /**
  * The labels and annotations that say, on the host namespace, which pull request a preview serves
@@ -33,23 +33,20 @@ export function previewLabels(repo: string, pr: number, installationId?: number)
 }
 
 /**
- * The other live preview that already holds `host`, if any: a host serves one preview, so a second
- * pull request whose URL template gives the same name is refused rather than served the first's app.
+ * Who holds `host` besides the preview in `namespace`, in words: a pull request's preview by its
+ * `repo#pr`, a working tree's (or any other) by its virtual cluster (`hostHolder`).
  */
 export function previewHoldingHost(
-  previews: Pick<VirtualClusterInfo, 'labels' | 'annotations'>[],
+  previews: Pick<VirtualClusterInfo, 'name' | 'namespace' | 'labels' | 'annotations'>[],
   host: string,
-  self: { repo: string; pr: number },
-): PreviewMetadata | undefined {
-  const digest = hostLabel(host);
-  for (const preview of previews) {
-    if (preview.labels[labels.host] !== digest) continue;
-    const metadata = readPreviewMetadata(preview);
-    if (!metadata || (metadata.repo.toLowerCase() === self.repo.toLowerCase() && metadata.pr === self.pr))
-      continue;
-    return metadata;
-  }
-  return undefined;
+  namespace: string,
+): string | undefined {
+  const holder = hostHolder(previews, host, namespace);
+  if (!holder) return undefined;
+  const metadata = readPreviewMetadata(holder);
+  return metadata
+    ? `the preview of ${metadata.repo}#${metadata.pr}`
+    : `virtual cluster ${holder.name} (namespace ${holder.namespace})`;
 }
 
 /** The repo config's lifetimes, as written (`7d`, `1h`). */

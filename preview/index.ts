@@ -26,6 +26,7 @@ export {
 export { parseDuration } from './duration.ts';
 export { exposeApp } from './expose-app.ts';
 export { type PreviewHostAccess, previewHostAccess } from './host-access.ts';
+export { hostHolder } from './host-holder.ts';
 export { resetVirtualCluster } from './lifecycle.ts';
 export {
   annotations,

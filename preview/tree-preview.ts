@@ -13,6 +13,7 @@ import {
 } from './deploy/index.ts';
 import { exposeApp } from './expose-app.ts';
 import { previewHostAccess } from './host-access.ts';
+import { hostHolder } from './host-holder.ts';
 import { annotations, labels, type VirtualClusterProvider } from './provider.ts';
 import { REPO_CONFIG_PATH } from './repo-config.ts';
 import { type PreviewStep, STEPS, StepTracker } from './steps.ts';
@@ -146,9 +147,7 @@ export async function previewTree(deps: TreePreviewDeps, options: TreePreviewOpt
     const virtual = await tracker.run(STEPS.cluster, async () => {
       const previews = await deps.provider.list();
       const digest = hostLabel(app.host);
-      const holder = previews.find(
-        (preview) => preview.labels[labels.host] === digest && preview.namespace !== ref.namespace,
-      );
+      const holder = hostHolder(previews, app.host, ref.namespace);
       if (holder) {
         throw new TreePreviewError(
           STEPS.cluster,

@@ -80,10 +80,10 @@ export async function bringUp(
 
     const virtual = await tracker.run(STEPS.cluster, async () => {
       const existing = await deps.provider.get(ref);
-      const holder = previewHoldingHost(await deps.provider.list(), app.host, job);
+      const holder = previewHoldingHost(await deps.provider.list(), app.host, ref.namespace);
       if (holder) {
         throw new BadConfigError(
-          `the preview host ${app.host} is already served by the preview of ${holder.repo}#${holder.pr}`,
+          `the preview host ${app.host} is already served by ${holder}`,
           `make urlTemplate in ${REPO_CONFIG_PATH} give a name of this pull request's own, as the default ${DEFAULT_URL_TEMPLATE} does`,
         );
       }
