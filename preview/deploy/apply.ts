@@ -12,7 +12,16 @@ import {
   toPrune,
   uniqueRefs,
 } from './inventory.ts';
-import { describeRef, FIELD_MANAGER, groupOf, MANAGED_LABEL, type ObjectRef, refOf } from './objects.ts';
+import {
+  describeRef,
+  FIELD_MANAGER,
+  groupOf,
+  MANAGED_LABEL,
+  type ObjectRef,
+  phaseOf,
+  refOf,
+} from './objects.ts';
+import { deleteAndWait } from './replace-object.ts';
 
 /**
  * Deploying rendered objects into a virtual cluster: server-side apply (namespaces, then CRDs once
@@ -36,6 +45,11 @@ export interface DeployOptions {
   crdTimeoutMs?: number;
   /** Progress messages. */
   report?: (message: string) => void;
+  /**
+   * Runs once namespaces and CRDs are applied, before the rest of the objects: the `pre-*` hooks,
+   * which may live in a namespace the app makes or use its CRDs.
+   */
+  beforeWorkloads?: () => Promise<void>;
 }
 
 export interface DeployResult {
@@ -87,6 +101,31 @@ export async function readInventory(virtual: KubeClients): Promise<ObjectRef[]> 
 
 async function writeInventory(virtual: KubeClients, refs: ObjectRef[], commit?: string): Promise<void> {
   await applyObject(virtual, inventoryConfigMap(refs, commit) as KubernetesObject, FIELD_MANAGER);
+}
+
+const isImmutableJob = (object: KubernetesObject, error: unknown) =>
+  object.kind === 'Job' &&
+  error instanceof ApplyError &&
+  error.statusCode === 422 &&
+  error.message.includes('field is immutable');
+
+/**
+ * Server-side apply; a Job whose pod template changed cannot be updated (the field is immutable),
+ * so it is deleted and made again, as `kubectl replace --force` would: a new migration, a new run.
+ */
+async function applyOrReplace(
+  virtual: KubeClients,
+  object: KubernetesObject,
+  report: (message: string) => void,
+): Promise<KubernetesObject> {
+  try {
+    return await applyObject(virtual, object, FIELD_MANAGER);
+  } catch (error) {
+    if (!isImmutableJob(object, error)) throw error;
+    report(`replacing ${describeRef(refOf(object))}: its spec changed, and a Job's cannot be updated`);
+    await deleteAndWait(virtual, object);
+    return applyObject(virtual, object, FIELD_MANAGER);
+  }
 }
 
 /** Runs `task` for every item, at most `limit` at once; resolves with every outcome in order. */
@@ -204,8 +243,7 @@ export async function deployApp(options: DeployOptions): Promise<DeployResult> {
   const crdTimeoutMs = options.crdTimeoutMs ?? 30_000;
   const applyOne = async (object: KubernetesObject) => {
     // A kind whose CRD was just established may take a moment to show in discovery.
-    if (!customGroups.has(groupOf(object.apiVersion ?? '')))
-      return applyObject(virtual, object, FIELD_MANAGER);
+    if (!customGroups.has(groupOf(object.apiVersion ?? ''))) return applyOrReplace(virtual, object, report);
     const deadline = Date.now() + crdTimeoutMs;
     for (;;) {
       try {
@@ -218,7 +256,12 @@ export async function deployApp(options: DeployOptions): Promise<DeployResult> {
   };
 
   const applied: KubernetesObject[] = [];
+  let beforeWorkloads = options.beforeWorkloads;
   for (const phase of applyPhases(objects)) {
+    if (beforeWorkloads && phaseOf(refOf(phase[0] as KubernetesObject)) === 2) {
+      await beforeWorkloads();
+      beforeWorkloads = undefined;
+    }
     report(`applying ${phase.length} object${phase.length > 1 ? 's' : ''}`);
     const results = await settleAll(phase, concurrency, applyOne);
     const failures: DeployFailure[] = [];
@@ -234,6 +277,8 @@ export async function deployApp(options: DeployOptions): Promise<DeployResult> {
       await waitForCrdsEstablished(virtual, crds, crdTimeoutMs);
     }
   }
+
+  await beforeWorkloads?.();
 
   const inventory = inventoryOf(applied);
   const pending = toPrune(previous, inventory);

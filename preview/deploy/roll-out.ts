@@ -1,7 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClients } from '../../kube/client.ts';
-import { type DeployResult, deployApp } from './apply.ts';
+import { type DeployResult, deployApp, readInventory } from './apply.ts';
+import { planDeploy } from './hooks.ts';
 import { waitForRollout } from './rollout.ts';
+import { runHooks } from './run-hooks.ts';
 
 export interface RollOutOptions {
   /** The commit (or working-tree version) the objects are stamped with. */
@@ -11,8 +13,10 @@ export interface RollOutOptions {
 }
 
 /**
- * The Deploy step of a preview: server-side apply of the app's objects into the virtual cluster
- * (pruning what the last deploy, read from its inventory, made and this one does not), then waiting for their rollout.
+ * The Deploy step of a preview, as `helm upgrade --install --wait` runs a release: the `pre-*` hooks
+ * (once namespaces and CRDs are in), server-side apply of the app's objects into the virtual cluster
+ * (pruning what the last deploy, read from its inventory, made and this one does not), waiting for
+ * their rollout, then the `post-*` hooks. The first deploy (no inventory yet) is an install.
  */
 export async function rollOutApp(
   virtual: KubeClients,
@@ -20,7 +24,21 @@ export async function rollOutApp(
   options: RollOutOptions,
 ): Promise<DeployResult> {
   const report = options.report ?? (() => {});
-  const result = await deployApp({ virtual, objects, commit: options.commit, report });
-  await waitForRollout(virtual, objects, { timeoutMs: options.timeoutMs, report });
+  const deadline = Date.now() + options.timeoutMs;
+  const left = () => Math.max(1000, deadline - Date.now());
+  const previous = await readInventory(virtual);
+  const plan = planDeploy(objects, previous.length === 0);
+  const result = await deployApp({
+    virtual,
+    objects: plan.app,
+    previous,
+    commit: options.commit,
+    report,
+    ...(plan.pre.length > 0
+      ? { beforeWorkloads: () => runHooks(virtual, plan.pre, { timeoutMs: left(), report }) }
+      : {}),
+  });
+  await waitForRollout(virtual, plan.app, { timeoutMs: left(), report });
+  await runHooks(virtual, plan.post, { timeoutMs: left(), report });
   return result;
 }

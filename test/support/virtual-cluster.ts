@@ -29,11 +29,14 @@ let counter = 0;
  * fresh namespace of the shared host cluster, which has the same service range.
  */
 export async function startVirtualCluster(
-  options: Partial<Omit<SyncerOptions, 'host' | 'virtual'>> = {},
+  options: Partial<Omit<SyncerOptions, 'host' | 'virtual'>> & {
+    /** `realHostKubeconfig` for pods that really run (Jobs that complete); default the kwok host. */
+    hostKubeconfig?: string;
+  } = {},
 ): Promise<VirtualClusterUnderTest> {
-  const name = options.name ?? `vc${Date.now().toString(36)}${counter++}`;
-  const hostNamespace = options.hostNamespace ?? `vcluster-${name}`;
-  const hostKubeconfig = inject('hostKubeconfig');
+  const { hostKubeconfig = inject('hostKubeconfig'), ...syncerOptions } = options;
+  const name = syncerOptions.name ?? `vc${Date.now().toString(36)}${counter++}`;
+  const hostNamespace = syncerOptions.hostNamespace ?? `vcluster-${name}`;
   const host = kubeClients(hostKubeconfig);
   await host.core.createNamespace({ body: { metadata: { name: hostNamespace } } });
   await waitUntil(
@@ -47,7 +50,7 @@ export async function startVirtualCluster(
   const newSyncer = () =>
     new Syncer({
       logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
-      ...options,
+      ...syncerOptions,
       name,
       hostNamespace,
       host: hostKubeconfig,
