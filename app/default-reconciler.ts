@@ -88,6 +88,7 @@ export async function defaultReconciler(
     ...(config.previewIngressClass ? { ingressClassName: config.previewIngressClass } : {}),
     helmBinary: await helmBinary(),
     ...(slots ? { slots } : {}),
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
   return Object.assign(
     (job: Parameters<Reconcile>[0], context: Parameters<Reconcile>[1]) => reconcile(job, context),

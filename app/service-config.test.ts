@@ -139,6 +139,14 @@ describe('loadServiceConfig', () => {
     expect(
       loadServiceConfig({ ...base, API_AUDIENCE: 'https://previews.example.com/' }, 'web').apiAudience,
     ).toBe('https://previews.example.com');
+    // PUBLIC_URL is the audience unless one is set.
+    expect(loadServiceConfig({ ...base, PUBLIC_URL: 'https://previews.example.com/' }, 'web')).toMatchObject({
+      publicUrl: 'https://previews.example.com',
+      apiAudience: 'https://previews.example.com',
+    });
+    expect(problemsOf({ ...base, PUBLIC_URL: 'previews.example.com' })).toEqual([
+      expect.stringMatching(/^PUBLIC_URL must be the http\(s\):\/\/ URL this service is reached at/),
+    ]);
     expect(problemsOf({ ...base, API_AUDIENCE: 'vcluster-preview' })).toEqual([
       expect.stringMatching(/^API_AUDIENCE must be this installation's own/),
     ]);

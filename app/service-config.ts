@@ -9,7 +9,7 @@ import { parseDuration } from '../preview/index.ts';
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
  * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `VCLUSTER_VALUES_FILE`, `BASE_DOMAIN`,
  * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, `RATE_LIMIT_WEBHOOKS_PER_MINUTE`, `RATE_LIMIT_API_PER_MINUTE`, for the
- * service API `OIDC_ISSUER`, `API_AUDIENCE`, and for the status page `STATUS_PAGE_AUTH`). Every problem is reported at once, each naming its variable.
+ * service API `OIDC_ISSUER`, `API_AUDIENCE`, `PUBLIC_URL`, and for the status page `STATUS_PAGE_AUTH`). Every problem is reported at once, each naming its variable.
  */
 
 export const SERVICE_ROLES = ['all', 'web', 'worker'] as const;
@@ -82,9 +82,14 @@ export interface ServiceConfig {
    */
   oidcIssuer: string;
   /**
-   * The `aud` those tokens must carry (`API_AUDIENCE`): this installation's own, by convention its
-   * URL (the Action's `service-url`, its default audience), so a token made for another service is
-   * refused here. Unset, the API answers 503 and says so; webhooks work without it.
+   * Where people and workflows reach this service (`PUBLIC_URL`, like https://previews.example.com):
+   * the sticky comment's "full log" links to its status page entry there.
+   */
+  publicUrl?: string;
+  /**
+   * The `aud` those tokens must carry (`API_AUDIENCE`, default `PUBLIC_URL`): this installation's
+   * own, by convention its URL (the Action's `service-url`, its default audience), so a token made
+   * for another service is refused here. Unset, the API answers 503 and says so; webhooks work without it.
    */
   apiAudience?: string;
   /** The status page's basic-auth login (`STATUS_PAGE_AUTH=user:password`); unset, the page is open. */
@@ -297,6 +302,22 @@ const envSchema = z.object({
       }, 'must be the https:// URL of the token issuer, like https://token.actions.githubusercontent.com')
       .optional(),
   ),
+  PUBLIC_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .transform((url) => url.replace(/\/+$/, ''))
+      .refine((url) => {
+        try {
+          const parsed = new URL(url);
+          return ['https:', 'http:'].includes(parsed.protocol) && !parsed.search && !parsed.hash;
+        } catch {
+          return false;
+        }
+      }, 'must be the http(s):// URL this service is reached at, like https://previews.example.com')
+      .optional(),
+  ),
   API_AUDIENCE: z.preprocess(
     blankToUndefined,
     z
@@ -451,7 +472,10 @@ export function loadServiceConfig(
       (values.GHE_HOST
         ? `${values.GHE_PROTOCOL}://${values.GHE_HOST}/_services/token`
         : GITHUB_ACTIONS_ISSUER),
-    ...(values.API_AUDIENCE !== undefined ? { apiAudience: values.API_AUDIENCE } : {}),
+    ...(values.PUBLIC_URL !== undefined ? { publicUrl: values.PUBLIC_URL } : {}),
+    ...((values.API_AUDIENCE ?? values.PUBLIC_URL) !== undefined
+      ? { apiAudience: values.API_AUDIENCE ?? values.PUBLIC_URL }
+      : {}),
     ...(values.STATUS_PAGE_AUTH !== undefined ? { statusPageAuth: values.STATUS_PAGE_AUTH } : {}),
   };
 }

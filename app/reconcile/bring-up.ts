@@ -19,7 +19,7 @@ import { previewAnnotations, previewHoldingHost, previewLabels } from '../previe
 import type { PreviewSlots } from '../slots/preview-slots.ts';
 import { asBadConfig, readApp } from './app-source.ts';
 import { bringUpFailure } from './failure-report.ts';
-import { stickyCommentUrl } from './log-url.ts';
+import { statusPageEntryUrl, stickyCommentUrl } from './log-url.ts';
 import { forQueue, type ReconcileRun, throwIfAborted } from './reconcile-run.ts';
 import type { ReconcileOutcome } from './single-step.ts';
 
@@ -38,6 +38,8 @@ export interface BringUpDeps {
   rolloutTimeoutMs: number;
   ingressClassName?: string;
   slots?: Pick<PreviewSlots, 'release'>;
+  /** The service's `PUBLIC_URL`: a failure's "full log" is its status page entry there. */
+  publicUrl?: string;
 }
 
 type BringUp = Extract<DesiredState, { kind: 'up' | 'redeploy' | 'reset' }>;
@@ -177,13 +179,16 @@ export async function bringUp(
           sha,
           steps: tracker.snapshot(),
           ...(bad && createdHere ? {} : { connect }),
-          error: bringUpFailure({
-            step,
-            error,
-            lastAttempt: run.lastAttempt,
-            ...(run.attempt !== undefined ? { attempt: run.attempt } : {}),
-            syncerSaw: seen,
-          }),
+          error: {
+            ...bringUpFailure({
+              step,
+              error,
+              lastAttempt: run.lastAttempt,
+              ...(run.attempt !== undefined ? { attempt: run.attempt } : {}),
+              syncerSaw: seen,
+            }),
+            ...(deps.publicUrl ? { logUrl: statusPageEntryUrl(deps.publicUrl, job.repo, job.pr) } : {}),
+          },
         },
         { desired: desired.kind, sha, failed: step ?? null, retrying: !givesUp },
       );

@@ -42,6 +42,8 @@ export interface ReconcilerDeps {
   appId?: number;
   /** The cap of live previews (MAX_PREVIEWS…); without it, previews start without limit. */
   slots?: Pick<PreviewSlots, 'claim' | 'release'>;
+  /** The service's `PUBLIC_URL`, where its status page is: a failure links to the preview's entry. */
+  publicUrl?: string;
 }
 
 const NO_PREVIEW_HINT = 'Push a commit or comment `/vcluster redeploy` to create one.';
@@ -58,6 +60,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     ...(deps.helmBinary ? { helmBinary: deps.helmBinary } : {}),
     ...(deps.ingressClassName ? { ingressClassName: deps.ingressClassName } : {}),
     ...(slots ? { slots } : {}),
+    ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
   };
 
   return async function reconcile(job: PreviewJob, ctx: ReconcileJobContext): Promise<ReconcileOutcome> {

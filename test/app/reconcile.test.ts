@@ -17,6 +17,7 @@ import { type GitHubDouble, REPO_CONFIG_ROUTE, startGitHubDouble } from '../supp
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'hello');
 const OWNER = 'octo';
 const REPO = 'hello';
+const PUBLIC_URL = 'https://previews.example.com';
 const BASE_DOMAIN = 'preview.test';
 const sha = (char: string) => char.repeat(40);
 /** Octokit logs every 4xx; the tests provoke some. */
@@ -34,6 +35,7 @@ const reconcilerFor = (
     hostKubeconfig: inject('hostKubeconfig'),
     githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
     baseDomain: BASE_DOMAIN,
+    publicUrl: PUBLIC_URL,
     ...timeouts,
   });
 
@@ -235,6 +237,8 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
     expect(comment?.body).toContain('❌ Preview failed');
     expect(comment?.body).toContain('.github/vcluster-preview.yml:2:');
     expect(comment?.body).toMatch(/❌ \| Read config/);
+    // The full log is the preview's entry on the service's status page.
+    expect(comment?.body).toContain(`Full log: ${PUBLIC_URL}/previews/pr-octo--hello-2`);
     expect(await namespaceExists(previewName(`${OWNER}/${REPO}`, 2).namespace)).toBe(false);
     const deployment = github.deployments(OWNER, REPO).find((d) => d.environment === 'preview/pr-2');
     expect(deployment?.statuses.at(-1)?.state).toBe('failure');

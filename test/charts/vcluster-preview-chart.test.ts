@@ -226,18 +226,25 @@ describe('charts/vcluster-preview: lint and render', () => {
     });
   });
 
-  it('gives the API an audience of this installation: the value, else https://<ingress.host>, never a shared one', async () => {
-    const audienceOf = async (...sets: string[]) =>
+  it('tells the service where it is reached (the value, else https://<ingress.host>), which is also its API audience', async () => {
+    const envFor = async (...sets: string[]) =>
       envOf(
         find<V1Deployment>(await render(...sets), 'Deployment', 'vcp-vcluster-preview-web').spec!.template
           .spec!,
-      ).API_AUDIENCE;
-    expect(await audienceOf('ingress.host=previews.example.com')).toBe('https://previews.example.com');
+      );
+    expect(await envFor('ingress.host=previews.example.com')).toMatchObject({
+      PUBLIC_URL: 'https://previews.example.com',
+    });
+    expect((await envFor('ingress.host=previews.example.com')).API_AUDIENCE).toBeUndefined();
     expect(
-      await audienceOf('ingress.host=previews.example.com', 'api.audience=https://api.example.com'),
-    ).toBe('https://api.example.com');
+      await envFor(
+        'ingress.host=previews.example.com',
+        'publicUrl=https://x.example.com',
+        'api.audience=https://api.example.com',
+      ),
+    ).toMatchObject({ PUBLIC_URL: 'https://x.example.com', API_AUDIENCE: 'https://api.example.com' });
     // Neither: the API says it is not set up (503) rather than taking any service's tokens.
-    expect(await audienceOf()).toBeUndefined();
+    expect(await envFor()).not.toHaveProperty('PUBLIC_URL');
     const sets = required.flatMap((set) => ['--set', set]);
     expect(await helmFails(['template', chart, ...sets, '--set', 'api.audience=vcluster-preview'])).toMatch(
       /api\/audience/,

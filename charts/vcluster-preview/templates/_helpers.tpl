@@ -122,9 +122,13 @@ capabilities:
 {{- end }}
 - name: VCLUSTER_PROVIDER
   value: kubernetes
-{{- /* This installation's own audience: the value, else the URL the Ingress serves (the Action's service-url). */}}
-{{- $audience := .Values.api.audience | default (ternary (printf "https://%s" .Values.ingress.host) "" (and .Values.ingress.enabled (ne .Values.ingress.host ""))) }}
-{{- with $audience }}
+{{- /* Where the service is reached: the value, else the URL the Ingress serves. */}}
+{{- $publicUrl := .Values.publicUrl | default (ternary (printf "https://%s" .Values.ingress.host) "" (and .Values.ingress.enabled (ne .Values.ingress.host ""))) }}
+{{- with $publicUrl }}
+- name: PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.api.audience }}
 - name: API_AUDIENCE
   value: {{ . | quote }}
 {{- end }}
