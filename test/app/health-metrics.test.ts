@@ -63,8 +63,16 @@ describe('health and metrics endpoints', () => {
 
     for (const { base } of [web, worker]) {
       expect(await get(`${base}/healthz`)).toEqual({ status: 200, body: 'ok\n' });
-      const ready = await get(`${base}/readyz`);
-      expect(ready.status).toBe(200);
+      // Ready once its dependencies answer, as a readiness probe sees it: probed again until then.
+      let last = { status: 0, body: '' };
+      const ready = await waitUntil(
+        async () => {
+          last = await get(`${base}/readyz`);
+          return last.status === 200 ? last : undefined;
+        },
+        { what: `${base}/readyz to answer 200`, timeoutMs: 15_000 },
+      ).catch(() => last);
+      expect(ready, ready.body).toMatchObject({ status: 200 });
       expect(ready.body).toContain('[+]redis ok');
     }
     expect((await get(`${worker.base}/readyz`)).body).toContain('[+]worker ok');
