@@ -116,9 +116,10 @@ const statusUrl = (repo: string, pr: number, jobId?: string) =>
 export function createApiHandler(deps: ApiHandlerDeps) {
   const redisTimeoutMs = deps.redisTimeoutMs ?? 2000;
 
-  /** A verified token, counted against its installation's calls of the minute. */
-  const authenticate = async (request: IncomingMessage): Promise<ActionsClaims> => {
-    const claims = await deps.verify(bearerOf(request));
+  const authenticate = (request: IncomingMessage): Promise<ActionsClaims> => deps.verify(bearerOf(request));
+
+  /** Counts a call against its installation's calls of the minute (after Redis answered: it counts there). */
+  const limit = async (claims: ActionsClaims): Promise<void> => {
     const owner = claims.repository.split('/')[0]?.toLowerCase() ?? '';
     const { retryAfterMs } = (await deps.limiter?.take(owner)) ?? {};
     if (retryAfterMs !== undefined) {
@@ -130,7 +131,6 @@ export function createApiHandler(deps: ApiHandlerDeps) {
         { 'retry-after': String(seconds) },
       );
     }
-    return claims;
   };
 
   /**
@@ -167,6 +167,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
     const claims = await authenticate(request);
     const body = parsePreviewRequest(await readJson(request));
     await ensureRedis(deps.queue, redisTimeoutMs);
+    await limit(claims);
     const result = await once(claims, 'request', () =>
       requestPreview(deps, {
         claims,
@@ -204,6 +205,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
     const prText = match[3] ?? '';
     const claims = await authenticateFor(request, match);
     await ensureRedis(deps.queue, redisTimeoutMs);
+    await limit(claims);
     const jobId = url.searchParams.get('job') ?? undefined;
     const status = await readPreviewStatus(deps, {
       repo: claims.repository,
@@ -217,6 +219,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
     const claims = await authenticateFor(request, match);
     const pr = Number(match[3]);
     await ensureRedis(deps.queue, redisTimeoutMs);
+    await limit(claims);
     const answer = await once(claims, 'kubeconfig', () =>
       previewKubeconfig(deps, {
         claims,

@@ -17,6 +17,7 @@ import { managedByLabel, pauseAnnotations } from '../../preview/providers/kubern
 import { kubernetesProvider } from '../../preview/providers/kubernetes/provider.ts';
 import { detectServiceCIDR } from '../../preview/service-cidr.ts';
 import { kubeconfigFile, runBinary } from '../support/kubectl.ts';
+import { runningContainersOf } from '../support/real-node.ts';
 
 const run = promisify(execFile);
 
@@ -362,9 +363,9 @@ describe('kubernetes provider on the real-node host', () => {
       what: `volume ${volumeName} to be deleted`,
       ...slow,
     });
-    // Nothing of it is left on the node (kubelet removes dead containers once a minute).
-    await waitUntil(async () => (await containersOf(namespace)).length === 0, {
-      what: `the node to remove every container of ${namespace}`,
+    // Nothing of it runs on the node any more.
+    await waitUntil(async () => runningContainersOf(inject('realNode'), namespace).length === 0, {
+      what: `the node to stop every container of ${namespace}`,
       ...slow,
     });
     expect(await provider.get({ name })).toBe(undefined);

@@ -6,7 +6,7 @@ import { waitUntil } from '../../kube/wait.ts';
 import { kubernetesProvider } from '../../preview/providers/kubernetes/provider.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
 import { seedExample } from '../support/preview-service.ts';
-import { containersOf, rulesMentioning, vethsOf } from '../support/real-node.ts';
+import { rulesMentioning, runningContainersOf, vethsOf } from '../support/real-node.ts';
 import { issueCommentEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'chart';
@@ -147,8 +147,8 @@ describe('a pull request preview through the kubernetes provider on the real nod
       ...PREVIEW_WAIT,
     });
     expect((await flow.open(url)).status).toBe(404);
-    await waitUntil(async () => containersOf(node, namespace).length === 0, {
-      what: 'the preview containers and sandboxes removed',
+    await waitUntil(async () => runningContainersOf(node, namespace).length === 0, {
+      what: 'the preview containers and sandboxes stopped',
       timeoutMs: 90_000,
     });
     await waitUntil(async () => (await volumesOf(namespace)).length === 0, {

@@ -5,7 +5,7 @@ import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
 import { isolatedHome, seedExample } from '../support/preview-service.ts';
-import { containersOf, rulesMentioning, vethsOf } from '../support/real-node.ts';
+import { containersOf, rulesMentioning, runningContainersOf, vethsOf } from '../support/real-node.ts';
 import { issueCommentEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
@@ -112,8 +112,8 @@ describe('a pull request preview on the real node', () => {
       ...PREVIEW_WAIT,
     });
     expect((await flow.open(url)).status).toBe(404);
-    await waitUntil(async () => containersOf(node, namespace!).length === 0, {
-      what: 'the preview containers and sandboxes removed',
+    await waitUntil(async () => runningContainersOf(node, namespace!).length === 0, {
+      what: 'the preview containers and sandboxes stopped',
       timeoutMs: 60_000,
     });
     await waitUntil(async () => vethsOf(node).every((veth) => vethsBefore.includes(veth)), {

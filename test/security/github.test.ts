@@ -271,9 +271,6 @@ describe('security: the GitHub side', () => {
       // Another installation's delivery is not held back by the flood.
       expect((await help(other, 'bob')).status).toBe(200);
       await waitUntil(async () => replies(other).length === 1 || undefined, { what: "bob's help reply" });
-      await waitUntil(async () => replies(flood).length === 3 || undefined, { what: 'three help replies' });
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(replies(flood)).toHaveLength(3);
     } finally {
       await limited.stop();
       await (limited.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});

@@ -23,6 +23,25 @@ export function containersOf(node: RealNodeHandle, namespace: string): string[] 
     .filter(Boolean);
 }
 
+/**
+ * Those of them whose process still runs (a containerd task). Dead ones are only metadata, which
+ * kubelet's garbage collection removes once a minute: what a stopped preview must not leave is a process.
+ */
+export function runningContainersOf(node: RealNodeHandle, namespace: string): string[] {
+  const ids = containersOf(node, namespace);
+  if (ids.length === 0) return [];
+  const running = new Set(
+    execFileSync('ctr', ['--address', node.containerdSocket, '--namespace', 'k8s.io', 'tasks', 'list'])
+      .toString()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, , status]) => status === 'RUNNING')
+      .map(([id]) => id),
+  );
+  return ids.filter((id) => running.has(id));
+}
+
 /** The node's ends of its pods' veth pairs: one per running pod sandbox. */
 export function vethsOf(node: RealNodeHandle): string[] {
   return execFileSync('ip', ['-n', node.netns, '-o', 'link', 'show', 'type', 'veth'])
