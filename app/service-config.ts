@@ -114,6 +114,25 @@ const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional()
 const hostnamePattern =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
+/** An http(s) URL without query or fragment, its trailing slashes dropped; unset when blank. */
+const optionalHttpUrl = (message: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .transform((url) => url.replace(/\/+$/, ''))
+      .refine((url) => {
+        try {
+          const parsed = new URL(url);
+          return ['https:', 'http:'].includes(parsed.protocol) && !parsed.search && !parsed.hash;
+        } catch {
+          return false;
+        }
+      }, message)
+      .optional(),
+  );
+
 const perMinute = (fallback: number) =>
   z.preprocess(
     blankToUndefined,
@@ -287,36 +306,11 @@ const envSchema = z.object({
   MAX_PREVIEWS_PER_INSTALLATION: optionalLimit,
   RATE_LIMIT_WEBHOOKS_PER_MINUTE: perMinute(600),
   RATE_LIMIT_API_PER_MINUTE: perMinute(120),
-  OIDC_ISSUER: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .trim()
-      .transform((url) => url.replace(/\/+$/, ''))
-      .refine((url) => {
-        try {
-          return ['https:', 'http:'].includes(new URL(url).protocol);
-        } catch {
-          return false;
-        }
-      }, 'must be the https:// URL of the token issuer, like https://token.actions.githubusercontent.com')
-      .optional(),
+  OIDC_ISSUER: optionalHttpUrl(
+    'must be the https:// URL of the token issuer, like https://token.actions.githubusercontent.com',
   ),
-  PUBLIC_URL: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .trim()
-      .transform((url) => url.replace(/\/+$/, ''))
-      .refine((url) => {
-        try {
-          const parsed = new URL(url);
-          return ['https:', 'http:'].includes(parsed.protocol) && !parsed.search && !parsed.hash;
-        } catch {
-          return false;
-        }
-      }, 'must be the http(s):// URL this service is reached at, like https://previews.example.com')
-      .optional(),
+  PUBLIC_URL: optionalHttpUrl(
+    'must be the http(s):// URL this service is reached at, like https://previews.example.com',
   ),
   API_AUDIENCE: z.preprocess(
     blankToUndefined,
