@@ -77,15 +77,16 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
       async () => (await queue.queue.getBackend().client) as unknown as Redis,
       queue.queue.toKey('deliveries'),
     );
+  const webhooksPerMinute = deps.webhooksPerMinute ?? 600;
+  const limiter = installationLimiter(
+    async () => (await queue.queue.getBackend().client) as unknown as Redis,
+    { keyPrefix: queue.queue.toKey('rate:webhooks'), perMinute: webhooksPerMinute },
+  );
   /**
    * A delivery is handled once: a replayed `X-GitHub-Delivery` (an attacker resending a captured,
    * validly signed request, or a redelivery of one that worked) changes nothing. One that failed is
    * forgotten, so GitHub's redelivery gets its turn.
    */
-  const limiter = installationLimiter(
-    async () => (await queue.queue.getBackend().client) as unknown as Redis,
-    { keyPrefix: queue.queue.toKey('rate:webhooks'), perMinute: deps.webhooksPerMinute ?? 600 },
-  );
   const once =
     <
       C extends {
@@ -102,7 +103,7 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
       const installation = String(installationOf(context.payload).installationId ?? 'none');
       const { retryAfterMs } = await limiter.take(installation);
       if (retryAfterMs !== undefined) {
-        const error = new TooManyDeliveriesError(installation, deps.webhooksPerMinute ?? 600, retryAfterMs);
+        const error = new TooManyDeliveriesError(installation, webhooksPerMinute, retryAfterMs);
         context.log.warn(error.message);
         throw error;
       }

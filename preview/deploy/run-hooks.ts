@@ -1,6 +1,6 @@
 import { applyObject } from '../../kube/apply.ts';
 import type { KubeClients } from '../../kube/client.ts';
-import type { Hook } from './hooks.ts';
+import type { Hook, HookDeletePolicy } from './hooks.ts';
 import { describeRef, FIELD_MANAGER, refOf } from './objects.ts';
 import { deleteAndWait } from './replace-object.ts';
 import { waitForRollout } from './rollout.ts';
@@ -26,11 +26,7 @@ export async function runHooks(
     const names = group.map((hook) => describeRef(refOf(hook.object))).join(', ');
     const event = group[0]?.event ?? 'hook';
     options.report(`running ${event} hook${group.length > 1 ? 's' : ''} ${names}`);
-    await Promise.all(
-      group
-        .filter((hook) => hook.deletePolicies.includes('before-hook-creation'))
-        .map((hook) => deleteAndWait(virtual, hook.object)),
-    );
+    await deleteWhere(virtual, group, 'before-hook-creation');
     for (const hook of group) await applyObject(virtual, hook.object, FIELD_MANAGER);
     const objects = group.map((hook) => hook.object);
     try {
@@ -47,7 +43,8 @@ export async function runHooks(
   }
 }
 
-const deleteWhere = (virtual: KubeClients, group: Hook[], policy: 'hook-failed' | 'hook-succeeded') =>
+/** Deletes the hooks of `group` whose delete policy names `policy`, each waited until gone. */
+const deleteWhere = (virtual: KubeClients, group: Hook[], policy: HookDeletePolicy) =>
   Promise.all(
     group
       .filter((hook) => hook.deletePolicies.includes(policy))
