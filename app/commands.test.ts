@@ -1,9 +1,11 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${{ … }}` is GitHub Actions' expression syntax, shown in a workflow.
 import { describe, expect, it } from 'vitest';
 import {
   COMMAND_NAMES,
   type Command,
   helpText,
   inlineCode,
+  kubeconfigAnswer,
   type PermissionLevel,
   parseCommand,
   permissionAllows,
@@ -18,6 +20,7 @@ describe('parseCommand', () => {
     ['pause', '/vcluster pause', { kind: 'pause', args: [] }],
     ['resume', '/vcluster resume', { kind: 'resume', args: [] }],
     ['status', '/vcluster status', { kind: 'status', args: [] }],
+    ['kubeconfig', '/vcluster kubeconfig', { kind: 'kubeconfig', args: [] }],
     ['help', '/vcluster help', { kind: 'help', args: [] }],
     ['approve with a sha', '/vcluster approve abc1234', { kind: 'approve', args: ['abc1234'] }],
     [
@@ -101,12 +104,27 @@ describe('requiredPermission', () => {
     ['pause', 'write'],
     ['resume', 'write'],
     ['approve', 'write'],
+    ['kubeconfig', 'write'],
     ['status', 'none'],
     ['help', 'none'],
     [{ kind: 'unknown', text: 'x' }, 'none'],
     [{ kind: 'destroy', args: [] }, 'write'],
   ])('%j needs %s', (command, level) => {
     expect(requiredPermission(command as Parameters<typeof requiredPermission>[0])).toBe(level);
+  });
+});
+
+describe('kubeconfigAnswer', () => {
+  it("shows the Action's steps with this service's address, and holds no credential", () => {
+    const answer = kubeconfigAnswer('octocat', 'https://previews.example.com');
+    expect(answer).toMatch(/^@octocat, a kubeconfig is never posted on a pull request/);
+    expect(answer).toContain('      service-url: https://previews.example.com\n      kubeconfig: true');
+    expect(answer).toContain('KUBECONFIG: ${{ steps.preview.outputs.kubeconfig-path }}');
+    expect(answer).not.toMatch(/^\s*token:|client-key|certificate-authority-data|BEGIN/m);
+  });
+
+  it('names a placeholder when the service has no public address', () => {
+    expect(kubeconfigAnswer('octocat', undefined)).toContain('service-url: https://<this service>');
   });
 });
 

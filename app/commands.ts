@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${{ … }}` is GitHub Actions' expression syntax, shown in a workflow.
 /**
  * `/vcluster <command>` in pull request comments: what a comment asks for, and who may ask it.
  * Pure: the handler reads the comment and the commenter's permission (through the API, never from
@@ -13,6 +14,7 @@ export const COMMAND_NAMES = [
   'status',
   'help',
   'approve',
+  'kubeconfig',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -33,6 +35,7 @@ const descriptions: Record<CommandName, string> = {
   status: 'refresh the state of the preview in this comment',
   help: 'show this list',
   approve: 'deploy a pull request from a fork at its current commit (a new push needs a new approval)',
+  kubeconfig: 'say how to get a short-lived kubeconfig of this virtual cluster (never posted in a comment)',
 };
 
 const isCommandName = (word: string): word is CommandName =>
@@ -122,6 +125,36 @@ const rank: Record<PermissionLevel, number> = {
 /** Whether a user with `level` on the repository may do what needs `needed`. */
 export function permissionAllows(level: PermissionLevel, needed: PermissionLevel): boolean {
   return (rank[level] ?? 0) >= rank[needed];
+}
+
+/**
+ * The answer to `/vcluster kubeconfig` (pure). A pull request's comments are read by everyone who
+ * can read the repository (and are mailed, cached and indexed), so a credential is never posted
+ * there: the kubeconfig comes to a workflow of the repository itself, through the Action, whose
+ * token the runner masks. `serviceUrl` is this service's public address, when it has one.
+ */
+export function kubeconfigAnswer(sender: string, serviceUrl: string | undefined): string {
+  const url = serviceUrl ?? 'https://<this service>';
+  return [
+    `@${sender}, a kubeconfig is never posted on a pull request: anyone who can read this page could use it.`,
+    'Get one in a workflow of this repository with the Action: it writes a kubeconfig of a service account',
+    "of this preview's virtual cluster (its token expires after 1 h, and is masked in the log) and",
+    'outputs its path. A pull request from a fork gets none.',
+    '',
+    '```yaml',
+    'permissions:',
+    '  id-token: write',
+    'steps:',
+    '  - id: preview',
+    '    uses: <owner>/vcluster-preview@main',
+    '    with:',
+    `      service-url: ${url}`,
+    '      kubeconfig: true',
+    '  - run: kubectl get pods -A',
+    '    env:',
+    '      KUBECONFIG: ${{ steps.preview.outputs.kubeconfig-path }}',
+    '```',
+  ].join('\n');
 }
 
 /** Longest command text echoed back; the rest is cut with `…`. */

@@ -190,6 +190,7 @@ describe('desiredStateFor a command', () => {
     ['resume', command('resume'), {}, undefined, { kind: 'resume' }],
     ['status', command('status'), {}, undefined, skipped],
     ['help', command('help'), {}, undefined, skipped],
+    ['kubeconfig', command('kubeconfig'), {}, undefined, skipped],
     ['unknown', command('unknown'), {}, undefined, skipped],
     ['reset on a closed pull request', command('reset', { state: 'closed' }), {}, undefined, skipped],
     ['resume on a closed pull request', command('resume', { state: 'closed' }), {}, undefined, skipped],

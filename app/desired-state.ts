@@ -173,6 +173,7 @@ const fromCommand = (
     }
     case 'status':
     case 'help':
+    case 'kubeconfig':
     case 'unknown':
       return skip(`/vcluster ${command.kind} is answered without changing the preview`);
   }

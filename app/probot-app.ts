@@ -4,6 +4,7 @@ import {
   type Command,
   helpText,
   inlineCode,
+  kubeconfigAnswer,
   type PermissionLevel,
   parseCommand,
   permissionAllows,
@@ -39,6 +40,8 @@ export interface PreviewAppDeps {
   deliveries?: DeliveryLog;
   /** Deliveries per minute per installation (`RATE_LIMIT_WEBHOOKS_PER_MINUTE`); default 600, 0 for no limit. */
   webhooksPerMinute?: number;
+  /** This service's public address (`PUBLIC_URL`), quoted in answers that show the Action's `service-url`. */
+  serviceUrl?: string;
 }
 
 const PR_ACTIONS = new Set([
@@ -68,7 +71,7 @@ const describePlace = (place: QueuePlace): string => {
 const appIdOf = (deps: { appId?: number }) => (deps.appId !== undefined ? { appId: deps.appId } : {});
 
 export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
-  const { queue } = deps;
+  const { queue, serviceUrl } = deps;
   const policy = policyDeps(queue, deps);
   const { approvals } = policy;
   const deliveries =
@@ -218,6 +221,9 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
             await reply(describePlace(place));
             return;
           }
+          case 'kubeconfig':
+            await reply(kubeconfigAnswer(sender, serviceUrl));
+            return;
           default:
             break;
         }

@@ -192,7 +192,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         ...(options.readConfig ? { readConfig: options.readConfig } : {}),
       });
       await server.load(
-        createPreviewApp({ queue, ...policy, webhooksPerMinute: config.rateLimits.webhooksPerMinute }),
+        createPreviewApp({
+          queue,
+          ...policy,
+          webhooksPerMinute: config.rateLimits.webhooksPerMinute,
+          ...(config.publicUrl !== undefined ? { serviceUrl: config.publicUrl } : {}),
+        }),
       );
       await server.load(
         createPreviewApi({

@@ -195,6 +195,19 @@ describe('the GitHub App over real webhooks', () => {
     expect((await jobs(pr.number)).map(desiredOf)).toEqual([`up@${sha('e')}`]);
   });
 
+  it('/vcluster kubeconfig → how to get one through the Action, never a credential; nothing enqueued', async () => {
+    const { post, jobs } = await start();
+    const pr = openPullRequest({ headSha: sha('9') });
+    await comment(post, pr, '/vcluster kubeconfig', 'reader');
+    await comment(post, pr, '/vcluster kubeconfig', 'writer');
+    const [refused, answer] = repliesTo(pr).map((entry) => entry.body);
+    expect(refused).toMatch(/@reader, sorry: `\/vcluster kubeconfig` can only be run by people with write/);
+    expect(answer).toMatch(/^@writer, a kubeconfig is never posted on a pull request/);
+    expect(answer).toContain('kubeconfig: true');
+    expect(answer).not.toMatch(/certificate-authority-data|client-key|^\s*token:/m);
+    expect(await jobs(pr.number)).toEqual([]);
+  });
+
   it('fork pull request → no job and a sticky comment asking for approval; /vcluster approve → up@sha', async () => {
     const { post, jobs } = await start();
     const pr = openPullRequest({ headSha: sha('f'), forkOwner: 'stranger', author: 'stranger' });
