@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kubeClients } from '../../kube/client.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { isolatedHome, seedExample } from '../support/preview-service.ts';
+import { type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
+
+const OWNER = 'acme';
+const REPO = 'shop';
+const EXAMPLE_SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const MIGRATION = 'deploy/base/migrate.yaml';
+const sha = (seed: string) => seed.repeat(40).slice(0, 40);
+const PREVIEW_WAIT = { timeoutMs: 240_000, intervalMs: 500 };
+
+/**
+ * `examples/shop`, a repository laid out as a real one is (kustomize base and overlay, a database,
+ * a migration Job as a Helm hook), previewed through signed webhooks on the real node: the page its
+ * URL serves is written by real containers from what the migration put in the database, and a
+ * migration that fails is reported on the pull request with its own log lines.
+ */
+describe('examples/shop on the real node', () => {
+  let flow: PreviewFlow;
+  let restoreHome: () => Promise<void>;
+  const hostKubeconfig = inject('realHostKubeconfig');
+  const host = kubeClients(hostKubeconfig);
+
+  beforeAll(async () => {
+    restoreHome = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`).restore;
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
+      hostKubeconfig,
+      ingressUrl: inject('ingressUrl'),
+      redisUrl: inject('redisUrl'),
+      provider: 'local',
+      deployTimeoutMs: PREVIEW_WAIT.timeoutMs,
+    });
+  });
+
+  afterAll(async () => {
+    await flow?.stop();
+    await restoreHome?.();
+  });
+
+  const open = async (pr: PullRequestSpec) => {
+    await seedExample(flow.github, OWNER, REPO, pr.headSha, EXAMPLE_SHOP);
+    flow.github.addPullRequest(pr);
+    expect((await flow.post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
+  };
+
+  it('opened → kustomize renders it, the migration runs after the install, the page shows the commit and the schema; a push migrates before the new web', async () => {
+    const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 1, headSha: sha('a') };
+    await open(pr);
+    const url = (await flow.successFor(1, pr.headSha)).environment_url!;
+    const page = await flow.pageShowing(url, pr.headSha);
+    expect(page).toContain(`Shop, pull request #1 at commit ${pr.headSha}`);
+    expect(page).toContain('schema version: 2');
+
+    // kustomize's generated ConfigMap (named by its content) is what the web mounts.
+    const [namespace] = (
+      await host.core.listNamespace({ labelSelector: 'vcluster-preview.dev/pull-request=1' })
+    ).items.map((ns) => ns.metadata!.name!);
+    const configMaps = (await host.core.listNamespacedConfigMap({ namespace: namespace! })).items;
+    expect(
+      configMaps.some((cm) =>
+        /^shop-site-[a-z0-9]{10}$/.test(cm.metadata?.annotations?.['vcluster.loft.sh/object-name'] ?? ''),
+      ),
+    ).toBe(true);
+
+    const pushed = { ...pr, headSha: sha('b') };
+    await seedExample(flow.github, OWNER, REPO, pushed.headSha, EXAMPLE_SHOP);
+    flow.github.updatePullRequest(OWNER, REPO, 1, { headSha: pushed.headSha });
+    await flow.post('pull_request', pullRequestEvent('synchronize', pushed, { before: pr.headSha }));
+    await flow.successFor(1, pushed.headSha);
+    const after = await flow.pageShowing(url, pushed.headSha);
+    expect(after).toContain('schema version: 2');
+  }, 480_000);
+
+  it('a migration that fails → the pull request is told so, with the migration’s own log lines', async () => {
+    const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 2, headSha: sha('c') };
+    await seedExample(flow.github, OWNER, REPO, pr.headSha, EXAMPLE_SHOP);
+    const migration = await readFile(join(EXAMPLE_SHOP, MIGRATION), 'utf8');
+    const broken = migration.replace(
+      /reply=\$\(printf 'SET schema_version 2.*\n/,
+      'echo "ERROR: column products.price does not exist" >&2; exit 3\n',
+    );
+    expect(broken).not.toBe(migration);
+    flow.github.setFile(OWNER, REPO, pr.headSha, MIGRATION, broken);
+    flow.github.addPullRequest(pr);
+    await flow.post('pull_request', pullRequestEvent('opened', pr));
+
+    const sticky = await waitUntil(
+      async () => (flow.stickyBody(2).includes('❌ Preview failed') ? flow.stickyBody(2) : undefined),
+      { what: 'PR #2: the sticky comment reports the failure', ...PREVIEW_WAIT },
+    );
+    expect(sticky).toMatch(/Job\/?\s*(default\/)?migrate/i);
+    expect(sticky).toContain("migrating the shop's schema to version 2");
+    expect(sticky).toContain('ERROR: column products.price does not exist');
+    expect(flow.successesOf(pr.headSha)).toBe(0);
+  }, 480_000);
+});
