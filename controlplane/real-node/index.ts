@@ -255,6 +255,12 @@ async function startNode(
       `--node-ip=${addresses.nodeIP}`,
     ]);
     inNode('kube-proxy', binaries.path('kube-proxy'), [`--config=${paths.kubeProxyConfig}`]);
+    // NetworkPolicy is enforced here, on the node's first packet of each connection.
+    inNode('netpol', binaries.path('netpol'), [
+      `--kubeconfig=${paths.nodeKubeconfig}`,
+      `--hostname=${name}`,
+      `--pod-cidr=${addresses.podCIDR}`,
+    ]);
 
     const kc = new KubeConfig();
     kc.loadFromString(options.kubeconfig);
