@@ -1,6 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { labels } from '../../provider.ts';
 
+/** The one-address CIDR of an IPv4 or IPv6 address, for a NetworkPolicy ipBlock. */
+export const addressCidr = (address: string) => `${address}/${address.includes(':') ? 128 : 32}`;
+
 /** NetworkPolicy `vc-host-<name>`. */
 export const podAccessPolicyName = (name: string) => `vc-host-${name}`;
 
@@ -17,7 +20,7 @@ export function podAccessPolicy(
   namespace: string,
   machine: { address: string; apiServerPort: number },
 ): KubernetesObject {
-  const cidr = `${machine.address}/${machine.address.includes(':') ? 128 : 32}`;
+  const cidr = addressCidr(machine.address);
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
