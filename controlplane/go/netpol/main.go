@@ -27,7 +27,10 @@ import (
 	"sigs.k8s.io/kube-network-policies/pkg/networkpolicy"
 )
 
-// chain is ours in the filter table: one jump to it from each hooked chain, so removal is exact.
+// chain is ours, in the mangle table: its FORWARD and INPUT chains come after kube-proxy's DNAT (so
+// a Service's packets are judged at the pod they go to) and before the filter table, where
+// kube-proxy's KUBE-FORWARD accepts every packet it marked for masquerading (NodePorts among them).
+// One jump to it from each hooked chain, so removal is exact.
 const chain = "VCP-NETWORK-POLICY"
 
 func main() {
@@ -133,7 +136,7 @@ func installHooks(podCIDR string, queue int) error {
 // removeHooks deletes every jump to our chain, then the chain; a missing one is no error.
 func removeHooks() {
 	for _, parent := range []string{"FORWARD", "INPUT"} {
-		out, _ := exec.Command("iptables", "-w", "-S", parent).Output()
+		out, _ := exec.Command("iptables", "-w", "-t", "mangle", "-S", parent).Output()
 		for _, line := range strings.Split(string(out), "\n") {
 			fields := strings.Fields(line)
 			if len(fields) > 2 && fields[0] == "-A" && strings.HasSuffix(line, "-j "+chain) {
@@ -146,9 +149,9 @@ func removeHooks() {
 }
 
 func iptables(args ...string) error {
-	out, err := exec.Command("iptables", append([]string{"-w"}, args...)...).CombinedOutput()
+	out, err := exec.Command("iptables", append([]string{"-w", "-t", "mangle"}, args...)...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("iptables %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("iptables -t mangle %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
