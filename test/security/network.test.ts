@@ -20,8 +20,9 @@ const METADATA_IP = '169.254.169.254';
  * standing in for the virtual API server); a third namespace without policies shows that what is
  * refused is refused by the policies, not by a missing route. From a pod of preview A: its Service's
  * name resolves, its Service, pod and stand-in API server answer; preview B's pod, Service and
- * NodePort, the host API server and a metadata address do not. B's page is still served through
- * the ingress controller.
+ * NodePort, the host API server and a metadata address do not, not even in a new pod's first
+ * moment (before the engine has its address), when its first connection to its own Service still
+ * goes through at once. B's page is still served through the ingress controller.
  */
 describe('network isolation on the real node', () => {
   const hostKubeconfig = inject('realHostKubeconfig');
@@ -166,6 +167,49 @@ describe('network isolation on the real node', () => {
     expect(await page.text()).toContain('Welcome to nginx!');
   });
 
+  it('fences a new pod from its first packet, and its first connection to its own Service succeeds', async () => {
+    const a = previews.a;
+    // Its first packets leave before the engine has the pod's address from the API server.
+    const labels = { 'vcluster.loft.sh/managed-by': a };
+    await host.core.createNamespacedPod({
+      namespace: a,
+      body: {
+        metadata: { name: 'starter', labels },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'starter',
+              image: 'busybox',
+              // Present already (the client's): the container starts right after its sandbox.
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sh', '-c', starterScript(node.hostIP, apiServerPort)],
+            },
+          ],
+        },
+      },
+    });
+    const log = await waitUntil(
+      async () => {
+        const text = await runBinary('kubectl', ['-n', a, 'logs', 'starter'], { kubeconfig }).catch(() => '');
+        return text.includes('done ') ? text : undefined;
+      },
+      { what: 'the starter pod to finish its attempts', timeoutMs: 60_000 },
+    );
+    const at = (what: string) =>
+      log
+        .split('\n')
+        .filter((line) => line.startsWith(`${what} `))
+        .map((line) => Number(line.split(' ')[1]));
+    expect({ metadata: at('metadata'), hostApi: at('host-api') }, log).toEqual({ metadata: [], hostApi: [] });
+    const [start] = at('start');
+    const [ownService] = at('own-service');
+    expect(ownService, log).toBeDefined();
+    // Held until the engine knows the pod, never dropped: sooner than TCP's first retransmission
+    // (1 s) or a DNS retry (5 s).
+    expect(ownService! - start!, log).toBeLessThan(1);
+  });
+
   it('still serves a preview’s page through the ingress controller', async () => {
     const b = previews.b;
     const hostName = `${b}.preview.localhost`;
@@ -209,6 +253,29 @@ function clientPod(labels: Record<string, string>): V1Pod {
       containers: [{ name: 'client', image: 'busybox', command: ['sleep', '3600'] }],
     },
   };
+}
+
+/**
+ * From the container's first moment: one connection to its own Service by name (DNS, then TCP,
+ * 10 s allowed), and for 3 s, every 0.1 s, one to the metadata address and one to the host API
+ * server; each success is printed with the machine's uptime.
+ */
+function starterScript(hostIP: string, apiServerPort: number): string {
+  return [
+    "up() { cut -d' ' -f1 /proc/uptime; }",
+    'echo "start $(up)"',
+    `get() { printf 'GET / HTTP/1.0\r\nHost: x\r\n\r\n' | nc -w "$3" "$1" "$2" 2>/dev/null | grep -q 'HTTP/1'; }`,
+    '(get web 80 10 && echo "own-service $(up)") &',
+    'i=0',
+    'while [ $i -lt 30 ]; do',
+    `  (get ${METADATA_IP} 80 1 && echo "metadata $(up)") &`,
+    `  (get ${hostIP} ${apiServerPort} 1 && echo "host-api $(up)") &`,
+    '  sleep 0.1; i=$((i+1))',
+    'done',
+    'wait',
+    'echo "done $(up)"',
+    'sleep 3600',
+  ].join('\n');
 }
 
 function listen(server: Server, address: string): Promise<Server> {
