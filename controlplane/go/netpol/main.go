@@ -4,12 +4,11 @@
 //
 // Upstream's own main cannot be used as it is: it reads an in-cluster config, and the controller
 // hooks the queue in with nftables' `queue` statement, which this project's kernels lack (nft_queue).
-// The controller still tries that (and logs that it failed, rolled back whole); the same hook is
-// installed here with iptables' NFQUEUE target instead, in the node's namespace. They stay when it
-// exits: with nobody reading the queues, new connections are dropped (closed, also while the node
-// stops); they go with the node's namespace.
-// In front of it, a queue of our own holds a new pod's first packets until its address is known
-// (hold.go).
+// The controller still tries that, under a table name the kernel refuses (see its Config below); the
+// same hook is installed here with iptables' NFQUEUE target instead, in the node's namespace. The
+// hooks stay when this exits: with nobody reading the queues, new connections are dropped (closed,
+// also while the node stops); they go with the node's namespace. In front of the controller's
+// queue, one of our own holds a new pod's first packets until its address is known (hold.go).
 package main
 
 import (
