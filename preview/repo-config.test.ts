@@ -159,6 +159,16 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'kustomize: k\nresources: { limits: { memory: 1024 } }\n',
       { resources: { limits: { memory: '1024' } } },
     ],
+    [
+      'one check to wait for, with the default timeout',
+      'manifests: k8s\nwaitFor: { checks: build }\n',
+      { waitFor: { checks: ['build'], timeout: '30m' } },
+    ],
+    [
+      'checks to wait for, with a timeout',
+      'manifests: k8s\nwaitFor:\n  checks: [build, "test (ubuntu)"]\n  timeout: 1h\n',
+      { waitFor: { checks: ['build', 'test (ubuntu)'], timeout: '1h' } },
+    ],
   ])('reads %s', (_name, text, expected) => {
     expect(parseRepoConfig(text)).toMatchObject(expected);
   });
@@ -180,7 +190,7 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'an unknown field far from any',
       'manifests: k8s\nimage: shop:1\n',
       [
-        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate)',
+        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate, waitFor)',
       ],
     ],
     [
@@ -313,6 +323,22 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'manifests: k8s\nsleepAfter: 60\n',
       [
         '.github/vcluster-preview.yml:2: sleepAfter: expected a string, got 60 (use a number and a unit s, m, h, d or w, like 30m or 1h)',
+      ],
+    ],
+    [
+      'waitFor without checks, with a bad timeout and a typo',
+      'manifests: k8s\nwaitFor:\n  check: build\n  timeout: soon\n',
+      [
+        '.github/vcluster-preview.yml:2: waitFor.checks: is required (give a check run name or a list of them, as the Checks tab shows them, like [build])',
+        '.github/vcluster-preview.yml:3: waitFor.check: unknown field (did you mean checks?)',
+        '.github/vcluster-preview.yml:4: waitFor.timeout: "soon" is not a duration (use a number and a unit s, m, h, d or w, like 30m or 1h)',
+      ],
+    ],
+    [
+      'waitFor with an empty list of checks',
+      'manifests: k8s\nwaitFor: { checks: [] }\n',
+      [
+        '.github/vcluster-preview.yml:2: waitFor.checks: is empty (give a check run name or a list of them, as the Checks tab shows them, like [build])',
       ],
     ],
   ])('reports %s', (_name, text, expected) => {

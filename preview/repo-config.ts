@@ -188,6 +188,12 @@ const urlTemplate = z.string().superRefine((template, ctx) => {
   }
 });
 
+/** CI checks of the head commit that must succeed before it is deployed (its images are pushed by then). */
+const waitForSchema = z.strictObject({
+  checks: oneOrMany(z.string().trim().min(1)),
+  timeout: duration.default('30m'),
+});
+
 const repoConfigShape = {
   manifests: oneOrMany(repoPath).optional(),
   helm: helmSchema.optional(),
@@ -203,6 +209,7 @@ const repoConfigShape = {
   drafts: z.boolean().default(false),
   labels: oneOrMany(z.string().trim().min(1)).default([]),
   urlTemplate: urlTemplate.default(DEFAULT_URL_TEMPLATE),
+  waitFor: waitForSchema.optional(),
 };
 
 const NOTHING_TO_DEPLOY = 'nothing to deploy';
@@ -225,6 +232,7 @@ const fieldsByPath: Record<string, string[]> = {
   resources: Object.keys(resourcesSchema.shape),
   'resources.requests': Object.keys(resourceList.shape),
   'resources.limits': Object.keys(resourceList.shape),
+  waitFor: Object.keys(waitForSchema.shape),
 };
 
 /** What to do, by field (`[]` for any list item, `*` for any map key). */
@@ -260,6 +268,10 @@ export const fieldHints: Record<string, string> = {
   urlTemplate: `build a name from ${URL_TEMPLATE_KEYS.filter((key) => key !== 'baseDomain')
     .map((key) => `\${{ ${key} }}`)
     .join(', ')}, letters, digits, - and ., ending in ${URL_TEMPLATE_SUFFIX}, like ${DEFAULT_URL_TEMPLATE}`,
+  waitFor: 'give checks: with the names of the check runs to wait for, like [build]',
+  'waitFor.checks': 'give a check run name or a list of them, as the Checks tab shows them, like [build]',
+  'waitFor.checks[]': 'give a check run name, like build',
+  'waitFor.timeout': 'use a number and a unit s, m, h, d or w, like 30m or 1h',
 };
 
 // ---------------------------------------------------------------------------------------------------
