@@ -73,6 +73,8 @@ describe('renderStickyComment', () => {
       '## 🕒 Waiting for a preview slot: 1st in line',
     ],
     ['queued', {}, '## 🕒 Queued'],
+    ['queued', { checks: ['build'] }, '## 🕒 Waiting for check build'],
+    ['queued', { checks: ['build', 'test (ubuntu)'] }, '## 🕒 Waiting for checks build, test (ubuntu)'],
   ])('puts the marker first and the %s headline second', (state, extra, line) => {
     const lines = renderStickyComment({ state, ...extra }).split('\n');
     expect(lines[0]).toBe(STICKY_MARKER);
@@ -85,6 +87,16 @@ describe('renderStickyComment', () => {
     ['queued', 'slots are taken'],
   ])('tells what to do while %s', (state, text) => {
     expect(renderStickyComment({ state })).toContain(text);
+  });
+
+  it.each([
+    [['build'], 'The preview is deployed once this check succeeds on the commit'],
+    [['build', 'test'], 'The preview is deployed once these checks succeed on the commit'],
+  ])('says what a preview waiting for checks %j waits for, and where that is set', (checks, text) => {
+    const body = renderStickyComment({ state: 'queued', checks, sha });
+    expect(body).toContain(`${text} (\`waitFor\` in \`.github/vcluster-preview.yml\`).`);
+    expect(body).toContain('**Commit:** 0123456');
+    expect(body).not.toContain('slots are taken');
   });
 
   it('says in words which place in line a waiting pull request has', () => {

@@ -1,4 +1,4 @@
-import type { PreviewStep, StepStatus } from '../preview/index.ts';
+import { type PreviewStep, REPO_CONFIG_PATH, type StepStatus } from '../preview/index.ts';
 import { helpText } from './commands.ts';
 
 /**
@@ -29,6 +29,8 @@ export interface StickyCommentState {
   state: PreviewState;
   /** 1-based place in the line of pull requests waiting for a preview slot, for `queued`. */
   queuePosition?: number;
+  /** For `queued`: the CI checks of the commit (`waitFor.checks`) that have not succeeded yet. */
+  checks?: string[];
   /**
    * Why the service itself put the preview in this state: for `queued`, what holds it back (a full
    * cap); otherwise what the sweeper saw (`the pull request was closed`, `idle for 1h: paused`).
@@ -92,6 +94,8 @@ const headline = (state: StickyCommentState): string => {
     case 'waiting-approval':
       return '⏸️ Waiting for approval';
     case 'queued':
+      if (state.checks && state.checks.length > 0)
+        return `🕒 Waiting for ${state.checks.length === 1 ? 'check' : 'checks'} ${state.checks.join(', ')}`;
       return state.queuePosition === undefined
         ? '🕒 Queued'
         : `🕒 Waiting for a preview slot: ${ordinal(state.queuePosition)} in line`;
@@ -104,6 +108,8 @@ const explanation = (state: StickyCommentState): string | undefined => {
     case 'waiting-approval':
       return 'This pull request comes from a fork, so nothing is deployed until a maintainer has looked at this commit and comments `/vcluster approve`.';
     case 'queued':
+      if (state.checks && state.checks.length > 0)
+        return `The preview is deployed once ${state.checks.length === 1 ? 'this check succeeds' : 'these checks succeed'} on the commit (\`waitFor\` in \`${REPO_CONFIG_PATH}\`).`;
       return state.reason
         ? sentence(state.reason)
         : 'All preview slots are taken; this one starts as soon as one frees up.';
