@@ -5,10 +5,14 @@ import { Probot } from 'probot';
 import { parse } from 'yaml';
 import type { VirtualClusterProvider } from '../preview/index.ts';
 import { helmBinary, providerNamed, readHostKubeconfig } from '../preview/index.ts';
+import { headFirstSeenIn } from './checks/head-first-seen.ts';
 import { serviceOctokit } from './github/octokit.ts';
 import type { GitHubClient } from './github/reporter.ts';
 import type { ServiceMetrics } from './metrics.ts';
+import { redisApprovalStore } from './policy/approvals.ts';
+import { PREVIEW_QUEUE_NAME } from './queue/preview-queue.ts';
 import type { Reconcile } from './queue/preview-worker.ts';
+import { type RedisHandle, redisConnection } from './queue/redis-connection.ts';
 import { createReconciler } from './reconcile/index.ts';
 import { type ServiceConfig, ServiceConfigError } from './service-config.ts';
 import { PreviewSlots } from './slots/preview-slots.ts';
@@ -78,6 +82,16 @@ export async function defaultReconciler(
         listPreviews: () => provider.list(),
       })
     : undefined;
+  // The heads the webhook handler notes (policyDeps: `bull:<queue>:approvals`), opened at first use:
+  // only repos with waitFor ask.
+  let headsRedis: RedisHandle | undefined;
+  const heads = redisApprovalStore(
+    async () => {
+      headsRedis ??= redisConnection(config.redisUrl);
+      return headsRedis.client;
+    },
+    `bull:${options.queueName ?? PREVIEW_QUEUE_NAME}:approvals`,
+  );
   const reconcile = createReconciler({
     provider,
     hostKubeconfig,
@@ -89,6 +103,7 @@ export async function defaultReconciler(
     helmBinary: await helmBinary(),
     ...(slots ? { slots } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    headFirstSeen: headFirstSeenIn(heads),
   });
   return Object.assign(
     (job: Parameters<Reconcile>[0], context: Parameters<Reconcile>[1]) => reconcile(job, context),
@@ -96,6 +111,7 @@ export async function defaultReconciler(
       hosts: { provider, githubFor },
       close: async () => {
         await slots?.close();
+        await headsRedis?.release();
       },
     },
   );

@@ -1,6 +1,7 @@
 import { DelayedError, type Job, type JobProgress, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
+import { WaitingForChecksError } from '../errors/waiting-for-checks-error.ts';
 import { WaitingForSlotError } from '../errors/waiting-for-slot-error.ts';
 import type { ServiceMetrics } from '../metrics.ts';
 import { classifyError } from './classify-error.ts';
@@ -166,15 +167,17 @@ export class PreviewWorker {
       const durationMs = Date.now() - started;
       if (verdict.kind === 'rate-limited' && token) {
         const delayMs = Math.min(verdict.retryAfterMs, this.maxRateLimitDelayMs);
-        // Waiting for a preview slot is the cap working as meant, not trouble.
+        // Waiting for a preview slot, or for CI checks, is the service working as meant, not trouble.
         if (error instanceof WaitingForSlotError) {
           log.info({ durationMs, delayMs, place: error.place }, 'waiting for a preview slot; job put back');
+        } else if (error instanceof WaitingForChecksError) {
+          log.info({ durationMs, delayMs, checks: error.checks }, 'waiting for CI checks; job put back');
         } else {
           log.warn({ durationMs, delayMs, reason: verdict.reason }, 'rate limited; job put back');
         }
         count('delayed');
         if (error instanceof WaitingForSlotError) metrics?.slotWaits.inc();
-        else metrics?.rateLimitWaits.inc();
+        else if (!(error instanceof WaitingForChecksError)) metrics?.rateLimitWaits.inc();
         // Not a failed attempt: the job goes back to delayed with its attempts untouched.
         await job.moveToDelayed(Date.now() + delayMs, token);
         throw new DelayedError(`rate limited: ${verdict.reason}; retry in ${delayMs} ms`);

@@ -49,7 +49,17 @@ export function asBadConfig(error: unknown): unknown {
     : error;
 }
 
-export async function readApp(options: ReadAppOptions): Promise<AppSource> {
+/** The config file's text and where it was read: the commit, or the base branch for a fork. */
+export interface ConfigSource {
+  text: string;
+  configRef: string;
+  isFork: boolean;
+}
+
+/** Reads the repo config for this commit of the pull request (a fork's from its base branch). */
+export async function readConfigSource(
+  options: Pick<ReadAppOptions, 'octokit' | 'owner' | 'repo' | 'pr' | 'sha'>,
+): Promise<ConfigSource> {
   const { octokit, owner, repo, pr, sha } = options;
   const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr });
   // One reading of "fork" with the policy's: a deleted fork (no head repository) is still one.
@@ -64,6 +74,13 @@ export async function readApp(options: ReadAppOptions): Promise<AppSource> {
       `add it, saying what to deploy (manifests:, helm:) and what to expose (expose: service and port)${isFork ? ', on the base branch: for pull requests from forks it is read from there' : ''}`,
     );
   }
+  return { text, configRef, isFork };
+}
+
+/** The config and what it deploys; `source` when the config was read already (not read twice). */
+export async function readApp(options: ReadAppOptions, source?: ConfigSource): Promise<AppSource> {
+  const { octokit, owner, repo, pr, sha } = options;
+  const { text, configRef, isFork } = source ?? (await readConfigSource(options));
   const root = await mkdtemp(join(tmpdir(), 'vcp-repo-'));
   try {
     const at = { owner, repo, ref: sha };

@@ -17,7 +17,7 @@ import type { DesiredState } from '../desired-state.ts';
 import { BadConfigError } from '../errors/bad-config-error.ts';
 import { previewAnnotations, previewHoldingHost, previewLabels } from '../preview-metadata.ts';
 import type { PreviewSlots } from '../slots/preview-slots.ts';
-import { asBadConfig, readApp } from './app-source.ts';
+import { asBadConfig, type ConfigSource, readApp } from './app-source.ts';
 import { bringUpFailure } from './failure-report.ts';
 import { statusPageEntryUrl, stickyCommentUrl } from './log-url.ts';
 import { forQueue, type ReconcileRun, throwIfAborted } from './reconcile-run.ts';
@@ -48,6 +48,8 @@ export async function bringUp(
   deps: BringUpDeps,
   run: ReconcileRun,
   desired: BringUp,
+  /** The config as the reconcile read it already; read here when left out. */
+  source?: ConfigSource,
 ): Promise<ReconcileOutcome> {
   const { job, log, ref, octokit, reporter } = run;
   const { sha } = desired;
@@ -64,15 +66,18 @@ export async function bringUp(
   try {
     deploymentId = await reporter.startDeployment(sha);
     const app = await tracker.run(STEPS.config, () =>
-      readApp({
-        octokit,
-        owner: run.owner,
-        repo: run.repo,
-        pr: job.pr,
-        sha,
-        baseDomain: deps.baseDomain,
-        helmBinary: deps.helmBinary,
-      }),
+      readApp(
+        {
+          octokit,
+          owner: run.owner,
+          repo: run.repo,
+          pr: job.pr,
+          sha,
+          baseDomain: deps.baseDomain,
+          helmBinary: deps.helmBinary,
+        },
+        source,
+      ),
     );
     log.info(
       { configRef: app.configRef, isFork: app.isFork, objects: app.objects.length },

@@ -6,10 +6,12 @@ import { previewAnnotations } from '../preview-metadata.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
 import { needsSlot } from '../slots/preview-cap.ts';
 import type { PreviewSlots } from '../slots/preview-slots.ts';
+import { type ConfigSource, readConfigSource } from './app-source.ts';
 import { bringUp } from './bring-up.ts';
 import { claimSlot } from './claim-slot.ts';
 import { type ReconcileJobContext, startRun } from './reconcile-run.ts';
 import { type ReconcileOutcome, runSingleStep } from './single-step.ts';
+import { type WaitForChecksDeps, waitForChecks } from './wait-for-checks.ts';
 
 /**
  * The worker's reconcile: brings one pull request's preview to the job's desired state, reporting
@@ -44,6 +46,27 @@ export interface ReconcilerDeps {
   slots?: Pick<PreviewSlots, 'claim' | 'release'>;
   /** The service's `PUBLIC_URL`, where its status page is: a failure links to the preview's entry. */
   publicUrl?: string;
+  /**
+   * When a commit was first seen as a pull request's head (epoch ms), shared by the service's
+   * processes (Redis); `waitFor.timeout` runs from it. Default: the first time this process saw it.
+   */
+  headFirstSeen?: WaitForChecksDeps['headFirstSeen'];
+  /** How soon a job waiting for CI checks looks again (default 15 s). */
+  checksPollMs?: number;
+}
+
+/** Per process: a fallback for reconcilers made without a shared store (tests, the CLI). */
+function localFirstSeen(): WaitForChecksDeps['headFirstSeen'] {
+  const seen = new Map<string, { sha: string; at: number }>();
+  return async (repo, pr, sha) => {
+    const key = `${repo}#${pr}`;
+    const noted = seen.get(key);
+    if (noted?.sha === sha) return noted.at;
+    if (seen.size >= 10_000) seen.clear();
+    const at = Date.now();
+    seen.set(key, { sha, at });
+    return at;
+  };
 }
 
 const NO_PREVIEW_HINT = 'Push a commit or comment `/vcluster redeploy` to create one.';
@@ -61,6 +84,10 @@ export function createReconciler(deps: ReconcilerDeps) {
     ...(deps.ingressClassName ? { ingressClassName: deps.ingressClassName } : {}),
     ...(slots ? { slots } : {}),
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+  };
+  const checksDeps: WaitForChecksDeps = {
+    headFirstSeen: deps.headFirstSeen ?? localFirstSeen(),
+    pollMs: deps.checksPollMs ?? 15_000,
   };
 
   return async function reconcile(job: PreviewJob, ctx: ReconcileJobContext): Promise<ReconcileOutcome> {
@@ -81,6 +108,23 @@ export function createReconciler(deps: ReconcilerDeps) {
     const run = await startRun(job, ctx, deps);
     const { ref } = run;
     const connect = { name: ref.name, namespace: ref.namespace };
+    let source: ConfigSource | undefined;
+    if (desired.kind === 'up' || desired.kind === 'redeploy' || desired.kind === 'reset') {
+      // Read once, before a slot is taken: waitFor may hold the commit back; the bring-up renders
+      // from the same text. A file that cannot be read is read again there, which reports it.
+      source = await readConfigSource({
+        octokit: run.octokit,
+        owner: run.owner,
+        repo: run.repo,
+        pr: job.pr,
+        sha: desired.sha,
+      }).catch((error: unknown) => {
+        log.debug({ err: error }, 'could not read the config before the bring-up');
+        return undefined;
+      });
+      const stop = await waitForChecks(run, desired.sha, source, checksDeps);
+      if (stop) return stop;
+    }
     if (slots && needsSlot(desired.kind)) await claimSlot(run, provider, slots);
     const why = job.reason ? { reason: job.reason.text } : {};
 
@@ -124,7 +168,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       case 'up':
       case 'redeploy':
       case 'reset':
-        return bringUp(bringUpDeps, run, desired);
+        return bringUp(bringUpDeps, run, desired, source);
     }
   };
 }
