@@ -54,6 +54,8 @@ export interface PreviewPolicy {
   /** Only pull requests carrying one of these get a preview; empty means all. */
   labels: string[];
   forks: 'approve' | 'never' | 'always';
+  /** `waitFor.checks`: CI checks a head commit must pass before it is deployed (for the checks webhooks). */
+  waitFor?: string[];
 }
 
 export interface DesiredStateContext {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ApplicationFunction, Probot } from 'probot';
+import { wakesPreview } from './checks/wake-on-check.ts';
 import {
   type Command,
   helpText,
@@ -17,7 +18,7 @@ import { applyDesiredState } from './policy/apply-desired-state.ts';
 import type { ApprovalStore } from './policy/approvals.ts';
 import { judgePullRequest } from './policy/judge-pull-request.ts';
 import { policyDeps } from './policy/policy-deps.ts';
-import { factsOf, type PullLike } from './policy/pull-facts.ts';
+import { configRef, factsOf, type PullLike } from './policy/pull-facts.ts';
 import { DEFAULT_POLICY, type ReadConfig } from './policy/repo-policy.ts';
 import type { PreviewQueue, QueuePlace } from './queue/preview-queue.ts';
 import { installationLimiter } from './rate-limit/installation-limiter.ts';
@@ -169,6 +170,91 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
           ...appIdOf(policy),
         });
       }),
+    );
+
+    /**
+     * A finished check of a pull request's head: a preview held back by `waitFor.checks` goes on
+     * now, through the same judgement and queue as a push. `pull_requests` lists the open pull
+     * requests whose head is that commit (GitHub leaves out those from forks).
+     */
+    const onCheckCompleted = async (context: {
+      id: string;
+      octokit: unknown;
+      log: Parameters<typeof judgePullRequest>[1]['log'];
+      payload: {
+        repository: { full_name: string; name: string; owner: { login: string } };
+        sender?: { login: string } | null;
+        installation?: { id: number };
+      };
+      item: { name?: string; head_sha: string; pull_requests: { number: number; head: { sha: string } }[] };
+      kind: 'check_run' | 'check_suite';
+    }) => {
+      const { payload, item, kind } = context;
+      const repo = payload.repository.full_name;
+      const [owner, name] = [payload.repository.owner.login, payload.repository.name];
+      const octokit = context.octokit as GitHubClient;
+      for (const ref of item.pull_requests) {
+        if (ref.head.sha !== item.head_sha) continue;
+        const pr = ref.number;
+        const log = context.log.child({ repo, pr, deliveryId: context.id, event: `${kind}.completed` });
+        const place = await queue.place(repo, pr);
+        const { data: pull } = await octokit.rest.pulls.get({ owner, repo: name, pull_number: pr });
+        const facts = factsOf(pull as PullLike);
+        if (facts.state !== 'open' || facts.headSha !== item.head_sha) continue;
+        const target = { octokit, owner, name, repo, pr, log };
+        const config = await policy.readConfig(octokit, owner, name, configRef(facts), log);
+        if (
+          !wakesPreview({
+            kind,
+            ...(item.name ? { name: item.name } : {}),
+            waitFor: config.waitFor,
+            place: place.state,
+          })
+        ) {
+          log.debug({ check: item.name, place: place.state }, 'the finished check holds back no preview');
+          continue;
+        }
+        const desired = await judgePullRequest(policy, {
+          ...target,
+          facts,
+          policy: config,
+          request: { type: 'pull_request', action: 'synchronize', merged: false },
+        });
+        await applyDesiredState(queue, {
+          ...target,
+          desired,
+          sender: payload.sender?.login ?? 'unknown',
+          ...installationOf(payload),
+          deliveryId: context.id,
+          ...appIdOf(policy),
+        });
+      }
+    };
+    app.on(
+      'check_run.completed',
+      once(async (context) =>
+        onCheckCompleted({
+          id: context.id,
+          octokit: context.octokit,
+          log: context.log,
+          payload: context.payload,
+          item: context.payload.check_run,
+          kind: 'check_run',
+        }),
+      ),
+    );
+    app.on(
+      'check_suite.completed',
+      once(async (context) =>
+        onCheckCompleted({
+          id: context.id,
+          octokit: context.octokit,
+          log: context.log,
+          payload: context.payload,
+          item: context.payload.check_suite,
+          kind: 'check_suite',
+        }),
+      ),
     );
 
     app.on(

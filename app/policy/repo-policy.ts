@@ -21,7 +21,12 @@ export const readRepoPolicy: ReadConfig = async (octokit, owner, repo, ref, log)
   if (text === undefined) return DEFAULT_POLICY;
   try {
     const config = parseRepoConfig(text);
-    return { drafts: config.drafts, labels: config.labels, forks: config.forks };
+    return {
+      drafts: config.drafts,
+      labels: config.labels,
+      forks: config.forks,
+      ...(config.waitFor ? { waitFor: config.waitFor.checks } : {}),
+    };
   } catch (error) {
     // The worker reads the file again and reports the error on the pull request.
     log.warn({ ref, err: error }, `${REPO_CONFIG_PATH} is not valid; using the default policy`);
