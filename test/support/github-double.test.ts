@@ -149,4 +149,47 @@ describe('GitHub double', () => {
       200, 502, 403, 200,
     ]);
   });
+
+  it('lists a commit’s check runs, newest per name unless all are asked for, with its pull requests', async () => {
+    const first = github.addCheckRun(owner, repo, {
+      name: 'build',
+      headSha: sha,
+      status: 'completed',
+      conclusion: 'failure',
+    });
+    github.addCheckRun(owner, repo, {
+      name: 'lint',
+      headSha: sha,
+      status: 'completed',
+      conclusion: 'success',
+    });
+    const rerun = github.addCheckRun(owner, repo, { name: 'build', headSha: sha, status: 'in_progress' });
+    github.addCheckRun(owner, repo, { name: 'build', headSha: 'b'.repeat(40), status: 'queued' });
+    expect(rerun.pullRequests?.map((pull) => pull.number)).toEqual([7]);
+
+    const latest = await octokit.paginate(octokit.rest.checks.listForRef, {
+      owner,
+      repo,
+      ref: sha,
+      per_page: 1,
+    });
+    expect(latest.map((run) => [run.name, run.status, run.conclusion])).toEqual([
+      ['build', 'in_progress', null],
+      ['lint', 'completed', 'success'],
+    ]);
+    expect(latest[0]?.pull_requests.map((pull) => pull.number)).toEqual([7]);
+    const { data: all } = await octokit.rest.checks.listForRef({ owner, repo, ref: sha, filter: 'all' });
+    expect(all.total_count).toBe(3);
+    expect(all.check_runs.map((run) => run.id)).toContain(first.id);
+
+    const done = github.updateCheckRun(owner, repo, rerun.id, { status: 'completed', conclusion: 'success' });
+    expect(done).toMatchObject({ name: 'build', status: 'completed', conclusion: 'success' });
+    const { data: after } = await octokit.rest.checks.listForRef({
+      owner,
+      repo,
+      ref: sha,
+      check_name: 'build',
+    });
+    expect(after.check_runs.map((run) => [run.id, run.conclusion])).toEqual([[rerun.id, 'success']]);
+  });
 });

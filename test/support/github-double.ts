@@ -2,6 +2,8 @@ import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUI
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type CheckRunSpec,
+  checkRunObject,
   githubTimestamp,
   type PullRequestSpec,
   pullRequestObject,
@@ -123,6 +125,8 @@ interface RepoState {
   reactions: Map<number, Reaction[]>;
   deployments: Map<number, Deployment>;
   statuses: Map<number, DeploymentStatus[]>;
+  /** id → check run; a re-run is a new run of the same name. */
+  checkRuns: Map<number, Omit<CheckRunSpec, 'pullRequests'>>;
 }
 
 export interface StartOptions {
@@ -160,6 +164,22 @@ export interface GitHubDouble {
   /** Deployments, oldest first, each with its statuses oldest first. */
   deployments(owner: string, repo: string): (Deployment & { statuses: DeploymentStatus[] })[];
   failNext(spec: FailureSpec): void;
+  /**
+   * A new check run of a commit (a CI job started, or re-run): answered by the check-runs route, and
+   * returned with the open pull requests of that head, ready for `checkRunCompletedEvent`.
+   */
+  addCheckRun(
+    owner: string,
+    repo: string,
+    spec: Pick<CheckRunSpec, 'name' | 'headSha' | 'status' | 'conclusion' | 'detailsUrl'>,
+  ): CheckRunSpec;
+  /** Changes a check run (it finished); answers it like addCheckRun. */
+  updateCheckRun(
+    owner: string,
+    repo: string,
+    id: number,
+    change: Partial<Pick<CheckRunSpec, 'status' | 'conclusion' | 'detailsUrl'>>,
+  ): CheckRunSpec;
   /**
    * `<url>/_services/token`: where a GitHub Enterprise Server issues GitHub Actions OIDC tokens (its
    * discovery document and JWKS are served below it), so the service's `OIDC_ISSUER` with `GHE_HOST`.
@@ -333,6 +353,8 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
     selfUrl: URL,
     respond: Responder,
     status = 200,
+    /** How a route wraps its page (the check-runs route: `{ total_count, check_runs }`). */
+    wrap: (page: unknown[]) => unknown = (page) => page,
   ): void => {
     const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
     const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
@@ -349,7 +371,7 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
     ];
     respond(
       status,
-      items.slice((page - 1) * perPage, page * perPage),
+      wrap(items.slice((page - 1) * perPage, page * perPage)),
       links.length > 0 ? { link: links.join(', ') } : {},
     );
   };
@@ -375,7 +397,7 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
     respond(201, {
       token: `ghs_${randomBytes(18).toString('hex')}`,
       expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      permissions: { contents: 'read', deployments: 'write', issues: 'write', pull_requests: 'write' },
+      permissions: { checks: 'read', contents: 'read', deployments: 'write', issues: 'write', pull_requests: 'write' },
       repository_selection: 'all',
     });
   });
@@ -490,8 +512,8 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
       app_slug: appSlug,
       target_id: userObject(state.owner).id,
       target_type: 'User',
-      permissions: { contents: 'read', deployments: 'write', issues: 'write', pull_requests: 'write' },
-      events: ['issue_comment', 'pull_request'],
+      permissions: { checks: 'read', contents: 'read', deployments: 'write', issues: 'write', pull_requests: 'write' },
+      events: ['check_run', 'check_suite', 'issue_comment', 'pull_request'],
       created_at: githubTimestamp(),
       updated_at: githubTimestamp(),
       single_file_name: null,
@@ -657,6 +679,33 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
     };
     state.reactions.set(id, [...reactions, reaction]);
     respond(201, reaction);
+  });
+
+  /** GitHub lists a check run's open pull requests whose head is its commit, not those from forks. */
+  const withPulls = (state: RepoState, run: Omit<CheckRunSpec, 'pullRequests'>): CheckRunSpec => ({
+    ...run,
+    pullRequests: [...state.pulls.values()].filter(
+      (pull) => pull.headSha === run.headSha && pull.state !== 'closed' && !pull.merged && !pull.forkOwner,
+    ),
+  });
+
+  route('GET', '/repos/:owner/:repo/commits/:ref/check-runs', (selfUrl) => (request, respond) => {
+    const state = repoOrThrow(request.params.owner!, request.params.repo!);
+    const ref = request.params.ref!;
+    const filter = request.query.get('filter') ?? 'latest';
+    if (filter !== 'latest' && filter !== 'all') throw validationFailed('CheckRun', 'filter');
+    const name = request.query.get('check_name');
+    let runs = [...state.checkRuns.values()]
+      .filter((run) => run.headSha === ref && (name === null || run.name === name))
+      .sort((a, b) => b.id - a.id);
+    // `latest`: the newest run of each name, as GitHub's default.
+    if (filter === 'latest')
+      runs = runs.filter((run, i) => runs.findIndex((other) => other.name === run.name) === i);
+    const objects = runs.map((run) => checkRunObject(withPulls(state, run)));
+    paginate(objects, request.query, selfUrl, respond, 200, (page) => ({
+      total_count: objects.length,
+      check_runs: page,
+    }));
   });
 
   route('POST', '/repos/:owner/:repo/deployments', () => (request, respond) => {
@@ -916,6 +965,7 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
         reactions: new Map(),
         deployments: new Map(),
         statuses: new Map(),
+        checkRuns: new Map(),
       });
     },
     setFile(owner, repo, ref, path, content) {
@@ -960,6 +1010,20 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
       return [...state.deployments.values()]
         .sort((a, b) => a.id - b.id)
         .map((deployment) => ({ ...deployment, statuses: [...(state.statuses.get(deployment.id) ?? [])] }));
+    },
+    addCheckRun(owner, repo, spec) {
+      const state = repoFor(owner, repo);
+      const run = { ...spec, owner: state.owner, repo: state.name, id: newId() };
+      state.checkRuns.set(run.id, run);
+      return withPulls(state, run);
+    },
+    updateCheckRun(owner, repo, id, change) {
+      const state = repoFor(owner, repo);
+      const current = state.checkRuns.get(id);
+      if (!current) throw new Error(`GitHub double: no check run ${id} in ${owner}/${repo}`);
+      const updated = { ...current, ...change };
+      state.checkRuns.set(id, updated);
+      return withPulls(state, updated);
     },
     failNext(spec) {
       failures.push({ ...spec, remaining: spec.times ?? 1 });

@@ -361,3 +361,112 @@ export async function postWebhook(
   });
   return { status: response.status, body: await response.text(), deliveryId };
 }
+
+export type CheckRunCompletedEvent = Extract<
+  WebhookDefinition<'check_run'>['examples'][number],
+  { action: 'completed' }
+>;
+export type CheckSuiteCompletedEvent = Extract<
+  WebhookDefinition<'check_suite'>['examples'][number],
+  { action: 'completed' }
+>;
+type CheckRun = CheckRunCompletedEvent['check_run'];
+
+/** One check run of a commit, as CI (a GitHub Actions job) reports it. */
+export interface CheckRunSpec {
+  owner: string;
+  repo: string;
+  id: number;
+  /** The job's name, as the Checks tab shows it. */
+  name: string;
+  headSha: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  /** Set once `completed`: success, failure, neutral, cancelled, skipped, timed_out, action_required. */
+  conclusion?: string | null;
+  detailsUrl?: string;
+  /** Open pull requests whose head is this commit (GitHub leaves out those from forks). */
+  pullRequests?: PullRequestSpec[];
+}
+
+/** A `pull_requests` item of a check run or suite: GitHub's short form of a pull request. */
+const pullRequestRef = (spec: PullRequestSpec) => {
+  const pull = pullRequestObject(spec);
+  const repoRef = (repo: { id: number; url: string; name: string }) => ({
+    id: repo.id,
+    url: repo.url,
+    name: repo.name,
+  });
+  return {
+    url: pull.url,
+    id: pull.id,
+    number: pull.number,
+    head: { ref: pull.head.ref, sha: pull.head.sha, repo: repoRef(pull.head.repo ?? pull.base.repo) },
+    base: { ref: pull.base.ref, sha: pull.base.sha, repo: repoRef(pull.base.repo) },
+  };
+};
+
+/** The `check_run` object of a webhook payload, which is also what the check-runs route lists. */
+export function checkRunObject(spec: CheckRunSpec): CheckRun {
+  const recorded = recordedExample<CheckRunCompletedEvent>('check_run', 'completed').check_run;
+  const fullName = `${spec.owner}/${spec.repo}`;
+  const run = retarget(recorded, [
+    [new RegExp(escapeRegExp(EXAMPLE_FULL_NAME), 'g'), fullName],
+    [new RegExp(EXAMPLE_HEAD_SHA, 'g'), spec.headSha],
+    [new RegExp(String(recorded.id), 'g'), String(spec.id)],
+  ]);
+  const completed = spec.status === 'completed';
+  return {
+    ...run,
+    id: spec.id,
+    node_id: Buffer.from(`08:CheckRun${spec.id}`).toString('base64'),
+    name: spec.name,
+    head_sha: spec.headSha,
+    status: spec.status,
+    conclusion: completed ? (spec.conclusion ?? 'success') : null,
+    completed_at: completed ? githubTimestamp() : null,
+    details_url: spec.detailsUrl ?? `https://github.com/${fullName}/actions/runs/${spec.id}`,
+    pull_requests: (spec.pullRequests ?? []).map(pullRequestRef),
+  } as CheckRun;
+}
+
+/** A `check_run.completed` delivery of a finished check run (`spec.status` completed). */
+export function checkRunCompletedEvent(spec: CheckRunSpec, installationId = 1): CheckRunCompletedEvent {
+  const recorded = recordedExample<CheckRunCompletedEvent>('check_run', 'completed');
+  const payload: Record<string, unknown> = {
+    ...recorded,
+    check_run: checkRunObject({ ...spec, status: 'completed' }),
+    repository: repositoryObject(spec.owner, spec.repo),
+    installation: installationOf({ ...spec, number: 0, installationId }),
+    sender: userObject('github-actions[bot]'),
+  };
+  delete payload.organization;
+  return payload as unknown as CheckRunCompletedEvent;
+}
+
+/** A `check_suite.completed` delivery for a commit's suite (a workflow run). */
+export function checkSuiteCompletedEvent(
+  spec: Pick<CheckRunSpec, 'owner' | 'repo' | 'headSha' | 'conclusion' | 'pullRequests'>,
+  installationId = 1,
+): CheckSuiteCompletedEvent {
+  const recorded = recordedExample<CheckSuiteCompletedEvent>('check_suite', 'completed');
+  const fullName = `${spec.owner}/${spec.repo}`;
+  const suite = retarget(recorded.check_suite, [
+    [new RegExp(escapeRegExp(EXAMPLE_FULL_NAME), 'g'), fullName],
+    [new RegExp(EXAMPLE_HEAD_SHA, 'g'), spec.headSha],
+  ]);
+  const payload: Record<string, unknown> = {
+    ...recorded,
+    check_suite: {
+      ...suite,
+      head_sha: spec.headSha,
+      status: 'completed',
+      conclusion: spec.conclusion ?? 'success',
+      pull_requests: (spec.pullRequests ?? []).map(pullRequestRef),
+    },
+    repository: repositoryObject(spec.owner, spec.repo),
+    installation: installationOf({ ...spec, number: 0, installationId }),
+    sender: userObject('github-actions[bot]'),
+  };
+  delete payload.organization;
+  return payload as unknown as CheckSuiteCompletedEvent;
+}
