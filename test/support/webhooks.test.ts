@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { verify } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  checkRunCompletedEvent,
+  checkSuiteCompletedEvent,
   issueCommentEvent,
   type PullRequestAction,
   type PullRequestSpec,
@@ -162,5 +164,47 @@ describe('webhook deliveries', () => {
       repository: { full_name: 'acme/shop' },
     });
     expect(JSON.stringify(payload)).not.toMatch(/Codertocat|Hello-World/);
+  });
+
+  it('makes check_run.completed and check_suite.completed of the recorded shape, naming the pull request', () => {
+    const run = checkRunCompletedEvent(
+      {
+        owner: 'acme',
+        repo: 'shop',
+        id: 99,
+        name: 'build',
+        headSha: spec.headSha,
+        status: 'completed',
+        conclusion: 'failure',
+        pullRequests: [spec],
+      },
+      7,
+    ) as unknown as Record<string, Record<string, unknown>>;
+    const original = recorded('check_run', 'completed');
+    expect(keys(run.check_run)).toEqual(keys(original.check_run));
+    expect(run).toMatchObject({
+      action: 'completed',
+      installation: { id: 7 },
+      check_run: {
+        id: 99,
+        name: 'build',
+        head_sha: spec.headSha,
+        status: 'completed',
+        conclusion: 'failure',
+        pull_requests: [{ number: 42, head: { sha: spec.headSha, ref: 'feature/login' } }],
+      },
+      repository: { full_name: 'acme/shop' },
+    });
+    const suite = checkSuiteCompletedEvent(
+      { owner: 'acme', repo: 'shop', headSha: spec.headSha, pullRequests: [spec] },
+      7,
+    ) as unknown as Record<string, Record<string, unknown>>;
+    expect(keys(suite.check_suite)).toEqual(keys(recorded('check_suite', 'completed').check_suite));
+    expect(suite.check_suite).toMatchObject({
+      head_sha: spec.headSha,
+      conclusion: 'success',
+      pull_requests: [{ number: 42 }],
+    });
+    expect(JSON.stringify([run, suite])).not.toMatch(/Codertocat|Hello-World/);
   });
 });

@@ -388,6 +388,14 @@ export interface CheckRunSpec {
   pullRequests?: PullRequestSpec[];
 }
 
+/** The recorded check examples name their repository (and the commit's author) in more ways. */
+const checkReplacements = (spec: Pick<CheckRunSpec, 'owner' | 'repo' | 'headSha'>): [RegExp, string][] => [
+  [new RegExp(escapeRegExp(EXAMPLE_FULL_NAME), 'g'), `${spec.owner}/${spec.repo}`],
+  [new RegExp(EXAMPLE_HEAD_SHA, 'g'), spec.headSha],
+  [/Hello-World/g, spec.repo],
+  [new RegExp(`\\b${EXAMPLE_LOGIN}\\b`, 'g'), spec.owner],
+];
+
 /** A `pull_requests` item of a check run or suite: GitHub's short form of a pull request. */
 const pullRequestRef = (spec: PullRequestSpec) => {
   const pull = pullRequestObject(spec);
@@ -410,10 +418,10 @@ export function checkRunObject(spec: CheckRunSpec): CheckRun {
   const recorded = recordedExample<CheckRunCompletedEvent>('check_run', 'completed').check_run;
   const fullName = `${spec.owner}/${spec.repo}`;
   const run = retarget(recorded, [
-    [new RegExp(escapeRegExp(EXAMPLE_FULL_NAME), 'g'), fullName],
-    [new RegExp(EXAMPLE_HEAD_SHA, 'g'), spec.headSha],
+    ...checkReplacements(spec),
     [new RegExp(String(recorded.id), 'g'), String(spec.id)],
   ]);
+  const pullRequests = (spec.pullRequests ?? []).map(pullRequestRef);
   const completed = spec.status === 'completed';
   return {
     ...run,
@@ -425,7 +433,8 @@ export function checkRunObject(spec: CheckRunSpec): CheckRun {
     conclusion: completed ? (spec.conclusion ?? 'success') : null,
     completed_at: completed ? githubTimestamp() : null,
     details_url: spec.detailsUrl ?? `https://github.com/${fullName}/actions/runs/${spec.id}`,
-    pull_requests: (spec.pullRequests ?? []).map(pullRequestRef),
+    check_suite: run.check_suite ? { ...run.check_suite, pull_requests: pullRequests } : run.check_suite,
+    pull_requests: pullRequests,
   } as CheckRun;
 }
 
@@ -449,11 +458,7 @@ export function checkSuiteCompletedEvent(
   installationId = 1,
 ): CheckSuiteCompletedEvent {
   const recorded = recordedExample<CheckSuiteCompletedEvent>('check_suite', 'completed');
-  const fullName = `${spec.owner}/${spec.repo}`;
-  const suite = retarget(recorded.check_suite, [
-    [new RegExp(escapeRegExp(EXAMPLE_FULL_NAME), 'g'), fullName],
-    [new RegExp(EXAMPLE_HEAD_SHA, 'g'), spec.headSha],
-  ]);
+  const suite = retarget(recorded.check_suite, checkReplacements(spec));
   const payload: Record<string, unknown> = {
     ...recorded,
     check_suite: {
