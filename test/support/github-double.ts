@@ -397,7 +397,13 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
     respond(201, {
       token: `ghs_${randomBytes(18).toString('hex')}`,
       expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      permissions: { checks: 'read', contents: 'read', deployments: 'write', issues: 'write', pull_requests: 'write' },
+      permissions: {
+        checks: 'read',
+        contents: 'read',
+        deployments: 'write',
+        issues: 'write',
+        pull_requests: 'write',
+      },
       repository_selection: 'all',
     });
   });
@@ -512,7 +518,13 @@ export async function startGitHubDouble(options: StartOptions = {}): Promise<Git
       app_slug: appSlug,
       target_id: userObject(state.owner).id,
       target_type: 'User',
-      permissions: { checks: 'read', contents: 'read', deployments: 'write', issues: 'write', pull_requests: 'write' },
+      permissions: {
+        checks: 'read',
+        contents: 'read',
+        deployments: 'write',
+        issues: 'write',
+        pull_requests: 'write',
+      },
       events: ['check_run', 'check_suite', 'issue_comment', 'pull_request'],
       created_at: githubTimestamp(),
       updated_at: githubTimestamp(),
