@@ -1,6 +1,7 @@
 import { parseDuration, parseRepoConfig, REPO_CONFIG_PATH } from '../../preview/index.ts';
 import { decideChecks } from '../checks/check-decision.ts';
 import { WaitingForChecksError } from '../errors/waiting-for-checks-error.ts';
+import { httpStatusOf, rateLimitOf } from '../github/http-error.ts';
 import type { ConfigSource } from './app-source.ts';
 import type { ReconcileRun } from './reconcile-run.ts';
 import type { ReconcileOutcome } from './single-step.ts';
@@ -45,12 +46,30 @@ export async function waitForChecks(
   if (!waitFor) return undefined;
   const { job, log, octokit } = run;
   const key = `${job.repo}#${job.pr}`;
-  const runs = await octokit.paginate(octokit.rest.checks.listForRef, {
-    owner: run.owner,
-    repo: run.repo,
-    ref: sha,
-    per_page: 100,
-  });
+  let runs: Awaited<ReturnType<typeof octokit.rest.checks.listForRef>>['data']['check_runs'];
+  try {
+    runs = await octokit.paginate(octokit.rest.checks.listForRef, {
+      owner: run.owner,
+      repo: run.repo,
+      ref: sha,
+      per_page: 100,
+    });
+  } catch (error) {
+    // An installation from before waitFor has not granted the permission: no retry helps.
+    if (httpStatusOf(error) !== 403 || rateLimitOf(error, Date.now()) !== undefined) throw error;
+    await run.report(
+      {
+        state: 'failed',
+        sha,
+        error: {
+          message: `this GitHub App may not read the check runs of ${run.job.repo}, so it cannot wait for ${waitFor.checks.join(', ')}`,
+          hint: `An owner of the repository accepts the App's new "Checks: read" permission in its installation settings (then comment \`/vcluster redeploy\`), or remove waitFor from ${REPO_CONFIG_PATH}.`,
+        },
+      },
+      { desired: job.desired.kind, sha, failed: 'checks' },
+    );
+    return { state: 'failed' };
+  }
   const now = (deps.now ?? Date.now)();
   const seen = await deps.headFirstSeen(job.repo, job.pr, sha);
   const decision = decideChecks(waitFor.checks, runs, {
