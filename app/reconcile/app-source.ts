@@ -78,9 +78,9 @@ export async function readConfigSource(
 }
 
 /** The config and what it deploys; `source` when the config was read already (not read twice). */
-export async function readApp(options: ReadAppOptions, source?: ConfigSource): Promise<AppSource> {
+export async function readApp(options: ReadAppOptions, source?: Promise<ConfigSource>): Promise<AppSource> {
   const { octokit, owner, repo, pr, sha } = options;
-  const { text, configRef, isFork } = source ?? (await readConfigSource(options));
+  const { text, configRef, isFork } = await (source ?? readConfigSource(options));
   const root = await mkdtemp(join(tmpdir(), 'vcp-repo-'));
   try {
     const at = { owner, repo, ref: sha };

@@ -49,7 +49,7 @@ export async function bringUp(
   run: ReconcileRun,
   desired: BringUp,
   /** The config as the reconcile read it already; read here when left out. */
-  source?: ConfigSource,
+  source?: Promise<ConfigSource>,
 ): Promise<ReconcileOutcome> {
   const { job, log, ref, octokit, reporter } = run;
   const { sha } = desired;

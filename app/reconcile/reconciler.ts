@@ -108,19 +108,16 @@ export function createReconciler(deps: ReconcilerDeps) {
     const run = await startRun(job, ctx, deps);
     const { ref } = run;
     const connect = { name: ref.name, namespace: ref.namespace };
-    let source: ConfigSource | undefined;
+    let source: Promise<ConfigSource> | undefined;
     if (desired.kind === 'up' || desired.kind === 'redeploy' || desired.kind === 'reset') {
-      // Read once, before a slot is taken: waitFor may hold the commit back; the bring-up renders
-      // from the same text. A file that cannot be read is read again there, which reports it.
-      source = await readConfigSource({
+      // Read once, before a slot is taken: waitFor may hold the commit back, and the bring-up renders
+      // from the same reading (its config step reports a file that cannot be read).
+      source = readConfigSource({
         octokit: run.octokit,
         owner: run.owner,
         repo: run.repo,
         pr: job.pr,
         sha: desired.sha,
-      }).catch((error: unknown) => {
-        log.debug({ err: error }, 'could not read the config before the bring-up');
-        return undefined;
       });
       const stop = await waitForChecks(run, desired.sha, source, checksDeps);
       if (stop) return stop;

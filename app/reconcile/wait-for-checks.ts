@@ -32,15 +32,14 @@ const checkWord = (names: string[]) => (names.length === 1 ? 'check' : 'checks')
 export async function waitForChecks(
   run: ReconcileRun,
   sha: string,
-  source: ConfigSource | undefined,
+  source: Promise<ConfigSource>,
   deps: WaitForChecksDeps,
 ): Promise<ReconcileOutcome | undefined> {
-  if (!source) return undefined;
   let waitFor: ReturnType<typeof parseRepoConfig>['waitFor'];
   try {
-    waitFor = parseRepoConfig(source.text).waitFor;
+    waitFor = parseRepoConfig((await source).text).waitFor;
   } catch {
-    // A broken config is the bring-up's to report, with every problem and line.
+    // A config that cannot be read or parsed is the bring-up's to report, with every problem and line.
     return undefined;
   }
   if (!waitFor) return undefined;
