@@ -5,7 +5,7 @@ import { kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
 import { isolatedHome, seedExample } from '../support/preview-service.ts';
-import { type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
+import { checkRunCompletedEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
 const REPO = 'shop';
@@ -44,24 +44,43 @@ describe('examples/shop on the real node', () => {
     await restoreHome?.();
   });
 
-  const open = async (pr: PullRequestSpec) => {
+  /** CI's build of `headSha`, as the example's `waitFor` waits for it. */
+  const build = (headSha: string, status: 'in_progress' | 'completed') =>
+    flow.github.addCheckRun(OWNER, REPO, {
+      name: 'build',
+      headSha,
+      status,
+      ...(status === 'completed' ? { conclusion: 'success' } : {}),
+    });
+
+  it('opened → waits for CI’s build; then kustomize renders it, the migration runs after the install, the page shows the commit and the schema; a push migrates before the new web', async () => {
+    const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 1, headSha: sha('a') };
     await seedExample(flow.github, OWNER, REPO, pr.headSha, EXAMPLE_SHOP);
     flow.github.addPullRequest(pr);
+    const running = build(pr.headSha, 'in_progress');
     expect((await flow.post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
-  };
 
-  it('opened → kustomize renders it, the migration runs after the install, the page shows the commit and the schema; a push migrates before the new web', async () => {
-    const pr: PullRequestSpec = { owner: OWNER, repo: REPO, number: 1, headSha: sha('a') };
-    await open(pr);
+    // Until CI's build succeeds the preview waits, and nothing is made on the host.
+    await waitUntil(async () => flow.stickyBody(1).includes('Waiting for check build') || undefined, {
+      what: 'PR #1: the sticky comment says it waits for the build',
+      ...PREVIEW_WAIT,
+    });
+    const namespacesOf = async (number: number) =>
+      (await host.core.listNamespace({ labelSelector: `vcluster-preview.dev/pull-request=${number}` })).items;
+    expect(await namespacesOf(1)).toEqual([]);
+    const built = flow.github.updateCheckRun(OWNER, REPO, running.id, {
+      status: 'completed',
+      conclusion: 'success',
+    });
+    expect((await flow.post('check_run', checkRunCompletedEvent(built))).status).toBeLessThan(300);
+
     const url = (await flow.successFor(1, pr.headSha)).environment_url!;
     const page = await flow.pageShowing(url, pr.headSha);
     expect(page).toContain(`Shop, pull request #1 at commit ${pr.headSha}`);
     expect(page).toContain('schema version: 2');
 
     // kustomize's generated ConfigMap (named by its content) is what the web mounts.
-    const [namespace] = (
-      await host.core.listNamespace({ labelSelector: 'vcluster-preview.dev/pull-request=1' })
-    ).items.map((ns) => ns.metadata!.name!);
+    const [namespace] = (await namespacesOf(1)).map((ns) => ns.metadata!.name!);
     const configMaps = (await host.core.listNamespacedConfigMap({ namespace: namespace! })).items;
     expect(
       configMaps.some((cm) =>
@@ -71,6 +90,7 @@ describe('examples/shop on the real node', () => {
 
     const pushed = { ...pr, headSha: sha('b') };
     await seedExample(flow.github, OWNER, REPO, pushed.headSha, EXAMPLE_SHOP);
+    build(pushed.headSha, 'completed');
     flow.github.updatePullRequest(OWNER, REPO, 1, { headSha: pushed.headSha });
     await flow.post('pull_request', pullRequestEvent('synchronize', pushed, { before: pr.headSha }));
     await flow.successFor(1, pushed.headSha);
@@ -88,6 +108,7 @@ describe('examples/shop on the real node', () => {
     );
     expect(broken).not.toBe(migration);
     flow.github.setFile(OWNER, REPO, pr.headSha, MIGRATION, broken);
+    build(pr.headSha, 'completed');
     flow.github.addPullRequest(pr);
     await flow.post('pull_request', pullRequestEvent('opened', pr));
 
