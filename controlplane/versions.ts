@@ -3,6 +3,7 @@ export const versions = {
   kubernetes: 'v1.36.3',
   etcd: 'v3.6.16',
   kwok: 'v0.8.0',
+  kubeNetworkPolicies: 'v0.8.0',
   helm: 'v4.3.1',
   traefik: 'v3.6.12',
   distribution: 'v3.1.2',
@@ -44,6 +45,9 @@ export const binariesByModule = {
   // The embedded host's dynamic volume provisioner (k3s' default StorageClass `local-path`): it
   // makes a folder on the real node for each claim, through a helper pod of the seeded busybox.
   storage: { 'local-path-provisioner': 'github.com/rancher/local-path-provisioner' },
+  // The real node's NetworkPolicy engine: kube-network-policies' controller with a main of our own
+  // (see its main.go), in the node's network namespace.
+  netpol: { netpol: 'vcluster-preview/controlplane/netpol' },
 } as const;
 
 export type GoModule = keyof typeof binariesByModule;

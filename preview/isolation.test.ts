@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { isolationObjects } from './isolation.ts';
+import { chartNetworkDefaults, isolationObjects } from './isolation.ts';
 
 describe('isolationObjects', () => {
   it('fences a virtual cluster with a quota, limits and a network policy by default', () => {
@@ -16,9 +16,9 @@ describe('isolationObjects', () => {
       spec: { podSelector: unknown; ingress: { from: unknown[] }[] };
     };
     expect(policy.spec.podSelector).toEqual({ matchLabels: { 'vcluster.loft.sh/managed-by': 'pr-1' } });
-    expect(policy.spec.ingress[0]?.from).toEqual([
-      { podSelector: { matchLabels: { 'vcluster.loft.sh/managed-by': 'pr-1' } } },
-    ]);
+    expect(policy.spec.ingress[0]?.from[0]).toEqual({
+      podSelector: { matchLabels: { 'vcluster.loft.sh/managed-by': 'pr-1' } },
+    });
   });
 
   it.each([
@@ -44,5 +44,58 @@ describe('isolationObjects', () => {
       'count/persistentvolumeclaims': '20',
       'requests.storage': '100Gi',
     });
+  });
+
+  it('fences the network with charts/vcluster defaults: DNS only from the host DNS namespace, metadata and private ranges excluded', () => {
+    const values = parse(
+      readFileSync(new URL('../charts/vcluster/values.yaml', import.meta.url), 'utf8'),
+    ) as {
+      isolation: { networkPolicy: Record<string, unknown> };
+    };
+    const { dns, outgoingConnections, ingressControllerNamespace } = values.isolation.networkPolicy;
+    expect(chartNetworkDefaults).toEqual({ dns, outgoingConnections, ingressControllerNamespace });
+    expect(chartNetworkDefaults.outgoingConnections.except).toContain('169.254.0.0/16');
+
+    const policy = isolationObjects('pr-1', 'ns', { quota: false })[0] as unknown as {
+      spec: { ingress: { from: unknown[] }[]; egress: { to: unknown[]; ports?: unknown[] }[] };
+    };
+    const workloads = { podSelector: { matchLabels: { 'vcluster.loft.sh/managed-by': 'pr-1' } } };
+    const controlPlane = { podSelector: { matchLabels: { app: 'vcluster', release: 'pr-1' } } };
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [
+          workloads,
+          controlPlane,
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+        ],
+      },
+    ]);
+    expect(policy.spec.egress).toEqual([
+      { to: [workloads] },
+      { to: [controlPlane], ports: [{ port: 8443, protocol: 'TCP' }] },
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+      { to: [{ ipBlock: outgoingConnections }] },
+    ]);
+  });
+
+  it('leaves the ingress controller rule out when no namespace is given, as the chart does', () => {
+    const policy = isolationObjects('a', 'ns', {
+      quota: false,
+      ingressControllerNamespace: '',
+    })[0] as unknown as {
+      spec: { ingress: { from: unknown[] }[] };
+    };
+    expect(policy.spec.ingress[0]?.from).toHaveLength(2);
   });
 });

@@ -4,6 +4,87 @@ import type { IsolationOptions } from './provider.ts';
 const managedBy = 'vcluster.loft.sh/managed-by';
 
 /**
+ * charts/vcluster's `isolation.networkPolicy` defaults (values.yaml; a unit test holds them equal):
+ * the host's DNS by namespace and labels, and the internet without private, shared, loopback and
+ * link-local (cloud metadata) ranges, so no other namespace's pod, Service or node is reachable.
+ */
+export const chartNetworkDefaults = {
+  ingressControllerNamespace: 'ingress-nginx',
+  dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
+  outgoingConnections: {
+    cidr: '0.0.0.0/0',
+    except: [
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '100.64.0.0/10',
+      '127.0.0.0/8',
+      '169.254.0.0/16',
+    ],
+  },
+} as const;
+
+const dnsPorts = [
+  { port: 53, protocol: 'UDP' },
+  { port: 53, protocol: 'TCP' },
+];
+
+/**
+ * The chart's `vc-work-<release>`, rule for rule: its workloads reach each other, their control plane
+ * (port 8443), the host's DNS and the internet; they are reached by each other, their control plane
+ * and the ingress controller's namespace.
+ */
+function workloadPolicy(
+  name: string,
+  metadata: KubernetesObject['metadata'],
+  ingressControllerNamespace: string = chartNetworkDefaults.ingressControllerNamespace,
+): KubernetesObject {
+  const workloads = { podSelector: { matchLabels: { [managedBy]: name } } };
+  const controlPlane = { podSelector: { matchLabels: { app: 'vcluster', release: name } } };
+  const { dns, outgoingConnections } = chartNetworkDefaults;
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata,
+    spec: {
+      podSelector: workloads.podSelector,
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        {
+          from: [
+            workloads,
+            controlPlane,
+            ...(ingressControllerNamespace
+              ? [
+                  {
+                    namespaceSelector: {
+                      matchLabels: { 'kubernetes.io/metadata.name': ingressControllerNamespace },
+                    },
+                  },
+                ]
+              : []),
+          ],
+        },
+      ],
+      egress: [
+        { to: [workloads] },
+        { to: [controlPlane], ports: [{ port: 8443, protocol: 'TCP' }] },
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': dns.namespace } },
+              podSelector: { matchLabels: { ...dns.podLabels } },
+            },
+          ],
+          ports: dnsPorts,
+        },
+        { to: [{ ipBlock: { cidr: outgoingConnections.cidr, except: [...outgoingConnections.except] } }] },
+      ],
+    },
+  } as KubernetesObject;
+}
+
+/**
  * The objects that fence one virtual cluster inside its host namespace: a quota and default limits
  * so one preview cannot starve the others, and NetworkPolicies so its pods talk only to each
  * other, to DNS, to the ingress controller and out to the internet — never to another preview.
@@ -62,46 +143,7 @@ export function isolationObjects(
     );
   }
   if (options.networkPolicy ?? true) {
-    const sameCluster = { podSelector: { matchLabels: { [managedBy]: name } } };
-    objects.push({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: metadata(`vc-work-${name}`),
-      spec: {
-        podSelector: { matchLabels: { [managedBy]: name } },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          { from: [sameCluster] },
-          {
-            from: [
-              {
-                namespaceSelector: {
-                  matchLabels: {
-                    'kubernetes.io/metadata.name': options.ingressControllerNamespace ?? 'ingress-nginx',
-                  },
-                },
-              },
-            ],
-          },
-        ],
-        egress: [
-          { to: [sameCluster] },
-          {
-            to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-            ports: [
-              { protocol: 'UDP', port: 53 },
-              { protocol: 'TCP', port: 53 },
-            ],
-          },
-          // The internet, but no pod of the cluster network: other previews stay unreachable.
-          {
-            to: [
-              { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } },
-            ],
-          },
-        ],
-      },
-    } as KubernetesObject);
+    objects.push(workloadPolicy(name, metadata(`vc-work-${name}`), options.ingressControllerNamespace));
   }
   return objects;
 }

@@ -255,6 +255,13 @@ async function startNode(
       `--node-ip=${addresses.nodeIP}`,
     ]);
     inNode('kube-proxy', binaries.path('kube-proxy'), [`--config=${paths.kubeProxyConfig}`]);
+    // NetworkPolicy is enforced here, on the node's first packet of each connection.
+    const netpol = inNode('netpol', binaries.path('netpol'), [
+      `--kubeconfig=${paths.nodeKubeconfig}`,
+      `--hostname=${name}`,
+      `--pod-cidr=${addresses.podCIDR}`,
+      `--bridge-ip=${addresses.bridgeIP}`,
+    ]);
 
     const kc = new KubeConfig();
     kc.loadFromString(options.kubeconfig);
@@ -263,6 +270,10 @@ async function startNode(
       const node = await core.readNode({ name }).catch(() => undefined);
       return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     });
+    // No pod may run before its connections are judged (the engine logs this once its hooks are in).
+    await waitWhileRunning('NetworkPolicy enforcement (netpol)', Date.now() + 60_000, processes, async () =>
+      netpol.logTail(200).includes('netpol: judging new connections'),
+    );
     report(`real node ${name} Ready (pods ${addresses.podCIDR}, registry ${registry})`);
     processes.push(
       await startIngressController({

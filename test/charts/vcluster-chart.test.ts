@@ -359,6 +359,26 @@ describe('charts/vcluster: lint and render', () => {
     ).toContain('exposure.ingress.host');
   });
 
+  it('lets the host machine of hostCIDRs reach workloads and control plane, and receive DNS only', async () => {
+    const objects = await render('isolation.networkPolicy.hostCIDRs[0]=10.87.0.1/32');
+    const machine = { ipBlock: { cidr: '10.87.0.1/32' } };
+    const work = find<RenderedNetworkPolicy>(objects, 'NetworkPolicy', 'vc-work-demo');
+    expect(work.spec.ingress?.[0]?.from).toContainEqual(machine);
+    expect(work.spec.egress?.filter((rule) => JSON.stringify(rule.to).includes('10.87.0.1'))).toEqual([
+      {
+        to: [machine],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+    ]);
+    const cp = find<RenderedNetworkPolicy>(objects, 'NetworkPolicy', 'vc-cp-demo');
+    expect(cp.spec.ingress?.[0]?.from).toContainEqual(machine);
+    const defaults = find<RenderedNetworkPolicy>(await render(), 'NetworkPolicy', 'vc-work-demo');
+    expect(JSON.stringify(defaults)).not.toContain('/32');
+  });
+
   it('drops each isolation object, CoreDNS and the ClusterRole when switched off', async () => {
     const without = async (set: string, gone: string[]) => {
       const rendered = ids(await render(set));
@@ -472,6 +492,7 @@ describe('charts/vcluster: helm install into the host cluster', () => {
         'syncer.kubeconfigServer=https://api.pr-1.example.com',
         'controlPlane.nodeSelector.kubernetes\\.io/os=linux',
         'isolation.networkPolicy.controlPlane.extraFrom[0].ipBlock.cidr=0.0.0.0/0',
+        'isolation.networkPolicy.hostCIDRs[0]=10.87.0.1/32',
       ],
       [
         'exposure.type=LoadBalancer',

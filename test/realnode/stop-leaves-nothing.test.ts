@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { findBinaries, freePort, pidsMentioning, startCluster } from '../../controlplane/index.ts';
+import { findBinaries, freePort, isAlive, pidsMentioning, startCluster } from '../../controlplane/index.ts';
 import { kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { openThroughIngress } from '../support/ingress.ts';
@@ -25,6 +25,21 @@ const machineRules = () =>
         .join('\n'),
     )
     .join('\n');
+/** The machine's nftables tables (the policy engine's own, `kube-network-policies`, is never among them). */
+const machineTables = () => execFileSync('nft', ['list', 'tables']).toString();
+/** What the NetworkPolicy engine installs in the node's namespace: its hooks and the queues it reads. */
+const engineInNode = (netns: string) => ({
+  hooks: execFileSync('ip', ['netns', 'exec', netns, 'iptables-save', '-t', 'mangle'])
+    .toString()
+    .split('\n')
+    .filter((line) => line.includes('VCP-NETWORK-POLICY')).length,
+  queues: execFileSync('ip', ['netns', 'exec', netns, 'cat', '/proc/net/netfilter/nfnetlink_queue'])
+    .toString()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0])
+    .filter(Boolean)
+    .sort(),
+});
 const mountsUnder = (dir: string) =>
   readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -35,8 +50,9 @@ const mountsUnder = (dir: string) =>
  * process, mount, network namespace, interface or iptables rule of it may be left on the machine.
  */
 describe('stopping a real node', () => {
-  it('leaves no process, mount, network namespace, interface or iptables rule behind', async () => {
+  it('leaves no process, mount, network namespace, interface or iptables rule behind (the NetworkPolicy engine’s neither)', async () => {
     const rulesBefore = machineRules();
+    const tablesBefore = machineTables();
     const binaries = (await findBinaries())!;
     const cluster = await startCluster({
       mode: 'host',
@@ -94,6 +110,11 @@ describe('stopping a real node', () => {
       const volume = await host.core.readPersistentVolume({ name: claim.spec!.volumeName! });
       expect(volume.spec?.hostPath?.path.startsWith(`${dir}/`)).toBe(true);
       expect(readFileSync(join(volume.spec!.hostPath!.path, 'note'), 'utf8')).toBe('kept\n');
+      // The NetworkPolicy engine runs, with its hooks (the chain, its three rules, the jumps from
+      // FORWARD and INPUT) and both of its queues, in the node's namespace only.
+      expect(isAlive(node.processes.find((p) => p.name === 'netpol')?.pid)).toBe(true);
+      expect(engineInNode(node.addresses.netns)).toEqual({ hooks: 6, queues: ['100', '101'] });
+      expect(machineRules()).not.toContain('VCP-NETWORK-POLICY');
     } finally {
       await cluster.stop();
     }
@@ -103,6 +124,9 @@ describe('stopping a real node', () => {
     expect(readdirSync('/run/netns').filter((n) => n === node.addresses.netns)).toEqual([]);
     expect(interfaces(node.addresses.hostInterface)).toEqual(interfacesBefore);
     expect(machineRules()).toBe(rulesBefore);
+    expect(machineTables()).toBe(tablesBefore);
+    // The engine's process is gone, and its hooks with the namespace that held them.
+    expect(isAlive(node.processes.find((p) => p.name === 'netpol')?.pid)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     // The run's shared real node, in another slot, still serves.
     expect((await openThroughIngress('http://nobody.preview.localhost/', inject('ingressUrl'))).status).toBe(

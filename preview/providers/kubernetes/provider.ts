@@ -11,6 +11,8 @@ import {
   validateName,
 } from '../../provider.ts';
 import { detectServiceCIDR } from '../../service-cidr.ts';
+import { machineAddressForPods } from '../local/pod-access.ts';
+import { addressCidr } from '../local/pod-access-policy.ts';
 import { deleteVirtualCluster } from './delete.ts';
 import { helmRunner } from './helm.ts';
 import { infoFromNamespace } from './info.ts';
@@ -111,13 +113,20 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
 
       const serviceCIDR = options.serviceCIDR ?? (await detectServiceCIDR(host.core, namespace));
       report(`host service CIDR ${serviceCIDR}`);
+      // On the embedded host the DNS and the ingress controller are processes of this machine, not
+      // pods: the chart's policies let its address in (and DNS queries out to it).
+      const machine = await machineAddressForPods(host);
+      const base = mergeValues(
+        machine ? { isolation: { networkPolicy: { hostCIDRs: [addressCidr(machine)] } } } : {},
+        options.values ?? {},
+      );
       const values = chartValues(
         name,
         namespace,
         createOptions,
         options.ingressClassName
-          ? mergeValues(options.values ?? {}, { syncer: { ingressClassName: options.ingressClassName } })
-          : options.values,
+          ? mergeValues(base, { syncer: { ingressClassName: options.ingressClassName } })
+          : base,
       );
       report(`helm upgrade --install ${name} (namespace ${namespace})`);
       await installChart(helm, { name, namespace, chart, serviceCIDR, values });

@@ -52,6 +52,11 @@ async function hostApiEndpointAddresses(host: KubeClients): Promise<string[]> {
   }
 }
 
+/** This machine's address as the host's pods reach it (the embedded host with a real node), if any. */
+export async function machineAddressForPods(host: KubeClients): Promise<string | undefined> {
+  return podReachableAddress(await hostApiEndpointAddresses(host), localAddresses());
+}
+
 const objectLabels = (name: string) => ({
   'app.kubernetes.io/managed-by': 'vcluster-preview',
   [labels.vcluster]: name,
@@ -67,7 +72,7 @@ export async function preparePodApiAccess(
   namespace: string,
   name: string,
 ): Promise<PodApiAccess | undefined> {
-  const address = podReachableAddress(await hostApiEndpointAddresses(host), localAddresses());
+  const address = await machineAddressForPods(host);
   if (!address) return undefined;
   const service = (await applyObject(
     host,

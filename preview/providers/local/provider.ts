@@ -208,6 +208,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
         allowedHostSuffix: createOptions.allowedHostSuffix,
         ...(options.ingressClassName ? { ingressClassName: options.ingressClassName } : {}),
         podSecurityStandard: createOptions.isolation?.podSecurityStandard ?? 'baseline',
+        networkPolicy: createOptions.isolation?.networkPolicy ?? true,
       });
       await writeFile(paths(dir).hostKubeconfig, options.hostKubeconfig, { mode: 0o600 });
       await startRunner(name, namespace, report);

@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { type Cluster, startCluster } from '../../../controlplane/index.ts';
+import { applyObject } from '../../../kube/apply.ts';
 import { kubeClients } from '../../../kube/client.ts';
 import { applyCoreDnsObjects, coreDnsManifests } from '../../../syncer/coredns.ts';
 import { Syncer } from '../../../syncer/syncer.ts';
 import { preparePodApiAccess, publishPodApiEndpoint } from './pod-access.ts';
+import { podAccessPolicy } from './pod-access-policy.ts';
 import { paths, readConfig, writeRunnerState } from './state.ts';
 
 /**
@@ -55,8 +57,17 @@ export async function runLocalCluster(dir: string): Promise<void> {
       ],
       report: (message) => logger.info(message),
     });
-    if (podAccess)
-      await publishPodApiEndpoint(host, config.namespace, podAccess, Number(new URL(cluster.server).port));
+    if (podAccess) {
+      const apiServerPort = Number(new URL(cluster.server).port);
+      await publishPodApiEndpoint(host, config.namespace, podAccess, apiServerPort);
+      if (config.networkPolicy ?? true) {
+        const policy = podAccessPolicy(config.name, config.namespace, {
+          address: podAccess.address,
+          apiServerPort,
+        });
+        await applyObject(host, policy, 'vcluster-preview');
+      }
+    }
     syncer = new Syncer({
       name: config.name,
       hostNamespace: config.namespace,

@@ -13,6 +13,8 @@ export interface LocalClusterConfig {
   allowedHostSuffix?: string;
   ingressClassName?: string;
   podSecurityStandard?: string;
+  /** Whether the namespace is fenced by NetworkPolicies (isolation.networkPolicy; absent: yes). */
+  networkPolicy?: boolean;
 }
 
 /** Written by the runner process. */
