@@ -292,6 +292,12 @@ describe('charts/vcluster: lint and render', () => {
     expect(cp.spec.ingress?.[0]?.from?.[0]).toEqual({
       podSelector: { matchLabels: { 'vcluster.loft.sh/managed-by': release } },
     });
+    // `helm test`'s pod asks the API server from the namespace, so it is let in too.
+    expect(cp.spec.ingress?.[0]?.from).toContainEqual({
+      podSelector: {
+        matchLabels: { 'app.kubernetes.io/instance': release, 'app.kubernetes.io/component': 'helm-test' },
+      },
+    });
 
     const coredns = find<V1ConfigMap>(objects, 'ConfigMap', 'demo-coredns');
     const manifests = parseObjects(coredns.data?.['coredns.yaml'] ?? '');

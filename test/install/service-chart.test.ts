@@ -51,6 +51,9 @@ describe('charts/vcluster-preview installed on the real node', () => {
       'api.audience=install-test',
       `ingress.host=${SERVICE_HOST}`,
       'previews.ingressClassName=traefik',
+      // The embedded host's ingress controller and DNS are processes of this machine, not pods: the
+      // previews' NetworkPolicies let its address in, as a platform team with such a host would.
+      `previews.vclusterValues.isolation.networkPolicy.hostCIDRs[0]=${node.hostIP}/32`,
       'extraEnv[0].name=GHE_PROTOCOL',
       'extraEnv[0].value=http',
       ...extra,
