@@ -73,6 +73,39 @@ describe('loadServiceConfig', () => {
     ]);
   });
 
+  it('reads which host Secrets repositories may copy, and from which namespace', () => {
+    expect(loadServiceConfig(base, 'all')).toMatchObject({ hostSecrets: {}, hostSecretsNamespace: 'default' });
+    expect(
+      loadServiceConfig(
+        {
+          ...base,
+          PREVIEW_HOST_SECRETS: '{"acme/shop": ["db-creds"], "acme/*": ["shared"], "*": []}',
+          PREVIEW_HOST_SECRETS_NAMESPACE: 'preview-secrets',
+        },
+        'worker',
+      ),
+    ).toMatchObject({
+      hostSecrets: { 'acme/shop': ['db-creds'], 'acme/*': ['shared'], '*': [] },
+      hostSecretsNamespace: 'preview-secrets',
+    });
+  });
+
+  it.each([
+    ['{acme/shop: [db]}', /^PREVIEW_HOST_SECRETS is not JSON/],
+    ['["db"]', /^PREVIEW_HOST_SECRETS must be a JSON object/],
+    ['{"acme": ["db"]}', /^PREVIEW_HOST_SECRETS has a key that is not owner\/repo, owner\/\* or \*/],
+    ['{"acme/shop": "db"}', /^PREVIEW_HOST_SECRETS maps a repository to something other than a list/],
+    ['{"acme/shop": ["DB_creds"]}', /^PREVIEW_HOST_SECRETS lists a name that is not a Secret name/],
+  ])('names PREVIEW_HOST_SECRETS when it is %s', (value, message) => {
+    expect(problemsOf({ ...base, PREVIEW_HOST_SECRETS: value })).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('names PREVIEW_HOST_SECRETS_NAMESPACE when it is not a namespace', () => {
+    expect(problemsOf({ ...base, PREVIEW_HOST_SECRETS_NAMESPACE: 'Secrets!' })).toEqual([
+      expect.stringMatching(/^PREVIEW_HOST_SECRETS_NAMESPACE must be a namespace name/),
+    ]);
+  });
+
   it('sweeps every 5 minutes unless SWEEP_INTERVAL says otherwise', () => {
     expect(loadServiceConfig(base, 'all').sweepIntervalMs).toBe(300_000);
     expect(loadServiceConfig({ ...base, SWEEP_INTERVAL: ' ' }, 'all').sweepIntervalMs).toBe(300_000);

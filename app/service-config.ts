@@ -3,13 +3,15 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PreviewUrlStyle } from '../preview/index.ts';
 import { parseDuration } from '../preview/index.ts';
+import type { HostSecretAllowlist } from './host-secrets/plan-host-secrets.ts';
 
 /**
  * The service's configuration, read from the environment in this one place: Probot's standard
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
  * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `VCLUSTER_VALUES_FILE`, `BASE_DOMAIN`,
  * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, `RATE_LIMIT_WEBHOOKS_PER_MINUTE`, `RATE_LIMIT_API_PER_MINUTE`, for the
- * service API `OIDC_ISSUER`, `API_AUDIENCE`, `PUBLIC_URL`, and for the status page `STATUS_PAGE_AUTH`). Every problem is reported at once, each naming its variable.
+ * service API `OIDC_ISSUER`, `API_AUDIENCE`, `PUBLIC_URL`, for the status page `STATUS_PAGE_AUTH`, for
+ * host Secrets `PREVIEW_HOST_SECRETS` and `PREVIEW_HOST_SECRETS_NAMESPACE`). Every problem is reported at once, each naming its variable.
  */
 
 export const SERVICE_ROLES = ['all', 'web', 'worker'] as const;
@@ -94,7 +96,17 @@ export interface ServiceConfig {
   apiAudience?: string;
   /** The status page's basic-auth login (`STATUS_PAGE_AUTH=user:password`); unset, the page is open. */
   statusPageAuth?: { username: string; password: string };
+  /**
+   * Which host Secrets each repository's previews may copy (`PREVIEW_HOST_SECRETS`, JSON by
+   * `owner/repo`, `owner/*` or `*`); empty, none may.
+   */
+  hostSecrets: HostSecretAllowlist;
+  /** The host namespace those Secrets are read from (`PREVIEW_HOST_SECRETS_NAMESPACE`, default `default`). */
+  hostSecretsNamespace: string;
 }
+
+const repoPatternPattern = /^(\*|[A-Za-z0-9-]+\/(\*|[A-Za-z0-9._-]+))$/;
+const secretNamePattern = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export class ServiceConfigError extends Error {
   override name = 'ServiceConfigError';
@@ -338,6 +350,55 @@ const envSchema = z.object({
       })
       .optional(),
   ),
+  PREVIEW_HOST_SECRETS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((text, ctx) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'is not JSON: give an object like {"owner/repo": ["db-creds"], "owner/*": ["shared"]}',
+          });
+          return z.NEVER;
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object like {"owner/repo": ["db-creds"]}' });
+          return z.NEVER;
+        }
+        return parsed as Record<string, unknown>;
+      })
+      .pipe(
+        z.record(
+          z
+            .string()
+            .regex(repoPatternPattern),
+          z.array(
+            z.string().regex(secretNamePattern, 'lists a name that is not a Secret name (like "db-creds")'),
+            { error: 'maps a repository to something other than a list of Secret names' },
+          ),
+          {
+            // zod reports a bad key as "Invalid key in record"; say which keys are meant.
+            error: (issue) =>
+              issue.code === 'invalid_key'
+                ? `has a key that is not owner/repo, owner/* or * (like "acme/shop")`
+                : undefined,
+          },
+        ),
+      )
+      .default({}),
+  ),
+  PREVIEW_HOST_SECRETS_NAMESPACE: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name, like vcluster-preview')
+      .default('default'),
+  ),
 });
 
 /** GitHub Actions' OIDC issuer on github.com. */
@@ -471,5 +532,7 @@ export function loadServiceConfig(
       ? { apiAudience: values.API_AUDIENCE ?? values.PUBLIC_URL }
       : {}),
     ...(values.STATUS_PAGE_AUTH !== undefined ? { statusPageAuth: values.STATUS_PAGE_AUTH } : {}),
+    hostSecrets: values.PREVIEW_HOST_SECRETS,
+    hostSecretsNamespace: values.PREVIEW_HOST_SECRETS_NAMESPACE,
   };
 }

@@ -10,6 +10,7 @@ import {
   type PreviewUrlStyle,
   previewUrl,
 } from './deploy/expose.ts';
+import { copyHostSecrets, type HostSecretCopy } from './deploy/host-secrets.ts';
 import type { VirtualClusterProvider, VirtualClusterRef } from './provider.ts';
 
 /**
@@ -25,6 +26,11 @@ export interface PreviewHostAccess {
   expose(options: Omit<ExposeOptions, 'host' | 'urlStyle'>): Promise<string>;
   /** Removes the host Ingress (a config without `expose:`); gone is fine. */
   unexpose(namespace: string): Promise<void>;
+  /**
+   * Copies host Secrets of `namespace` (the operator's, allowed beforehand) into the virtual
+   * cluster, the listed keys only; resolves with `namespace/name` of each copy.
+   */
+  copySecrets(virtual: KubeClients, namespace: string, copies: readonly HostSecretCopy[]): Promise<string[]>;
   /** The virtual cluster's API, once it serves and its controllers made the `default` namespace. */
   connect(provider: VirtualClusterProvider, ref: VirtualClusterRef, timeoutMs: number): Promise<KubeClients>;
 }
@@ -61,6 +67,8 @@ export function previewHostAccess(
         ignoreNotFound(error);
       }
     },
+    copySecrets: (virtual, namespace, copies) =>
+      copyHostSecrets({ host: host.core, hostNamespace: namespace, virtual, copies }),
     async connect(provider, ref, timeoutMs) {
       const virtual = kubeClients(await provider.kubeconfig(ref));
       await waitUntil(() => virtual.core.readNamespace({ name: 'default' }), {

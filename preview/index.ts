@@ -17,6 +17,8 @@ export {
   authorFix,
   checkKustomization,
   fileBudget,
+  HostSecretError,
+  type HostSecretCopy,
   hostLabel,
   type PreviewApp,
   type PreviewUrlStyle,
@@ -43,6 +45,7 @@ export {
   DEFAULT_URL_TEMPLATE,
   parseRepoConfig,
   REPO_CONFIG_PATH,
+  type RepoConfig,
   RepoConfigError,
   SubstitutionError,
 } from './repo-config.ts';

@@ -169,6 +169,17 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'manifests: k8s\nwaitFor:\n  checks: [build, "test (ubuntu)"]\n  timeout: 1h\n',
       { waitFor: { checks: ['build', 'test (ubuntu)'], timeout: '1h' } },
     ],
+    [
+      'host secrets and a seed Job',
+      'manifests: k8s\nsecrets:\n  - fromHostSecret: db-creds\n    keys: [username, password]\n  - { fromHostSecret: stripe, keys: [key], as: payments, namespace: shop }\nseed:\n  job: ./k8s/seed.yaml\n',
+      {
+        secrets: [
+          { fromHostSecret: 'db-creds', keys: ['username', 'password'], namespace: 'default' },
+          { fromHostSecret: 'stripe', keys: ['key'], as: 'payments', namespace: 'shop' },
+        ],
+        seed: { job: 'k8s/seed.yaml' },
+      },
+    ],
   ])('reads %s', (_name, text, expected) => {
     expect(parseRepoConfig(text)).toMatchObject(expected);
   });
@@ -190,7 +201,7 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'an unknown field far from any',
       'manifests: k8s\nimage: shop:1\n',
       [
-        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate, waitFor)',
+        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate, waitFor, secrets, seed)',
       ],
     ],
     [
@@ -339,6 +350,41 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'manifests: k8s\nwaitFor: { checks: [] }\n',
       [
         '.github/vcluster-preview.yml:2: waitFor.checks: is empty (give a check run name or a list of them, as the Checks tab shows them, like [build])',
+      ],
+    ],
+    [
+      'host secrets, field by field',
+      'manifests: k8s\nsecrets:\n  - fromHostSecret: DB_creds\n    keys: []\n  - fromHostSecret: db\n    keys: [a/b]\n    as: Db\n    namespace: my.ns\n    key: x\n  - { keys: [a] }\n',
+      [
+        '.github/vcluster-preview.yml:3: secrets[0].fromHostSecret: "DB_creds" is not a Secret name (give the name of a host Secret the service\'s operator allows for this repository (PREVIEW_HOST_SECRETS))',
+        '.github/vcluster-preview.yml:4: secrets[0].keys: is empty (give the list of keys to copy, like [username, password])',
+        '.github/vcluster-preview.yml:6: secrets[1].keys[0]: "a/b" is not a Secret key (give a key of that Secret (letters, digits, -, _ and .))',
+        '.github/vcluster-preview.yml:7: secrets[1].as: "Db" is not a Secret name (give the name the Secret gets in the virtual cluster (lowercase letters, digits, - and .))',
+        '.github/vcluster-preview.yml:8: secrets[1].namespace: "my.ns" is not a namespace name (give the namespace of the virtual cluster it goes to (default: default))',
+        '.github/vcluster-preview.yml:9: secrets[1].key: unknown field (did you mean keys?)',
+        '.github/vcluster-preview.yml:10: secrets[2].fromHostSecret: is required (give the name of a host Secret the service\'s operator allows for this repository (PREVIEW_HOST_SECRETS))',
+      ],
+    ],
+    [
+      'two host secrets copied to one name',
+      'manifests: k8s\nsecrets:\n  - { fromHostSecret: a, keys: [k] }\n  - { fromHostSecret: b, keys: [k], as: a }\n',
+      [
+        '.github/vcluster-preview.yml:4: secrets[1]: copies a second Secret to default/a (give fromHostSecret: and keys:, and optionally as: and namespace:; each target Secret once)',
+      ],
+    ],
+    [
+      'a seed that is not a Job path',
+      'manifests: k8s\nseed: k8s/seed.yaml\n',
+      [
+        '.github/vcluster-preview.yml:2: seed: expected a mapping, got "k8s/seed.yaml" (give job: with the path of a Job manifest, like k8s/seed-job.yaml)',
+      ],
+    ],
+    [
+      'a seed Job outside the repository, and a typo',
+      'manifests: k8s\nseed:\n  job: ../seed.yaml\n  jobs: x\n',
+      [
+        '.github/vcluster-preview.yml:3: seed.job: "../seed.yaml" leaves the repository (..) (give the path of a Job manifest relative to the repository root, like k8s/seed-job.yaml)',
+        '.github/vcluster-preview.yml:4: seed.jobs: unknown field (did you mean job?)',
       ],
     ],
   ])('reports %s', (_name, text, expected) => {

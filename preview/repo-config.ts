@@ -194,6 +194,36 @@ const waitForSchema = z.strictObject({
   timeout: duration.default('30m'),
 });
 
+/** A Secret's (or Namespace's) name as Kubernetes takes it: a DNS subdomain, a DNS label for namespaces. */
+const secretName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'is not a Secret name')
+  .max(253);
+const namespaceName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'is not a namespace name')
+  .max(63);
+
+/**
+ * A host Secret the operator lets this repository have, copied into the virtual cluster with only
+ * the keys listed: which names are allowed is the service's setting (PREVIEW_HOST_SECRETS), not this file's.
+ */
+const hostSecretSchema = z.strictObject({
+  fromHostSecret: secretName,
+  keys: z
+    .array(
+      z
+        .string()
+        .regex(/^[-._a-zA-Z0-9]+$/, 'is not a Secret key')
+        .max(253),
+    )
+    .min(1),
+  as: secretName.optional(),
+  namespace: namespaceName.default('default'),
+});
+
+const seedSchema = z.strictObject({ job: repoPath });
+
 const repoConfigShape = {
   manifests: oneOrMany(repoPath).optional(),
   helm: helmSchema.optional(),
@@ -210,6 +240,19 @@ const repoConfigShape = {
   labels: oneOrMany(z.string().trim().min(1)).default([]),
   urlTemplate: urlTemplate.default(DEFAULT_URL_TEMPLATE),
   waitFor: waitForSchema.optional(),
+  secrets: z
+    .array(hostSecretSchema)
+    .superRefine((secrets, ctx) => {
+      const seen = new Set<string>();
+      secrets.forEach((secret, index) => {
+        const target = `${secret.namespace}/${secret.as ?? secret.fromHostSecret}`;
+        if (seen.has(target))
+          ctx.addIssue({ code: 'custom', message: `copies a second Secret to ${target}`, path: [index] });
+        seen.add(target);
+      });
+    })
+    .optional(),
+  seed: seedSchema.optional(),
 };
 
 const NOTHING_TO_DEPLOY = 'nothing to deploy';
@@ -233,6 +276,8 @@ const fieldsByPath: Record<string, string[]> = {
   'resources.requests': Object.keys(resourceList.shape),
   'resources.limits': Object.keys(resourceList.shape),
   waitFor: Object.keys(waitForSchema.shape),
+  'secrets[]': Object.keys(hostSecretSchema.shape),
+  seed: Object.keys(seedSchema.shape),
 };
 
 /** What to do, by field (`[]` for any list item, `*` for any map key). */
@@ -272,6 +317,17 @@ export const fieldHints: Record<string, string> = {
   'waitFor.checks': 'give a check run name or a list of them, as the Checks tab shows them, like [build]',
   'waitFor.checks[]': 'give a check run name, like build',
   'waitFor.timeout': 'use a number and a unit s, m, h, d or w, like 30m or 1h',
+  secrets:
+    'give a list of host Secrets the operator allows, like [{ fromHostSecret: db-creds, keys: [password] }]',
+  'secrets[]': 'give fromHostSecret: and keys:, and optionally as: and namespace:; each target Secret once',
+  'secrets[].fromHostSecret':
+    "give the name of a host Secret the service's operator allows for this repository (PREVIEW_HOST_SECRETS)",
+  'secrets[].keys': 'give the list of keys to copy, like [username, password]',
+  'secrets[].keys[]': 'give a key of that Secret (letters, digits, -, _ and .)',
+  'secrets[].as': 'give the name the Secret gets in the virtual cluster (lowercase letters, digits, - and .)',
+  'secrets[].namespace': 'give the namespace of the virtual cluster it goes to (default: default)',
+  seed: 'give job: with the path of a Job manifest, like k8s/seed-job.yaml',
+  'seed.job': 'give the path of a Job manifest relative to the repository root, like k8s/seed-job.yaml',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -379,7 +435,7 @@ const problemsOf = (issue: z.core.$ZodIssue): Omit<RepoConfigProblem, 'line'>[] 
   const hint = fieldHints[hintKey(path)];
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = fieldsByPath[formatPath(path)] ?? [];
+      const allowed = fieldsByPath[formatPath(path)] ?? fieldsByPath[hintKey(path)] ?? [];
       return issue.keys.map((key) => {
         const guess = closestField(key, allowed);
         return {

@@ -17,6 +17,12 @@ export {
   previewIngress,
   previewUrl,
 } from './expose.ts';
+export {
+  COPIED_FROM_ANNOTATION,
+  copyHostSecrets,
+  type HostSecretCopy,
+  HostSecretError,
+} from './host-secrets.ts';
 export { INVENTORY_NAME, INVENTORY_NAMESPACE, inventoryOf, toPrune } from './inventory.ts';
 export { checkKustomization, type FetchPath, type KustomizeOptions, kustomizeBuild } from './kustomize.ts';
 export {
