@@ -104,6 +104,7 @@ export async function defaultReconciler(
     ...(slots ? { slots } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     headFirstSeen: headFirstSeenIn(heads),
+    hostSecrets: { allowlist: config.hostSecrets, namespace: config.hostSecretsNamespace },
   });
   return Object.assign(
     (job: Parameters<Reconcile>[0], context: Parameters<Reconcile>[1]) => reconcile(job, context),

@@ -74,7 +74,10 @@ describe('loadServiceConfig', () => {
   });
 
   it('reads which host Secrets repositories may copy, and from which namespace', () => {
-    expect(loadServiceConfig(base, 'all')).toMatchObject({ hostSecrets: {}, hostSecretsNamespace: 'default' });
+    expect(loadServiceConfig(base, 'all')).toMatchObject({
+      hostSecrets: {},
+      hostSecretsNamespace: 'default',
+    });
     expect(
       loadServiceConfig(
         {

@@ -366,16 +366,17 @@ const envSchema = z.object({
           return z.NEVER;
         }
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-          ctx.addIssue({ code: 'custom', message: 'must be a JSON object like {"owner/repo": ["db-creds"]}' });
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be a JSON object like {"owner/repo": ["db-creds"]}',
+          });
           return z.NEVER;
         }
         return parsed as Record<string, unknown>;
       })
       .pipe(
         z.record(
-          z
-            .string()
-            .regex(repoPatternPattern),
+          z.string().regex(repoPatternPattern),
           z.array(
             z.string().regex(secretNamePattern, 'lists a name that is not a Secret name (like "db-creds")'),
             { error: 'maps a repository to something other than a list of Secret names' },

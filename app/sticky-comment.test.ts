@@ -241,6 +241,41 @@ describe('renderStickyComment', () => {
     expect(body).toContain('**Commit:** 0123456');
   });
 
+  it.each<[string, StickyCommentState, string[], string[]]>([
+    [
+      'a ready preview, after the steps',
+      {
+        ...ready,
+        notes: ['host Secrets db-creds, shared were withheld: this pull request comes from a fork'],
+      },
+      ['> [!NOTE]\n> Host Secrets db-creds, shared were withheld: this pull request comes from a fork.'],
+      [],
+    ],
+    [
+      'two notes, one a sentence already',
+      { state: 'deploying', notes: ['one.', 'two\nlines'] },
+      ['> [!NOTE]\n> One.\n\n> [!NOTE]\n> Two lines.'],
+      [],
+    ],
+    ['no notes', { ...ready, notes: [] }, [], ['[!NOTE]']],
+    ['a destroyed preview', { state: 'destroyed', notes: ['withheld'] }, [], ['withheld']],
+  ])('shows notes for %s', (_name, state, present, absent) => {
+    const body = renderStickyComment(state);
+    for (const text of present) expect(body).toContain(text);
+    for (const text of absent) expect(body).not.toContain(text);
+  });
+
+  it('puts notes between the steps and the failure', () => {
+    const body = renderStickyComment({
+      ...ready,
+      state: 'failed',
+      notes: ['a note'],
+      error: { message: 'boom' },
+    });
+    expect(body.indexOf('| Step |')).toBeLessThan(body.indexOf('A note.'));
+    expect(body.indexOf('A note.')).toBeLessThan(body.indexOf('### What went wrong'));
+  });
+
   it('shows when it was updated, when told', () => {
     expect(renderStickyComment({ state: 'paused', updatedAt: '2025-01-02T03:04:05Z' })).toContain(
       '<sub>Updated 2025-01-02T03:04:05Z</sub>',

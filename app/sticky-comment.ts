@@ -45,6 +45,11 @@ export interface StickyCommentState {
   connect?: { name: string; namespace: string };
   /** For `failed`: what went wrong and, when known, what to do about it. */
   error?: { message: string; hint?: string; logUrl?: string };
+  /**
+   * Things the reader should know that did not fail the preview, one sentence each (host Secrets
+   * withheld from a fork).
+   */
+  notes?: string[];
   /** When this render was made (ISO string), shown at the bottom so a stale comment is recognisable. */
   updatedAt?: string;
 }
@@ -180,6 +185,9 @@ export function renderStickyComment(state: StickyCommentState): string {
     explanation(state),
     facts.length > 0 ? facts.join(' · ') : undefined,
     state.steps && state.steps.length > 0 ? stepTable(state.steps) : undefined,
+    state.notes && state.notes.length > 0 && state.state !== 'destroyed'
+      ? state.notes.map((note) => `> [!NOTE]\n> ${cell(sentence(note))}`).join('\n\n')
+      : undefined,
     state.state === 'failed' && state.error ? failureSection(state.error) : undefined,
     state.connect && state.state !== 'destroyed'
       ? `**Connect** with kubectl to the preview's virtual cluster:\n\n${fenced(

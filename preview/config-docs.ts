@@ -80,6 +80,8 @@ export function configReference(schema: JsonSchema = repoConfigJsonSchema()): st
       const hint = (fieldHints[path] ?? '').replaceAll('|', '\\|');
       rows.push(`| \`${path}\` | ${typeOf(field)} | ${value} | ${hint} |`);
       if (field.properties) walk(field.properties, `${path}.`);
+      // A list of mappings (secrets:) documents its items' fields as `secrets[].field`.
+      if (field.items?.properties) walk(field.items.properties, `${path}[].`);
     }
   };
   walk(schema.properties ?? {}, '');

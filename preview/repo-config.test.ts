@@ -362,7 +362,7 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
         '.github/vcluster-preview.yml:7: secrets[1].as: "Db" is not a Secret name (give the name the Secret gets in the virtual cluster (lowercase letters, digits, - and .))',
         '.github/vcluster-preview.yml:8: secrets[1].namespace: "my.ns" is not a namespace name (give the namespace of the virtual cluster it goes to (default: default))',
         '.github/vcluster-preview.yml:9: secrets[1].key: unknown field (did you mean keys?)',
-        '.github/vcluster-preview.yml:10: secrets[2].fromHostSecret: is required (give the name of a host Secret the service\'s operator allows for this repository (PREVIEW_HOST_SECRETS))',
+        ".github/vcluster-preview.yml:10: secrets[2].fromHostSecret: is required (give the name of a host Secret the service's operator allows for this repository (PREVIEW_HOST_SECRETS))",
       ],
     ],
     [

@@ -3,6 +3,7 @@ import {
   type CreateOptions,
   DEFAULT_URL_TEMPLATE,
   exposeApp,
+  HostSecretError,
   hostLabel,
   labels,
   REPO_CONFIG_PATH,
@@ -15,6 +16,7 @@ import {
 } from '../../preview/index.ts';
 import type { DesiredState } from '../desired-state.ts';
 import { BadConfigError } from '../errors/bad-config-error.ts';
+import { type HostSecretAllowlist, planHostSecrets } from '../host-secrets/plan-host-secrets.ts';
 import { previewAnnotations, previewHoldingHost, previewLabels } from '../preview-metadata.ts';
 import type { PreviewSlots } from '../slots/preview-slots.ts';
 import { asBadConfig, type ConfigSource, readApp } from './app-source.ts';
@@ -40,6 +42,8 @@ export interface BringUpDeps {
   slots?: Pick<PreviewSlots, 'release'>;
   /** The service's `PUBLIC_URL`: a failure's "full log" is its status page entry there. */
   publicUrl?: string;
+  /** Which host Secrets repositories may copy (PREVIEW_HOST_SECRETS), from which host namespace. */
+  hostSecrets?: { allowlist: HostSecretAllowlist; namespace: string };
 }
 
 type BringUp = Extract<DesiredState, { kind: 'up' | 'redeploy' | 'reset' }>;
@@ -57,16 +61,20 @@ export async function bringUp(
   const githubUrl = String(octokit.request.endpoint.DEFAULTS.baseUrl);
   let url: string | undefined;
   let commentId: number | undefined;
+  let notes: string[] = [];
   const tracker = new StepTracker([STEPS.config, STEPS.cluster, STEPS.deploy, STEPS.expose], (steps) =>
-    run.publish({ state: 'deploying', sha, steps, url, connect }, { desired: desired.kind, sha, steps }),
+    run.publish(
+      { state: 'deploying', sha, steps, url, connect, notes },
+      { desired: desired.kind, sha, steps },
+    ),
   );
   const logUrl = () => stickyCommentUrl(githubUrl, job.repo, job.pr, commentId);
   let createdHere = false;
   let deploymentId: number | undefined;
   try {
     deploymentId = await reporter.startDeployment(sha);
-    const app = await tracker.run(STEPS.config, () =>
-      readApp(
+    const { app, secrets } = await tracker.run(STEPS.config, async () => {
+      const app = await readApp(
         {
           octokit,
           owner: run.owner,
@@ -77,8 +85,22 @@ export async function bringUp(
           helmBinary: deps.helmBinary,
         },
         source,
-      ),
-    );
+      );
+      // Before anything is made: a Secret the operator did not allow fails the config, not a cluster.
+      const secrets = planHostSecrets({
+        secrets: app.config.secrets,
+        repo: job.repo,
+        isFork: app.isFork,
+        allowlist: deps.hostSecrets?.allowlist ?? {},
+      });
+      return { app, secrets };
+    });
+    if (secrets.withheld) {
+      const { names, reason } = secrets.withheld;
+      notes = [
+        `host Secret${names.length > 1 ? 's' : ''} ${names.join(', ')} ${names.length > 1 ? 'were' : 'was'} withheld: ${reason}`,
+      ];
+    }
     log.info(
       { configRef: app.configRef, isFork: app.isFork, objects: app.objects.length },
       'read the config',
@@ -116,6 +138,16 @@ export async function bringUp(
     throwIfAborted(run.signal);
 
     await tracker.run(STEPS.deploy, async () => {
+      if (secrets.copies.length > 0) {
+        const copied = await deps.host
+          .copySecrets(virtual, deps.hostSecrets?.namespace ?? 'default', secrets.copies)
+          .catch((error: unknown) => {
+            throw error instanceof HostSecretError
+              ? new BadConfigError(error.message, `then push a commit or comment \`/vcluster redeploy\``)
+              : error;
+          });
+        log.info({ secrets: copied }, 'copied host Secrets');
+      }
       const result = await rollOutApp(virtual, app.objects, {
         commit: sha,
         timeoutMs: deps.rolloutTimeoutMs,
@@ -133,7 +165,7 @@ export async function bringUp(
     );
 
     const ready = await run.report(
-      { state: 'ready', sha, url, steps: tracker.snapshot(), connect },
+      { state: 'ready', sha, url, steps: tracker.snapshot(), connect, notes },
       { desired: desired.kind, sha, done: true, url },
     );
     commentId = ready.id;
@@ -183,6 +215,7 @@ export async function bringUp(
           state: 'failed',
           sha,
           steps: tracker.snapshot(),
+          notes,
           ...(bad && createdHere ? {} : { connect }),
           error: {
             ...bringUpFailure({

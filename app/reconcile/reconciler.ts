@@ -2,6 +2,7 @@ import type { PreviewUrlStyle } from '../../preview/index.ts';
 import { annotations, previewHostAccess, STEPS, type VirtualClusterProvider } from '../../preview/index.ts';
 import { previewName } from '../desired-state.ts';
 import type { GitHubClient } from '../github/reporter.ts';
+import type { HostSecretAllowlist } from '../host-secrets/plan-host-secrets.ts';
 import { previewAnnotations } from '../preview-metadata.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
 import { needsSlot } from '../slots/preview-cap.ts';
@@ -42,6 +43,8 @@ export interface ReconcilerDeps {
   ingressClassName?: string;
   /** This GitHub App's id: its own sticky comment is told from a planted one by it. */
   appId?: number;
+  /** Which host Secrets repositories may copy (PREVIEW_HOST_SECRETS), from which host namespace; none without it. */
+  hostSecrets?: { allowlist: HostSecretAllowlist; namespace: string };
   /** The cap of live previews (MAX_PREVIEWS…); without it, previews start without limit. */
   slots?: Pick<PreviewSlots, 'claim' | 'release'>;
   /** The service's `PUBLIC_URL`, where its status page is: a failure links to the preview's entry. */
@@ -84,6 +87,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     ...(deps.ingressClassName ? { ingressClassName: deps.ingressClassName } : {}),
     ...(slots ? { slots } : {}),
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+    ...(deps.hostSecrets ? { hostSecrets: deps.hostSecrets } : {}),
   };
   const checksDeps: WaitForChecksDeps = {
     headFirstSeen: deps.headFirstSeen ?? localFirstSeen(),
