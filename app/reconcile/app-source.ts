@@ -102,6 +102,7 @@ export async function readApp(options: ReadAppOptions, source?: Promise<ConfigSo
           await checkKustomization(root, config.kustomize, async (path) => {
             await downloadPath(octokit, at, path, root, { recursive: true, budget });
           });
+        if (config.seed) await downloadPath(octokit, at, config.seed.job, root, { budget });
       },
     });
     return { ...app, configRef, isFork };

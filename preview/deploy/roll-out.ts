@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClients } from '../../kube/client.ts';
 import { type DeployResult, deployApp, readInventory } from './apply.ts';
 import { planDeploy } from './hooks.ts';
+import { noteInstallState, readInstallState } from './install-state.ts';
 import { waitForRollout } from './rollout.ts';
 import { runHooks } from './run-hooks.ts';
 
@@ -16,7 +17,8 @@ export interface RollOutOptions {
  * The Deploy step of a preview, as `helm upgrade --install --wait` runs a release: the `pre-*` hooks
  * (once namespaces and CRDs are in), server-side apply of the app's objects into the virtual cluster
  * (pruning what the last deploy, read from its inventory, made and this one does not), waiting for
- * their rollout, then the `post-*` hooks. The first deploy (no inventory yet) is an install.
+ * their rollout, then the `post-*` hooks. Until a deploy has finished, post-install hooks included,
+ * each deploy is an install: a retried first deploy runs the install hooks (the seed Job) again.
  */
 export async function rollOutApp(
   virtual: KubeClients,
@@ -27,7 +29,9 @@ export async function rollOutApp(
   const deadline = Date.now() + options.timeoutMs;
   const left = () => Math.max(1000, deadline - Date.now());
   const previous = await readInventory(virtual);
-  const plan = planDeploy(objects, previous.length === 0);
+  const install = (await readInstallState(virtual, previous)) === 'pending';
+  if (install) await noteInstallState(virtual, 'pending');
+  const plan = planDeploy(objects, install);
   const result = await deployApp({
     virtual,
     objects: plan.app,
@@ -40,5 +44,6 @@ export async function rollOutApp(
   });
   await waitForRollout(virtual, plan.app, { timeoutMs: left(), report });
   await runHooks(virtual, plan.post, { timeoutMs: left(), report });
+  if (install) await noteInstallState(virtual, 'done');
   return result;
 }

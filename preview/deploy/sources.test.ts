@@ -47,6 +47,25 @@ describe('manifest sources in a checkout', () => {
     expect(objects.map((object) => object.metadata?.name)).toEqual(['a', 'b', 'c']);
   });
 
+  it('renders the seed.job file as a post-install hook, and says when it is missing', async () => {
+    await writeFile(
+      join(root, 'seed.yaml'),
+      'apiVersion: batch/v1\nkind: Job\nmetadata: { name: seed }\nspec: { template: { spec: { containers: [] } } }\n',
+    );
+    const config = parseRepoConfig('manifests: k8s/\nseed: { job: seed.yaml }\n');
+    const objects = await renderApp({ root, config, values: {} });
+    expect(
+      objects.map((object) => [object.metadata?.name, object.metadata?.annotations?.['helm.sh/hook']]),
+    ).toEqual([
+      ['a', undefined],
+      ['b', undefined],
+      ['seed', 'post-install'],
+    ]);
+    await expect(
+      renderApp({ root, config: parseRepoConfig('manifests: k8s/\nseed: { job: nope.yaml }\n'), values: {} }),
+    ).rejects.toThrow('.github/vcluster-preview.yml: seed.job: nope.yaml does not exist in the repository');
+  });
+
   it('refuses helm without a helm binary', async () => {
     await expect(
       renderApp({ root, config: parseRepoConfig('helm: { chart: chart }\n'), values: {} }),

@@ -15,6 +15,7 @@ import { kustomizeBuild } from './kustomize.ts';
 import { ManifestError, type ManifestFile, renderManifests } from './render.ts';
 import { insideRepo } from './repo-path.ts';
 import { runRenderer } from './run-renderer.ts';
+import { withSeedHook } from './seed-job.ts';
 import { substituteDeep } from './substitute-deep.ts';
 
 /**
@@ -172,9 +173,20 @@ export interface RenderAppOptions {
   kubectl?: string;
 }
 
+/** The file of `seed.job`, or a ManifestError saying it is not in the repository. */
+async function readSeedFile(root: string, path: string): Promise<ManifestFile> {
+  const content = await readFile(inside(root, path), 'utf8').catch(() => undefined);
+  if (content === undefined)
+    throw new ManifestError([
+      { file: REPO_CONFIG_PATH, message: `seed.job: ${path} does not exist in the repository` },
+    ]);
+  return { path, content };
+}
+
 /**
  * Every object the config deploys, rendered (`renderManifests`): the `manifests:` files, then the
- * `helm:` chart, then the `kustomize:` build. Throws a ManifestError for anything the user has to fix.
+ * `helm:` chart, then the `kustomize:` build, then the `seed.job` Job as a post-install hook. Throws
+ * a ManifestError for anything the user has to fix.
  */
 export async function renderApp(options: RenderAppOptions): Promise<KubernetesObject[]> {
   const { config, root, values } = options;
@@ -204,5 +216,7 @@ export async function renderApp(options: RenderAppOptions): Promise<KubernetesOb
       }),
     );
   }
-  return renderManifests(files, values, config);
+  if (config.seed) files.push(await readSeedFile(root, config.seed.job));
+  const objects = renderManifests(files, values, config);
+  return config.seed ? withSeedHook(objects, config.seed.job) : objects;
 }
