@@ -28,7 +28,8 @@ interface Rendered {
 
 async function render(...sets: string[]): Promise<Rendered[]> {
   const args = ['template', 'vcp', chart, '--namespace', 'vcp-system', '--skip-tests'];
-  for (const set of [...required, ...sets]) args.push('--set', set);
+  // `key={json}` for a value whose keys have dots or slashes (`--set-json`).
+  for (const set of [...required, ...sets]) args.push(/^[\w.]+=[{[]/.test(set) ? '--set-json' : '--set', set);
   return parseAllDocuments(await runBinary('helm', args))
     .map((doc) => doc.toJS() as Rendered | null)
     .filter((o): o is Rendered => o !== null);
@@ -170,6 +171,58 @@ describe('charts/vcluster-preview: lint and render', () => {
     // Each preview's chart is installed without a ClusterRole of its own.
     const settings = find<Rendered>(await render(), 'ConfigMap', 'vcp-vcluster-preview');
     expect(settings.data!['vcluster-values.yaml']).toMatch(/clusterRole:\s+enabled: false/);
+  });
+
+  it('lets the worker read only the allowed host Secrets, by name, in their namespace, and tells it which (PREVIEW_HOST_SECRETS)', async () => {
+    const allow = 'hostSecrets.allow={"acme/shop":["shop-db","stripe"],"acme/*":["stripe"]}';
+    const objects = await render(allow, 'hostSecrets.namespace=ops-secrets');
+    const role = find<Rendered & { metadata: { namespace?: string } }>(
+      objects,
+      'Role',
+      'vcp-vcluster-preview-host-secrets',
+    );
+    expect(role.metadata.namespace).toBe('ops-secrets');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['shop-db', 'stripe'], verbs: ['get'] },
+    ]);
+    const binding = find<Rendered & { subjects?: unknown; roleRef?: unknown }>(
+      objects,
+      'RoleBinding',
+      'vcp-vcluster-preview-host-secrets',
+    );
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'vcp-vcluster-preview', namespace: 'vcp-system' },
+    ]);
+    const worker = find<V1Deployment>(objects, 'Deployment', 'vcp-vcluster-preview-worker').spec!.template
+      .spec!;
+    expect(JSON.parse(String(envOf(worker).PREVIEW_HOST_SECRETS))).toEqual({
+      'acme/shop': ['shop-db', 'stripe'],
+      'acme/*': ['stripe'],
+    });
+    expect(envOf(worker).PREVIEW_HOST_SECRETS_NAMESPACE).toBe('ops-secrets');
+    // Without a namespace, the release's own.
+    const inRelease = find<Rendered & { metadata: { namespace?: string } }>(
+      await render(allow),
+      'Role',
+      'vcp-vcluster-preview-host-secrets',
+    );
+    expect(inRelease.metadata.namespace).toBe('vcp-system');
+    // None allowed: no grant, no setting.
+    const none = await render();
+    expect(ids(none).filter((id) => id.includes('host-secrets'))).toEqual([]);
+    expect(
+      envOf(find<V1Deployment>(none, 'Deployment', 'vcp-vcluster-preview-worker').spec!.template.spec!),
+    ).not.toHaveProperty('PREVIEW_HOST_SECRETS');
+    const sets = required.flatMap((set) => ['--set', set]);
+    expect(
+      await helmFails([
+        'template',
+        chart,
+        ...sets,
+        '--set-json',
+        'hostSecrets.allow={"acme/shop":["Shop DB"]}',
+      ]),
+    ).toMatch(/hostSecrets\/allow/);
   });
 
   it('asks for the status page login of statusPage.auth (STATUS_PAGE_AUTH on web only), open without one', async () => {

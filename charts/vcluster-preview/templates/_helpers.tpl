@@ -78,6 +78,11 @@ capabilities:
 {{- end -}}
 
 {{/* The environment web and worker share: the App, Redis, the previews. */}}
+{{- /* Where the host Secrets previews may copy are read: the value, else the release's namespace. */}}
+{{- define "vcp.hostSecretsNamespace" -}}
+{{ .Values.hostSecrets.namespace | default .Release.Namespace }}
+{{- end -}}
+
 {{- define "vcp.env" -}}
 - name: APP_ID
   value: {{ .Values.github.appId | quote }}
@@ -141,6 +146,12 @@ capabilities:
 {{- if gt (int .Values.previews.maxPreviewsPerInstallation) 0 }}
 - name: MAX_PREVIEWS_PER_INSTALLATION
   value: {{ .Values.previews.maxPreviewsPerInstallation | quote }}
+{{- end }}
+{{- with .Values.hostSecrets.allow }}
+- name: PREVIEW_HOST_SECRETS
+  value: {{ toJson . | quote }}
+- name: PREVIEW_HOST_SECRETS_NAMESPACE
+  value: {{ include "vcp.hostSecretsNamespace" $ | quote }}
 {{- end }}
 - name: VCLUSTER_VALUES_FILE
   value: /etc/vcluster-preview/vcluster-values.yaml
