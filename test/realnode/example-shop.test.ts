@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { previewName } from '../../app/desired-state.ts';
 import { kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
+import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
 import { isolatedHome, seedExample } from '../support/preview-service.ts';
 import { checkRunCompletedEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
@@ -13,10 +15,11 @@ const EXAMPLE_SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
 const MIGRATION = 'deploy/base/migrate.yaml';
 const sha = (seed: string) => seed.repeat(40).slice(0, 40);
 const PREVIEW_WAIT = { timeoutMs: 240_000, intervalMs: 500 };
+const OPERATOR_NAMESPACE = 'shop-operator';
 
 /**
  * `examples/shop`, a repository laid out as a real one is (kustomize base and overlay, a database,
- * a migration Job as a Helm hook), previewed through signed webhooks on the real node: the page its
+ * a migration Job as a Helm hook, a seed Job, the operator's payments key from a host Secret), previewed through signed webhooks on the real node: the page its
  * URL serves is written by real containers from what the migration put in the database, and a
  * migration that fails is reported on the pull request with its own log lines.
  */
@@ -27,6 +30,15 @@ describe('examples/shop on the real node', () => {
   const host = kubeClients(hostKubeconfig);
 
   beforeAll(async () => {
+    // The operator's payments key, a host Secret its PREVIEW_HOST_SECRETS allows for acme/shop.
+    await host.core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
+    await host.core.createNamespacedSecret({
+      namespace: OPERATOR_NAMESPACE,
+      body: {
+        metadata: { name: 'shop-payments' },
+        stringData: { 'api-key': 'pk_test_operator', 'admin-token': 'never-copied' },
+      },
+    });
     restoreHome = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`).restore;
     flow = await startPreviewFlow({
       owner: OWNER,
@@ -36,12 +48,17 @@ describe('examples/shop on the real node', () => {
       redisUrl: inject('redisUrl'),
       provider: 'local',
       deployTimeoutMs: PREVIEW_WAIT.timeoutMs,
+      settings: {
+        PREVIEW_HOST_SECRETS: JSON.stringify({ [`${OWNER}/${REPO}`]: ['shop-payments'] }),
+        PREVIEW_HOST_SECRETS_NAMESPACE: OPERATOR_NAMESPACE,
+      },
     });
   });
 
   afterAll(async () => {
     await flow?.stop();
     await restoreHome?.();
+    await host.core.deleteNamespace({ name: OPERATOR_NAMESPACE }).catch(() => {});
   });
 
   /** CI's build of `headSha`, as the example's `waitFor` waits for it. */
@@ -78,6 +95,14 @@ describe('examples/shop on the real node', () => {
     const page = await flow.pageShowing(url, pr.headSha);
     expect(page).toContain(`Shop, pull request #1 at commit ${pr.headSha}`);
     expect(page).toContain('schema version: 2');
+    // The seed ran after the first deploy; the operator's key reached the web, and only that key.
+    expect(page).toContain('products: 3');
+    expect(page).toContain('payments key: configured');
+    const virtual = kubeClients(
+      await localProvider({ hostKubeconfig }).kubeconfig(previewName(`${OWNER}/${REPO}`, 1)),
+    );
+    const copied = await virtual.core.readNamespacedSecret({ name: 'shop-payments', namespace: 'default' });
+    expect(Object.keys(copied.data ?? {})).toEqual(['api-key']);
 
     // kustomize's generated ConfigMap (named by its content) is what the web mounts.
     const [namespace] = (await namespacesOf(1)).map((ns) => ns.metadata!.name!);
@@ -96,6 +121,8 @@ describe('examples/shop on the real node', () => {
     await flow.successFor(1, pushed.headSha);
     const after = await flow.pageShowing(url, pushed.headSha);
     expect(after).toContain('schema version: 2');
+    // A push does not seed again: the products are the first deploy's three.
+    expect(after).toContain('products: 3');
   }, 480_000);
 
   it('a migration that fails → the pull request is told so, with the migration’s own log lines', async () => {

@@ -41,6 +41,8 @@ export async function startPreviewFlow(options: {
   provider: 'local' | 'kubernetes';
   /** How long to wait for a deployment (the chart's control plane starts in a pod: longer). */
   deployTimeoutMs: number;
+  /** More service settings, as an operator sets them (PREVIEW_HOST_SECRETS, ...). */
+  settings?: Record<string, string>;
 }): Promise<PreviewFlow> {
   const { owner, repo } = options;
   const secret = `whsec-${randomBytes(8).toString('hex')}`;
@@ -59,6 +61,7 @@ export async function startPreviewFlow(options: {
     BASE_DOMAIN: 'preview.localhost',
     PREVIEW_URL_SCHEME: 'http',
     PREVIEW_URL_PORT: ingress.port,
+    ...options.settings,
   };
   const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
   const service = await startService({
