@@ -103,7 +103,7 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
   });
 
   // One pull request's whole life, in order: each part builds on the preview the one before left.
-  it('up → up again at a new commit → a rollout the host refuses → down', async () => {
+  it('up → up again at a new commit → a push while paused wakes it → a rollout the host refuses → down', async () => {
     // up: creates the virtual cluster, deploys hello, exposes it and reports the URL.
     {
       await seed(sha('a'));
@@ -181,6 +181,24 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
       expect((await reconcile(job(1, { kind: 'up', sha: sha('b') }), ctx())).state).toBe('ready');
       expect(github.deployments(OWNER, REPO)).toHaveLength(2);
       expect(sticky(1)).toHaveLength(1);
+    }
+    // a push to a preview that fell asleep (the sweeper paused it) wakes it and deploys the push.
+    {
+      const ref = previewName(`${OWNER}/${REPO}`, 1);
+      await provider.pause(ref);
+      expect((await provider.get(ref))?.state).toBe('paused');
+      await seed(sha('d'));
+      github.updatePullRequest(OWNER, REPO, 1, { headSha: sha('d') });
+      const outcome = await reconcile(job(1, { kind: 'up', sha: sha('d') }), ctx());
+      expect(outcome.state).toBe('ready');
+      expect((await provider.get(ref))?.state).toBe('running');
+      const virtual = kubeClients(await provider.kubeconfig(ref));
+      const content = await virtual.core.readNamespacedConfigMap({
+        name: 'hello-content',
+        namespace: 'default',
+      });
+      expect(content.data?.sha).toBe(sha('d'));
+      expect(sticky(1)[0]?.body).toContain('🚀 Preview ready');
     }
     // a rollout the host refuses: the failure quotes what the syncer saw.
     {

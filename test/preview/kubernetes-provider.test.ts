@@ -317,9 +317,6 @@ describe('kubernetes provider on the real-node host', () => {
     await provider.pause({ name });
     const again = await host.apps.readNamespacedStatefulSet({ name, namespace });
     expect(again.metadata?.annotations?.[pauseAnnotations.replicas]).toBe('1');
-    // A create of a paused cluster returns it as it is.
-    expect((await provider.create({ name })).state).toBe('paused');
-    expect((await host.apps.readNamespacedStatefulSet({ name, namespace })).spec?.replicas).toBe(0);
   });
 
   it('resumes: the same virtual cluster comes back, and its Deployment runs again', async () => {
@@ -350,6 +347,18 @@ describe('kubernetes provider on the real-node host', () => {
       const page = await fetch(`http://${hostPod.status!.podIP}/`, { signal: AbortSignal.timeout(5000) });
       expect(await page.text()).toContain('Welcome to nginx!');
     }
+  }, 240_000);
+
+  it('a create of a paused cluster (a push to a sleeping preview) wakes it and upgrades it', async () => {
+    await provider.pause({ name });
+    const woken = await provider.create({ name, allowedHostSuffix: 'pr-12.preview.example.com' });
+    expect(woken.state).toBe('running');
+    const sts = await host.apps.readNamespacedStatefulSet({ name, namespace });
+    expect(sts.spec?.replicas).toBe(1);
+    expect(sts.metadata?.annotations?.[pauseAnnotations.paused]).toBe(undefined);
+    const [pod] = await controlPlanePods();
+    expect(isPodReady(pod!)).toBe(true);
+    expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
   }, 240_000);
 
   it('deletes: release, PVC, cluster-wide RBAC, namespace and containers; a second delete succeeds', async () => {

@@ -105,9 +105,11 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
       report(`namespace ${namespace}`);
       const ns = await ensureNamespace(host, createOptions, namespace);
       const before = infoFromNamespace(ns);
+      // A create of a paused cluster (a push to a preview that fell asleep) wakes it, then upgrades
+      // it as any create does: as the local provider's create starts its processes again.
       if (before?.state === 'paused') {
-        report(`virtual cluster ${name} is paused; resume it to start it again`);
-        return before;
+        report(`virtual cluster ${name} is paused: resuming it`);
+        await resumeControlPlane(host, name, namespace);
       }
       if (before?.state === 'failed') await setState(host, namespace, 'creating');
 
