@@ -1,11 +1,16 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { get, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
-import { type Cluster, ensureBinaries, freePort, startCluster } from '../controlplane/index.ts';
+import {
+  type Cluster,
+  ensureBinaries,
+  freePort,
+  ManagedProcess,
+  startCluster,
+} from '../controlplane/index.ts';
 import { isGone, type KubeClients, kubeClients } from '../kube/client.ts';
 import { waitUntil } from '../kube/wait.ts';
 import { median, percentile, rssMiB, writeSection } from './results.ts';
@@ -151,9 +156,11 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
   const profile = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
-  const syncer = spawn(
-    process.execPath,
-    [
+  // The syncer's log is kept (its path is printed): a burst that stalls fails with its last lines.
+  const syncer = new ManagedProcess({
+    name: 'syncer',
+    command: process.execPath,
+    args: [
       ...profile,
       cli,
       'syncer',
@@ -163,15 +170,20 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
       `--virtual-kubeconfig=${join(dir, 'virtual')}`,
       `--health-port=${port}`,
     ],
-    {
-      stdio: 'ignore',
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    },
-  );
+    logFile: join(dir, 'syncer.log'),
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  console.log(`N=${n} syncer log: ${syncer.logFile}`);
+  const orSyncerLog = (error: unknown): never => {
+    const exited = syncer.hasExited ? ' (the syncer exited)' : '';
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}${exited}; the syncer's last lines (${syncer.logFile}):\n${syncer.logTail(30)}`,
+    );
+  };
   try {
     await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
       what: 'syncer ready',
-    });
+    }).catch(orSyncerLog);
     const hostAdds = watchAdds(
       hostClients,
       syncNs,
@@ -188,7 +200,7 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
       what: `${n} host pods`,
       timeoutMs: 600_000,
       intervalMs: 50,
-    });
+    }).catch(orSyncerLog);
     const syncedSeconds = (performance.now() - started) / 1000;
     await waitUntil(
       async () => {
@@ -196,9 +208,9 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
         return pods.items.filter((p) => p.status?.phase === 'Running').length >= n || undefined;
       },
       { what: `${n} running virtual pods`, timeoutMs: 600_000, intervalMs: 500 },
-    );
+    ).catch(orSyncerLog);
     const runningSeconds = (performance.now() - started) / 1000;
-    const rss = rssMiB([syncer.pid ?? -1]);
+    const rss = rssMiB([syncer.pid]);
     console.log(`N=${n} synced, host API: ${perPod(hostRequests, await apiRequests(hostClients.config), n)}`);
     console.log(
       `N=${n} synced, virtual API: ${perPod(virtualRequests, await apiRequests(virtualClients.config), n)}`,
@@ -218,10 +230,7 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
       rss,
     };
   } finally {
-    syncer.kill('SIGTERM');
-    // A syncer that already exited (a bad flag) fires no second exit: do not wait for one.
-    if (syncer.exitCode === null && syncer.signalCode === null)
-      await new Promise((resolve) => syncer.once('exit', resolve));
+    await syncer.stop();
     await virtual.stop();
     await hostClients.core.deleteNamespace({ name: syncNs }).catch(() => {});
   }
