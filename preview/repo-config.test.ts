@@ -89,6 +89,7 @@ describe('parseRepoConfig', () => {
       drafts: false,
       labels: [],
       urlTemplate: DEFAULT_URL_TEMPLATE,
+      variables: {},
     });
   });
 
@@ -138,6 +139,7 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       drafts: true,
       labels: ['preview', 'deploy-me'],
       urlTemplate: '${{ repo.name }}-${{ pr.number }}.${{ baseDomain }}',
+      variables: {},
     });
   });
 
@@ -180,6 +182,11 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
         seed: { job: 'k8s/seed.yaml' },
       },
     ],
+    [
+      'variables with their defaults',
+      'manifests: k8s\nvariables:\n  image: "ghcr.io/acme/shop:main"\n  log_level2: ""\n',
+      { variables: { image: 'ghcr.io/acme/shop:main', log_level2: '' } },
+    ],
   ])('reads %s', (_name, text, expected) => {
     expect(parseRepoConfig(text)).toMatchObject(expected);
   });
@@ -201,7 +208,7 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'an unknown field far from any',
       'manifests: k8s\nimage: shop:1\n',
       [
-        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate, waitFor, secrets, seed)',
+        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate, waitFor, secrets, seed, variables)',
       ],
     ],
     [
@@ -385,6 +392,30 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       [
         '.github/vcluster-preview.yml:3: seed.job: "../seed.yaml" leaves the repository (..) (give the path of a Job manifest relative to the repository root, like k8s/seed-job.yaml)',
         '.github/vcluster-preview.yml:4: seed.jobs: unknown field (did you mean job?)',
+      ],
+    ],
+    [
+      'variables with bad names and values',
+      `manifests: k8s\nvariables:\n  Image: x\n  replicas: 2\n  long: "${'x'.repeat(1025)}"\n  two_lines: "a\\nb"\n`,
+      [
+        '.github/vcluster-preview.yml:3: variables.Image: "Image" is not a variable name (lowercase letters, digits and _, starting with a letter) (use lowercase letters, digits and _, starting with a letter, like image)',
+        '.github/vcluster-preview.yml:4: variables.replicas: expected a string, got 2 (quote the value, one line of at most 1024 characters, like "ghcr.io/acme/shop:main")',
+        '.github/vcluster-preview.yml:5: variables.long: is longer than 1024 characters (quote the value, one line of at most 1024 characters, like "ghcr.io/acme/shop:main")',
+        '.github/vcluster-preview.yml:6: variables.two_lines: "a\\nb" has a line break or another control character (quote the value, one line of at most 1024 characters, like "ghcr.io/acme/shop:main")',
+      ],
+    ],
+    [
+      'variables that are not a mapping',
+      'manifests: k8s\nvariables: [image]\n',
+      [
+        '.github/vcluster-preview.yml:2: variables: expected a mapping, got a list (give a mapping of name: "default value" for ${{ variables.name }}; a workflow may set them with the Action\'s variables: input)',
+      ],
+    ],
+    [
+      'more than 20 variables',
+      `manifests: k8s\nvariables:\n${Array.from({ length: 21 }, (_, i) => `  v${i}: x\n`).join('')}`,
+      [
+        '.github/vcluster-preview.yml:2: variables: declares more than 20 variables (give a mapping of name: "default value" for ${{ variables.name }}; a workflow may set them with the Action\'s variables: input)',
       ],
     ],
   ])('reports %s', (_name, text, expected) => {

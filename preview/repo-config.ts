@@ -2,6 +2,7 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { variablesSchema } from './variables.ts';
 
 /**
  * The repository's preview config, `.github/vcluster-preview.yml`: its schema, and a parser whose
@@ -253,6 +254,8 @@ const repoConfigShape = {
     })
     .optional(),
   seed: seedSchema.optional(),
+  /** Names a workflow may set for `${{ variables.NAME }}`, each with the value used when none does. */
+  variables: variablesSchema('declares').default({}),
 };
 
 const NOTHING_TO_DEPLOY = 'nothing to deploy';
@@ -328,6 +331,9 @@ export const fieldHints: Record<string, string> = {
   'secrets[].namespace': 'give the namespace of the virtual cluster it goes to (default: default)',
   seed: 'give job: with the path of a Job manifest, like k8s/seed-job.yaml',
   'seed.job': 'give the path of a Job manifest relative to the repository root, like k8s/seed-job.yaml',
+  variables:
+    'give a mapping of name: "default value" for ${{ variables.name }}; a workflow may set them with the Action\'s variables: input',
+  'variables.*': 'quote the value, one line of at most 1024 characters, like "ghcr.io/acme/shop:main"',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -365,7 +371,13 @@ const formatPath = (path: readonly PathSegment[]): string =>
     .join('');
 
 /** Maps whose keys are the user's own (`env`): hints are per value, not per key. */
-const freeKeyMaps = new Set(['env']);
+const freeKeyMaps = new Set(['env', 'variables']);
+
+/** What a key of a free-key map may be, by map. */
+const keyHints: Record<string, string> = {
+  env: 'use letters, digits and _, not starting with a digit',
+  variables: 'use lowercase letters, digits and _, starting with a letter, like image',
+};
 
 /** The hint key of a path: list indexes become `[]`, keys of a free-key map become `*`. */
 const hintKey = (path: readonly PathSegment[]): string =>
@@ -381,7 +393,8 @@ const describe = (value: unknown): string => {
   if (value === null) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `"${value}"`;
+  // Escaped, so a value with a line break stays on its problem's line.
+  if (typeof value === 'string') return JSON.stringify(value);
   return String(value);
 };
 
@@ -457,7 +470,7 @@ const problemsOf = (issue: z.core.$ZodIssue): Omit<RepoConfigProblem, 'line'>[] 
         {
           path: formatPath(path),
           message: `${quoted(issue.input)}${issue.issues[0]?.message ?? 'is not a valid key'}`,
-          hint: 'use letters, digits and _, not starting with a digit',
+          hint: keyHints[formatPath(path.slice(0, -1))] ?? keyHints.env,
         },
       ];
     case 'invalid_value':

@@ -1,6 +1,7 @@
 import { REPO_CONFIG_PATH, RepoConfigError, SubstitutionError } from '../repo-config.ts';
 import { DeployError } from './apply.ts';
 import { ManifestError } from './render.ts';
+import { UndeclaredVariableError } from './resolve-variables.ts';
 import { PreviewHostError } from './url.ts';
 
 /**
@@ -8,7 +9,7 @@ import { PreviewHostError } from './url.ts';
  * the files it names, or the objects they render (the API server refused them as invalid:
  * 400/404/422). A retry cannot fix these; a change to the files can.
  */
-export type AuthorFix = 'config' | 'files' | 'objects';
+export type AuthorFix = 'config' | 'files' | 'objects' | 'variables';
 
 export function authorFix(error: unknown): AuthorFix | undefined {
   if (
@@ -18,6 +19,7 @@ export function authorFix(error: unknown): AuthorFix | undefined {
   )
     return 'config';
   if (error instanceof ManifestError) return 'files';
+  if (error instanceof UndeclaredVariableError) return 'variables';
   if (
     error instanceof DeployError &&
     error.failures.every((f) => f.status !== undefined && [400, 404, 422].includes(f.status))
@@ -31,4 +33,5 @@ export const AUTHOR_FIX_HINTS: Record<AuthorFix, string> = {
   config: `fix ${REPO_CONFIG_PATH}`,
   files: 'fix the files named above',
   objects: 'fix the objects named above in your manifests',
+  variables: `declare each name under variables: in ${REPO_CONFIG_PATH} with its default value, or take it out of the workflow's variables: input`,
 };

@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseRepoConfig, type RepoConfig } from '../repo-config.ts';
 import { checkConfigSize, checkObjectCount } from './app-limits.ts';
+import { resolveVariables } from './resolve-variables.ts';
 import { renderApp } from './sources.ts';
 import { previewHost } from './url.ts';
 
@@ -32,9 +33,13 @@ export async function renderPreviewApp(options: {
   fetch?: (config: RepoConfig) => Promise<void>;
   root: string;
   identity: PreviewIdentity;
+  /** What the workflow set for `${{ variables.NAME }}` (the Action's `variables:`); the rest keep their defaults. */
+  variables?: Readonly<Record<string, string>> | undefined;
   helmBinary?: string | undefined;
 }): Promise<PreviewApp> {
   const config = parseRepoConfig(checkConfigSize(options.configText));
+  // Before anything is fetched or made: a name the config does not declare fails like a bad config.
+  const variables = resolveVariables(config.variables, options.variables);
   const base = { ...options.identity };
   const host = previewHost(config.urlTemplate, base);
   await options.fetch?.(config);
@@ -42,7 +47,8 @@ export async function renderPreviewApp(options: {
     await renderApp({
       root: options.root,
       config,
-      values: { ...base, preview: { host } },
+      // Only declared names become placeholders, so with none `${{ variables.x }}` is unknown.
+      values: { ...base, preview: { host }, ...(Object.keys(variables).length > 0 ? { variables } : {}) },
       ...(options.helmBinary ? { helm: options.helmBinary } : {}),
     }),
   );
