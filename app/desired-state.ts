@@ -7,11 +7,17 @@ import type { Command } from './commands.ts';
  * pull request, and the worker converges the host cluster to it.
  */
 
+/**
+ * What a workflow set for `${{ variables.NAME }}` (the API's `variables`), for this deploy only;
+ * names the repo config does not declare fail the deploy.
+ */
+export type Variables = Record<string, string>;
+
 export type DesiredState =
-  | { kind: 'up'; sha: string }
+  | { kind: 'up'; sha: string; variables?: Variables }
   | { kind: 'down' }
-  | { kind: 'reset'; sha: string }
-  | { kind: 'redeploy'; sha: string }
+  | { kind: 'reset'; sha: string; variables?: Variables }
+  | { kind: 'redeploy'; sha: string; variables?: Variables }
   | { kind: 'pause' }
   | { kind: 'resume' }
   /** Nothing to do; `reason` is for logs and replies. */

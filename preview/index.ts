@@ -53,3 +53,4 @@ export { type PreviewStep, STEPS, type StepStatus, StepTracker } from './steps.t
 export { summarizeSyncerLog } from './syncer-log.ts';
 export { syncerSaw } from './syncer-saw.ts';
 export type { TreeRun } from './tree-preview.ts';
+export { MAX_VARIABLE_LENGTH, variablesSchema } from './variables.ts';

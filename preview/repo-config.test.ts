@@ -415,7 +415,7 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'more than 20 variables',
       `manifests: k8s\nvariables:\n${Array.from({ length: 21 }, (_, i) => `  v${i}: x\n`).join('')}`,
       [
-        '.github/vcluster-preview.yml:2: variables: declares more than 20 variables (give a mapping of name: "default value" for ${{ variables.name }}; a workflow may set them with the Action\'s variables: input)',
+        '.github/vcluster-preview.yml:2: variables: has more than 20 names (give a mapping of name: "default value" for ${{ variables.name }}; a workflow may set them with the Action\'s variables: input)',
       ],
     ],
   ])('reports %s', (_name, text, expected) => {

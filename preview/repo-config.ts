@@ -255,7 +255,7 @@ const repoConfigShape = {
     .optional(),
   seed: seedSchema.optional(),
   /** Names a workflow may set for `${{ variables.NAME }}`, each with the value used when none does. */
-  variables: variablesSchema('declares').default({}),
+  variables: variablesSchema.default({}),
 };
 
 const NOTHING_TO_DEPLOY = 'nothing to deploy';

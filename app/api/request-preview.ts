@@ -81,8 +81,15 @@ export async function requestPreview(
     facts,
     request: { type: 'command', command: COMMAND_OF[request.action] },
   });
-  const desired: DesiredState =
+  const atSha: DesiredState =
     request.action === 'up' && judged.kind === 'redeploy' ? { kind: 'up', sha: judged.sha } : judged;
+  // The workflow's values go with a deploy only (a fork awaiting approval deploys later, with the defaults).
+  const desired: DesiredState =
+    request.variables &&
+    Object.keys(request.variables).length > 0 &&
+    (atSha.kind === 'up' || atSha.kind === 'redeploy' || atSha.kind === 'reset')
+      ? { ...atSha, variables: request.variables }
+      : atSha;
   const enqueued = await applyDesiredState(deps.queue, {
     ...target,
     desired,

@@ -54,6 +54,15 @@ export async function applyDesiredState(
     requestedBy: sender,
     deliveryId: target.deliveryId,
   });
-  log.info({ desired, jobId: result.jobId, outcome: result.outcome }, 'preview job enqueued');
+  // The names of the workflow's variables, not their values: those are a pull request's, and long.
+  const { variables, ...logged } = desired as DesiredState & { variables?: Record<string, string> };
+  log.info(
+    {
+      desired: variables ? { ...logged, variables: Object.keys(variables) } : logged,
+      jobId: result.jobId,
+      outcome: result.outcome,
+    },
+    'preview job enqueued',
+  );
   return result;
 }

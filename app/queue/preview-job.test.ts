@@ -15,6 +15,8 @@ describe('parsePreviewJob', () => {
       { kind: 'resume' },
       { kind: 'skip', reason: 'draft' },
       { kind: 'await-approval', sha },
+      { kind: 'up', sha, variables: { image: 'ghcr.io/acme/shop:abc' } },
+      { kind: 'reset', sha, variables: {} },
     ]) {
       expect(parsePreviewJob({ repo: 'acme/shop.web', pr: 3, desired }).desired).toEqual(desired);
     }
@@ -43,6 +45,15 @@ describe('parsePreviewJob', () => {
     expect(message).toContain('repo: expected owner/name');
     expect(message).toContain('pr:');
     expect(message).toContain('desired.sha: expected a commit id');
+  });
+
+  it('holds the variables read back to the rules the API took them by', () => {
+    expect(() =>
+      parsePreviewJob({ repo: 'a/b', pr: 1, desired: { kind: 'up', sha, variables: { image: 'a\nb' } } }),
+    ).toThrow(/desired\.variables\.image: has a line break/);
+    expect(() =>
+      parsePreviewJob({ repo: 'a/b', pr: 1, desired: { kind: 'redeploy', sha, variables: { Image: 'x' } } }),
+    ).toThrow(/desired\.variables\.Image/);
   });
 
   it('rejects a reason the sticky comment could not say', () => {

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
+import { variablesSchema } from '../../preview/index.ts';
 import type { DesiredState } from '../desired-state.ts';
 
 /**
@@ -9,11 +10,14 @@ import type { DesiredState } from '../desired-state.ts';
 
 const sha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'expected a commit id (7 to 64 hexadecimal characters)');
 
+/** The workflow's values travel in the job: held to the same rules as the API's, also when read back. */
+const variables = variablesSchema.optional();
+
 export const desiredStateSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('up'), sha }),
+  z.object({ kind: z.literal('up'), sha, variables }),
   z.object({ kind: z.literal('down') }),
-  z.object({ kind: z.literal('reset'), sha }),
-  z.object({ kind: z.literal('redeploy'), sha }),
+  z.object({ kind: z.literal('reset'), sha, variables }),
+  z.object({ kind: z.literal('redeploy'), sha, variables }),
   z.object({ kind: z.literal('pause') }),
   z.object({ kind: z.literal('resume') }),
   z.object({ kind: z.literal('skip'), reason: z.string() }),

@@ -38,6 +38,8 @@ export interface ReadAppOptions {
   sha: string;
   baseDomain: string;
   helmBinary?: string;
+  /** What the workflow set for `${{ variables.NAME }}`. */
+  variables?: Record<string, string> | undefined;
 }
 
 /** Turns what only the pull request's author can fix into a BadConfigError; anything else goes through. */
@@ -89,6 +91,7 @@ export async function readApp(options: ReadAppOptions, source?: Promise<ConfigSo
       root,
       identity: { pr: { number: pr }, sha, repo: { name: repo, owner }, baseDomain: options.baseDomain },
       helmBinary: options.helmBinary,
+      variables: options.variables,
       // Only what the config names is fetched, never the whole tree.
       fetch: async (config) => {
         const budget = fileBudget();

@@ -83,6 +83,7 @@ export async function bringUp(
           sha,
           baseDomain: deps.baseDomain,
           helmBinary: deps.helmBinary,
+          variables: desired.variables,
         },
         source,
       );
