@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, MissingInputError, parseTimeout, readInputs } from './inputs.ts';
+import { InvalidInputError, MissingInputError, parseTimeout, parseVariables, readInputs } from './inputs.ts';
 
 const inputs = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 const eventFile = (payload: unknown) => {
@@ -10,6 +10,40 @@ const eventFile = (payload: unknown) => {
   writeFileSync(path, JSON.stringify(payload));
   return path;
 };
+
+describe('parseVariables', () => {
+  it.each<[string, string, Record<string, string>]>([
+    ['nothing', '', {}],
+    ['one line', 'image=ghcr.io/acme/shop:abc', { image: 'ghcr.io/acme/shop:abc' }],
+    [
+      'lines with blank ones and spaces between',
+      '\n  image = ghcr.io/acme/shop:abc  \r\n\n tier=small\n',
+      { image: 'ghcr.io/acme/shop:abc', tier: 'small' },
+    ],
+    ['a value with = in it', 'dsn=postgres://db?sslmode=disable', { dsn: 'postgres://db?sslmode=disable' }],
+    ['an empty value', 'tag=', { tag: '' }],
+  ])('reads %s', (_name, text, expected) => {
+    expect(parseVariables(text)).toEqual(expected);
+  });
+
+  it.each<[string, string, string]>([
+    ['a line without =', 'image', 'input variables is "image", but each line must be NAME=value'],
+    ['a name with capitals', 'IMAGE=x', 'input variables is "IMAGE=x", but each line must be NAME=value'],
+    ['no name', '=x', 'input variables is "=x", but each line must be NAME=value'],
+    ['a name twice', 'a=1\na=2', 'input variables is "a=2", but a is set on an earlier line already'],
+    ['a long bad line, cut', `${'X'.repeat(100)}=1`, `input variables is "${'X'.repeat(80)}…", but`],
+  ])('refuses %s, naming the line', (_name, text, message) => {
+    expect(() => parseVariables(text)).toThrow(InvalidInputError);
+    expect(() => parseVariables(text)).toThrow(message);
+  });
+
+  it('is read with the other inputs', () => {
+    expect(
+      readInputs(inputs({ 'service-url': 'https://x', 'pull-request': '2', variables: 'image=a:1' }), {})
+        .variables,
+    ).toEqual({ image: 'a:1' });
+  });
+});
 
 describe('readInputs', () => {
   it('defaults: up, wait, no kubeconfig, 10m, audience the service URL, the pull request of the event', () => {
@@ -22,6 +56,7 @@ describe('readInputs', () => {
       kubeconfig: false,
       timeoutMs: 600_000,
       audience: 'https://previews.example.com',
+      variables: {},
     });
   });
 

@@ -18,6 +18,8 @@ export interface Inputs {
   kubeconfig: boolean;
   timeoutMs: number;
   audience: string;
+  /** Values for the repo config's `${{ variables.NAME }}`, from `NAME=value` lines; empty when none. */
+  variables: Record<string, string>;
 }
 
 /** An input the step cannot run with. */
@@ -61,6 +63,36 @@ export function parseTimeout(text: string): number {
   const total = parts.reduce((sum, part) => sum + Number(part[1]) * (UNITS[part[2]!] ?? 0), 0);
   if (total <= 0) throw new InvalidInputError('timeout', text, 'it must be longer than zero');
   return total;
+}
+
+/** The service's rule for names (preview/variables.ts; the Action imports nothing of the service). */
+const VARIABLE_NAME = /^[a-z][a-z0-9_]*$/;
+const SHOWN = 80;
+
+/**
+ * `variables:`, one `NAME=value` per line (blank lines ignored), as an object. The value is the
+ * rest of the line after the first `=`, spaces around it trimmed. A line that is not `NAME=value`,
+ * or a name given twice, is an input error; the values' limits are the service's to say.
+ */
+export function parseVariables(text: string): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const shown = line.length > SHOWN ? `${line.slice(0, SHOWN)}…` : line;
+    const at = line.indexOf('=');
+    const name = at < 0 ? '' : line.slice(0, at).trim();
+    if (!VARIABLE_NAME.test(name)) {
+      throw new InvalidInputError(
+        'variables',
+        shown,
+        `each line must be NAME=value with a lowercase name the repository's .github/vcluster-preview.yml declares under variables:, like image=ghcr.io/acme/shop:abc123`,
+      );
+    }
+    if (Object.hasOwn(variables, name))
+      throw new InvalidInputError('variables', shown, `${name} is set on an earlier line already`);
+    variables[name] = line.slice(at + 1).trim();
+  }
+  return variables;
 }
 
 export type GetInput = (name: string) => string;
@@ -187,5 +219,6 @@ export function readInputs(getInput: GetInput, env: Record<string, string | unde
     kubeconfig,
     timeoutMs: parseTimeout(getInput('timeout') || '10m'),
     audience,
+    variables: parseVariables(getInput('variables')),
   };
 }

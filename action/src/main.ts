@@ -74,7 +74,13 @@ export async function run(): Promise<void> {
     core.info(
       `Asking ${inputs.serviceUrl} to ${inputs.action} the preview of pull request #${inputs.pullRequest}`,
     );
-    const requested = await client.requestPreview({ pullRequest: inputs.pullRequest, action: inputs.action });
+    const names = Object.keys(inputs.variables);
+    if (names.length > 0) core.info(`Setting variables ${names.join(', ')}`);
+    const requested = await client.requestPreview({
+      pullRequest: inputs.pullRequest,
+      action: inputs.action,
+      ...(names.length > 0 ? { variables: inputs.variables } : {}),
+    });
     const { desired } = requested;
     if (!requested.jobId) {
       // Nothing was queued: the repo's policy skipped it, or a fork commit waits for approval.

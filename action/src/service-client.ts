@@ -78,7 +78,12 @@ export class ServiceClient {
     this.fetch = options.fetch ?? fetch;
   }
 
-  requestPreview(body: { pullRequest: number; action: string; sha?: string }): Promise<PreviewRequested> {
+  requestPreview(body: {
+    pullRequest: number;
+    action: string;
+    sha?: string;
+    variables?: Record<string, string>;
+  }): Promise<PreviewRequested> {
     return this.call<PreviewRequested>('POST', '/api/v1/previews', body);
   }
 
