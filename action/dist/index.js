@@ -20514,6 +20514,28 @@ function parseTimeout(text) {
   if (total <= 0) throw new InvalidInputError("timeout", text, "it must be longer than zero");
   return total;
 }
+var VARIABLE_NAME = /^[a-z][a-z0-9_]*$/;
+var SHOWN = 80;
+function parseVariables(text) {
+  const variables = {};
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const shown = line.length > SHOWN ? `${line.slice(0, SHOWN)}\u2026` : line;
+    const at = line.indexOf("=");
+    const name = at < 0 ? "" : line.slice(0, at).trim();
+    if (!VARIABLE_NAME.test(name)) {
+      throw new InvalidInputError(
+        "variables",
+        shown,
+        `each line must be NAME=value with a lowercase name the repository's .github/vcluster-preview.yml declares under variables:, like image=ghcr.io/acme/shop:abc123`
+      );
+    }
+    if (Object.hasOwn(variables, name))
+      throw new InvalidInputError("variables", shown, `${name} is set on an earlier line already`);
+    variables[name] = line.slice(at + 1).trim();
+  }
+  return variables;
+}
 function readEvent(eventPath) {
   if (!eventPath) return {};
   let payload;
@@ -20606,7 +20628,8 @@ function readInputs(getInput2, env) {
     wait,
     kubeconfig,
     timeoutMs: parseTimeout(getInput2("timeout") || "10m"),
-    audience
+    audience,
+    variables: parseVariables(getInput2("variables"))
   };
 }
 
@@ -20861,7 +20884,13 @@ async function run() {
     info(
       `Asking ${inputs.serviceUrl} to ${inputs.action} the preview of pull request #${inputs.pullRequest}`
     );
-    const requested = await client.requestPreview({ pullRequest: inputs.pullRequest, action: inputs.action });
+    const names = Object.keys(inputs.variables);
+    if (names.length > 0) info(`Setting variables ${names.join(", ")}`);
+    const requested = await client.requestPreview({
+      pullRequest: inputs.pullRequest,
+      action: inputs.action,
+      ...names.length > 0 ? { variables: inputs.variables } : {}
+    });
     const { desired } = requested;
     if (!requested.jobId) {
       const state = desired.kind === "await-approval" ? "waiting-approval" : "skipped";
