@@ -47,6 +47,24 @@ describe('--ingress-class', () => {
   });
 });
 
+describe('--allow-csi-drivers and --allow-storage-classes', () => {
+  it.each<{
+    given: Partial<{ allowCsiDrivers: string; allowStorageClasses: string }>;
+    csi: string[];
+    classes: string[] | undefined;
+  }>([
+    { given: {}, csi: [], classes: undefined },
+    { given: { allowCsiDrivers: 'a.csi, b.csi' }, csi: ['a.csi', 'b.csi'], classes: undefined },
+    { given: { allowStorageClasses: 'fast,standard' }, csi: [], classes: ['fast', 'standard'] },
+    // Set but empty: no named class at all, only the host's default.
+    { given: { allowStorageClasses: '' }, csi: [], classes: [] },
+  ])('$given → csi $csi, classes $classes', ({ given, csi, classes }) => {
+    const options = parseSyncerFlags({ ...flags, ...given });
+    expect(options.allowedCsiDrivers).toEqual(csi);
+    expect(options.allowedStorageClasses).toEqual(classes);
+  });
+});
+
 describe('--kubeconfig, the host cluster’s, as on every other command', () => {
   it.each<{
     given: Partial<typeof flags & { kubeconfig: string; hostKubeconfig: string }>;

@@ -33,6 +33,8 @@ export interface SyncerFlags {
   ingressClass?: string;
   allowServiceTypes?: string;
   allowAnnotations?: string;
+  allowCsiDrivers?: string;
+  allowStorageClasses?: string;
   workers: string;
   healthPort: string;
   workloadServiceAccount?: string;
@@ -64,6 +66,10 @@ export interface SyncerCommandOptions {
   allowedServiceTypes: ExposingServiceType[];
   /** Controller annotations that may reach the host (`--allow-annotations`), default none. */
   allowedAnnotations: string[];
+  /** CSI drivers inline volumes may name (`--allow-csi-drivers`), default none. */
+  allowedCsiDrivers: string[];
+  /** Storage classes claims may name (`--allow-storage-classes`); unset, any. */
+  allowedStorageClasses?: string[];
   workers: number;
   healthPort: number;
   workloadServiceAccount?: string;
@@ -102,6 +108,12 @@ export function parseAllowedServiceTypes(value: string | undefined): ExposingSer
   }
   return [...new Set(types)] as ExposingServiceType[];
 }
+
+const commaList = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 /** Checks every flag; the only place the syncer's flags are interpreted. */
 export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
@@ -173,10 +185,11 @@ export function parseSyncerFlags(flags: SyncerFlags): SyncerCommandOptions {
     allowedHostSuffix: flags.allowedHostSuffix,
     ingressClassName: flags.ingressClass,
     allowedServiceTypes: parseAllowedServiceTypes(flags.allowServiceTypes),
-    allowedAnnotations: (flags.allowAnnotations ?? '')
-      .split(',')
-      .map((key) => key.trim())
-      .filter(Boolean),
+    allowedAnnotations: commaList(flags.allowAnnotations),
+    allowedCsiDrivers: commaList(flags.allowCsiDrivers),
+    ...(flags.allowStorageClasses !== undefined
+      ? { allowedStorageClasses: commaList(flags.allowStorageClasses) }
+      : {}),
     workers: integer('--workers', flags.workers, 1, 1000),
     healthPort: integer('--health-port', flags.healthPort, 0, 65535),
     workloadServiceAccount: flags.workloadServiceAccount,
@@ -233,6 +246,10 @@ async function runSyncer(options: SyncerCommandOptions, logger: Logger): Promise
     workers: options.workers,
     workloadServiceAccount: options.workloadServiceAccount,
     podSecurityStandard: options.podSecurityStandard,
+    volumeFence: {
+      allowedCsiDrivers: options.allowedCsiDrivers,
+      ...(options.allowedStorageClasses ? { allowedStorageClasses: options.allowedStorageClasses } : {}),
+    },
     translate,
     logger,
     ...(options.kubelet
@@ -304,6 +321,14 @@ export function registerSyncerCommand(program: Command): void {
     .option(
       '--allow-annotations <keys>',
       'ingress controller, load balancer, DNS and certificate annotations that may reach the host, comma-separated keys or prefixes ending in / or * (default: none)',
+    )
+    .option(
+      '--allow-csi-drivers <drivers>',
+      'CSI drivers inline csi volumes of virtual pods may name, comma-separated (default: none)',
+    )
+    .option(
+      '--allow-storage-classes <classes>',
+      'storage classes claims (and ephemeral volumes) may name, comma-separated; an unset class is the host default (default: any)',
     )
     .option('--workers <count>', 'concurrent reconciles per kind', '16')
     .option('--health-port <port>', 'port of /healthz, /readyz and /metrics (0: none)', '8080')

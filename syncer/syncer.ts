@@ -10,6 +10,7 @@ import { defaultResourceSyncers } from './kinds/index.ts';
 import { NodeSyncer } from './kinds/nodes.ts';
 import { KubeletServer } from './kubelet/server.ts';
 import type { PodSecurityLevel } from './policy/pod-security.ts';
+import type { VolumeFenceOptions } from './policy/volume-fence.ts';
 import type { ExposingServiceType, TranslateContext } from './translate/context.ts';
 import type { SyncedKind } from './translate/metadata.ts';
 
@@ -42,6 +43,8 @@ export interface SyncerOptions {
    * privileged, no checks; the CLI defaults to baseline like vcluster's chart).
    */
   podSecurityStandard?: PodSecurityLevel;
+  /** CSI drivers and storage classes pods and claims may use on the host (policy/volume-fence.ts). */
+  volumeFence?: VolumeFenceOptions;
   /** Extra translation facts (DNS service IP, API service IP, owner). */
   translate?: Partial<TranslateContext>;
   /**
@@ -127,6 +130,7 @@ export class Syncer {
       defaultResourceSyncers({
         workloadServiceAccount: options.workloadServiceAccount,
         podSecurityStandard: options.podSecurityStandard,
+        volumeFence: options.volumeFence,
       });
     for (const syncer of syncers) {
       this.controllers.set(

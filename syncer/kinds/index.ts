@@ -20,7 +20,7 @@ export function defaultResourceSyncers(
     endpointsSyncer(),
     configMapSyncer(),
     secretSyncer(),
-    persistentVolumeClaimSyncer(),
+    persistentVolumeClaimSyncer({ volumeFence: options.volumeFence }),
     ingressSyncer(),
   ] as unknown as ResourceSyncer<KubernetesObject, KubernetesObject>[];
 }

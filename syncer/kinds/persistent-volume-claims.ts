@@ -8,6 +8,7 @@ import {
   type ResourceSyncer,
   type SyncContext,
 } from '../engine/resource-syncer.ts';
+import { storageClassRefusal, type VolumeFenceOptions } from '../policy/volume-fence.ts';
 import { deepEqual } from '../translate/equal.ts';
 import { UID_ANNOTATION } from '../translate/metadata.ts';
 import {
@@ -22,12 +23,16 @@ import {
 
 /** Event reason when the volume a virtual claim names (or its PV selector) was left out of its host claim. */
 export const VOLUME_BINDING_DROPPED_REASON = 'VolumeBindingDropped';
+/** Event reason when a claim names a storage class the operator has not allowed. */
+export const STORAGE_CLASS_REFUSED_REASON = 'StorageClassRefused';
 
 const deleteHost: DeleteHost = (host, request) => host.core.deleteNamespacedPersistentVolumeClaim(request);
 
 export interface PersistentVolumeClaimSyncerOptions {
   /** How persistent volumes appear in the virtual cluster (default `fake`, as vcluster). */
   persistentVolumes?: PersistentVolumeMode;
+  /** Storage classes claims may name (`--allow-storage-classes`); unset, any. */
+  volumeFence?: VolumeFenceOptions;
 }
 
 /**
@@ -65,6 +70,16 @@ export function persistentVolumeClaimSyncer(
         seenOnHost.delete(uid);
         await deleteVirtualClaim(context, pvc);
         return 'delete';
+      }
+      const refused = storageClassRefusal(pvc.spec, options.volumeFence ?? {});
+      if (refused) {
+        // Retried on every change of the claim; the recorder writes the same message once a minute.
+        void context.recorder.warning(
+          { ...pvc, kind: 'PersistentVolumeClaim', apiVersion: 'v1' },
+          STORAGE_CLASS_REFUSED_REASON,
+          `not synced to the host: ${refused}`,
+        );
+        return 'skip';
       }
       const dropped = droppedVolumeBinding(pvc, pvcOptions);
       if (dropped.length > 0) {

@@ -10,6 +10,7 @@ import {
   type SyncContext,
 } from '../engine/resource-syncer.ts';
 import { type PodSecurityLevel, podSecurityMessage, podSecurityViolations } from '../policy/pod-security.ts';
+import { type VolumeFenceOptions, volumeRefusals } from '../policy/volume-fence.ts';
 import type { TranslateContext } from '../translate/context.ts';
 import { hostName } from '../translate/names.ts';
 import {
@@ -35,9 +36,13 @@ export interface PodSyncerOptions {
    * Default: privileged (no checks).
    */
   podSecurityStandard?: PodSecurityLevel;
+  /** Volume types, CSI drivers and storage classes a pod may use on the host (policy/volume-fence.ts). */
+  volumeFence?: VolumeFenceOptions;
 }
 
 export const POD_SECURITY_VIOLATION_REASON = 'PodSecurityViolation';
+/** Event reason when a pod names a volume the host does not take from previews. */
+export const VOLUME_TYPE_REFUSED_REASON = 'VolumeTypeRefused';
 /** Event reason when scheduling fields of a virtual pod were left out of its host pod. */
 export const SCHEDULING_DROPPED_REASON = 'SchedulingFieldsDropped';
 
@@ -75,6 +80,16 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
         // finish it here, so remove it now; its controller makes a new one.
         await deleteVirtualPod(context, pod);
         return 'delete';
+      }
+      // Judged on the virtual pod: translation turns `ephemeral` into a claim reference.
+      const refused = volumeRefusals(pod.spec, options.volumeFence);
+      if (refused.length > 0) {
+        void context.recorder.warning(
+          { ...pod, kind: 'Pod', apiVersion: 'v1' },
+          VOLUME_TYPE_REFUSED_REASON,
+          `not synced to the host: ${refused.join('; ')}`,
+        );
+        return 'skip';
       }
       const translate = withDnsServiceIP(context, pod);
       const hostPod = podToHost(pod, translate, extrasFor(context, pod));
