@@ -60,6 +60,7 @@ export async function defaultReconciler(
   const provider = await providerNamed(config.provider, hostKubeconfig, {
     ...(vclusterValues ? { vclusterValues } : {}),
     ...(config.previewIngressClass ? { ingressClassName: config.previewIngressClass } : {}),
+    volumeFence: config.previewVolumeFence,
   });
   const githubFor = async (installationId?: number) => {
     if (!probot)

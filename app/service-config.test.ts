@@ -109,6 +109,33 @@ describe('loadServiceConfig', () => {
     ]);
   });
 
+  it.each<{ env: Record<string, string>; fence: object }>([
+    // Default: no CSI driver, any storage class (an unset class is the host's default anyway).
+    { env: {}, fence: { allowedCsiDrivers: [] } },
+    { env: { PREVIEW_ALLOW_STORAGE_CLASSES: '  ' }, fence: { allowedCsiDrivers: [] } },
+    {
+      env: {
+        PREVIEW_ALLOW_CSI_DRIVERS: 'ebs.csi.aws.com, secrets-store.csi.k8s.io,',
+        PREVIEW_ALLOW_STORAGE_CLASSES: 'fast,fast,standard',
+      },
+      fence: {
+        allowedCsiDrivers: ['ebs.csi.aws.com', 'secrets-store.csi.k8s.io'],
+        allowedStorageClasses: ['fast', 'standard'],
+      },
+    },
+  ])('reads the volume fence from $env', ({ env, fence }) => {
+    expect(loadServiceConfig({ ...base, ...env }, 'all').previewVolumeFence).toEqual(fence);
+  });
+
+  it('names a malformed CSI driver or storage class list', () => {
+    expect(problemsOf({ ...base, PREVIEW_ALLOW_CSI_DRIVERS: 'good.csi,bad driver' })).toEqual([
+      expect.stringMatching(/^PREVIEW_ALLOW_CSI_DRIVERS must be CSI driver names separated by commas/),
+    ]);
+    expect(problemsOf({ ...base, PREVIEW_ALLOW_STORAGE_CLASSES: 'Fast' })).toEqual([
+      expect.stringMatching(/^PREVIEW_ALLOW_STORAGE_CLASSES must be StorageClass names separated by commas/),
+    ]);
+  });
+
   it('sweeps every 5 minutes unless SWEEP_INTERVAL says otherwise', () => {
     expect(loadServiceConfig(base, 'all').sweepIntervalMs).toBe(300_000);
     expect(loadServiceConfig({ ...base, SWEEP_INTERVAL: ' ' }, 'all').sweepIntervalMs).toBe(300_000);

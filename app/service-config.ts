@@ -56,6 +56,11 @@ export interface ServiceConfig {
    * request's Ingress names; unset, the host's default IngressClass.
    */
   previewIngressClass?: string;
+  /**
+   * CSI drivers (`PREVIEW_ALLOW_CSI_DRIVERS`, default none) and storage classes
+   * (`PREVIEW_ALLOW_STORAGE_CLASSES`, default any) previews' pods and claims may use on the host.
+   */
+  previewVolumeFence: { allowedCsiDrivers: string[]; allowedStorageClasses?: string[] };
   /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
   baseDomain?: string;
   /**
@@ -122,6 +127,24 @@ type Env = Record<string, string | undefined>;
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
+
+/** Names separated by commas, each matching `pattern`; unset when blank. */
+const nameList = (pattern: RegExp, message: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((value) => [
+        ...new Set(
+          value
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .refine((names) => names.every((name) => pattern.test(name)), message)
+      .optional(),
+  );
 
 const hostnamePattern =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -271,6 +294,14 @@ const envSchema = z.object({
       .trim()
       .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be an IngressClass name, like nginx or traefik')
       .optional(),
+  ),
+  PREVIEW_ALLOW_CSI_DRIVERS: nameList(
+    /^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$/,
+    'must be CSI driver names separated by commas, like ebs.csi.aws.com,secrets-store.csi.k8s.io',
+  ),
+  PREVIEW_ALLOW_STORAGE_CLASSES: nameList(
+    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+    'must be StorageClass names separated by commas, like standard,fast',
   ),
   BASE_DOMAIN: z.preprocess(
     blankToUndefined,
@@ -507,6 +538,12 @@ export function loadServiceConfig(
     ...(values.PREVIEW_INGRESS_CLASS !== undefined
       ? { previewIngressClass: values.PREVIEW_INGRESS_CLASS }
       : {}),
+    previewVolumeFence: {
+      allowedCsiDrivers: values.PREVIEW_ALLOW_CSI_DRIVERS ?? [],
+      ...(values.PREVIEW_ALLOW_STORAGE_CLASSES !== undefined
+        ? { allowedStorageClasses: values.PREVIEW_ALLOW_STORAGE_CLASSES }
+        : {}),
+    },
     ...(values.BASE_DOMAIN !== undefined ? { baseDomain: values.BASE_DOMAIN } : {}),
     urlStyle: {
       scheme: values.PREVIEW_URL_SCHEME,

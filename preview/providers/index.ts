@@ -1,5 +1,6 @@
 import { type Binaries, ensureBinaries } from '../../controlplane/index.ts';
 import { kubeClients } from '../../kube/client.ts';
+import type { VolumeFenceOptions } from '../../syncer/policy/volume-fence.ts';
 import {
   labels,
   namespaceFor,
@@ -18,16 +19,19 @@ export interface ProviderContext {
   vclusterValues?: Record<string, unknown>;
   /** IngressClass of every preview's host Ingresses (the operator's); unset, the host's default. */
   ingressClassName?: string;
+  /** CSI drivers and storage classes previews' pods may use (the operator's); unset, no CSI driver and any class. */
+  volumeFence?: VolumeFenceOptions;
 }
 
 export function providerFor(name: ProviderName, context: ProviderContext): VirtualClusterProvider {
   const ingressClass = context.ingressClassName ? { ingressClassName: context.ingressClassName } : {};
-  if (name === 'local') return localProvider({ hostKubeconfig: context.hostKubeconfig, ...ingressClass });
+  const operator = { ...ingressClass, ...(context.volumeFence ? { volumeFence: context.volumeFence } : {}) };
+  if (name === 'local') return localProvider({ hostKubeconfig: context.hostKubeconfig, ...operator });
   return kubernetesProvider({
     hostKubeconfig: context.hostKubeconfig,
     helmBinary: context.binaries.path('helm'),
     ...(context.vclusterValues ? { values: context.vclusterValues } : {}),
-    ...ingressClass,
+    ...operator,
   });
 }
 
@@ -52,7 +56,7 @@ export async function providerOf(
 export async function providerNamed(
   name: ProviderName,
   hostKubeconfig: string,
-  options: Pick<ProviderContext, 'vclusterValues' | 'ingressClassName'> = {},
+  options: Pick<ProviderContext, 'vclusterValues' | 'ingressClassName' | 'volumeFence'> = {},
 ): Promise<VirtualClusterProvider> {
   return providerFor(name, { hostKubeconfig, binaries: await ensureBinaries(), ...options });
 }

@@ -32,8 +32,8 @@ interface RenderedObject {
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
 }
 
-/** `helm template` with the given `--set` values, parsed into objects. */
-async function render(...sets: string[]): Promise<RenderedObject[]> {
+/** `helm template` with the given `--set` values (`{ json }`: `--set-json`), parsed into objects. */
+async function render(...sets: (string | { json: string })[]): Promise<RenderedObject[]> {
   const args = [
     'template',
     release,
@@ -44,7 +44,7 @@ async function render(...sets: string[]): Promise<RenderedObject[]> {
     '--set',
     `serviceCIDR=${serviceCIDR}`,
   ];
-  for (const set of sets) args.push('--set', set);
+  for (const set of sets) args.push(...(typeof set === 'string' ? ['--set', set] : ['--set-json', set.json]));
   return parseObjects(await runBinary('helm', args));
 }
 
@@ -418,6 +418,33 @@ describe('charts/vcluster: lint and render', () => {
     expect(syncer.command).toContain('--enforce-pod-security=restricted');
     const suffix = syncer.command?.indexOf('--allowed-host-suffix') ?? -1;
     expect(syncer.command?.[suffix + 1]).toBe('pr-1.preview.example.com');
+  });
+
+  it('passes the operator’s CSI drivers and storage classes to the syncer; [] classes is only the default one', async () => {
+    const syncerOf = async (...sets: Parameters<typeof render>) =>
+      container(
+        find<V1StatefulSet>(await render(...sets), 'StatefulSet', release).spec?.template.spec?.containers,
+        'syncer',
+      ).command ?? [];
+    const allowed = await syncerOf(
+      'isolation.allowedCsiDrivers={a.csi.example.com,b.csi.example.com}',
+      'isolation.allowedStorageClasses={fast,standard}',
+    );
+    expect(allowed).toContain('--allow-csi-drivers=a.csi.example.com,b.csi.example.com');
+    expect(allowed).toContain('--allow-storage-classes=fast,standard');
+    expect(await syncerOf({ json: 'isolation.allowedStorageClasses=[]' })).toContain(
+      '--allow-storage-classes=',
+    );
+    const bad = await helmFails([
+      'template',
+      release,
+      chart,
+      '--set',
+      `serviceCIDR=${serviceCIDR}`,
+      '--set',
+      'isolation.allowedStorageClasses={Not_A_Class}',
+    ]);
+    expect(bad).toContain('/isolation/allowedStorageClasses');
   });
 
   it('rejects misspelt keys and wrong values through the schema', async () => {

@@ -279,6 +279,26 @@ describe('charts/vcluster-preview: lint and render', () => {
     });
   });
 
+  it('hands the operator’s CSI drivers and storage classes to the worker; none set, neither variable', async () => {
+    const workerEnv = async (...sets: string[]) =>
+      envOf(
+        find<V1Deployment>(await render(...sets), 'Deployment', 'vcp-vcluster-preview-worker').spec!.template
+          .spec!,
+      );
+    expect(
+      await workerEnv(
+        'previews.allowedCsiDrivers={ebs.csi.aws.com}',
+        'previews.allowedStorageClasses={fast,gp3}',
+      ),
+    ).toMatchObject({
+      PREVIEW_ALLOW_CSI_DRIVERS: 'ebs.csi.aws.com',
+      PREVIEW_ALLOW_STORAGE_CLASSES: 'fast,gp3',
+    });
+    const defaults = await workerEnv();
+    expect(defaults).not.toHaveProperty('PREVIEW_ALLOW_CSI_DRIVERS');
+    expect(defaults).not.toHaveProperty('PREVIEW_ALLOW_STORAGE_CLASSES');
+  });
+
   it('tells the service where it is reached (the value, else https://<ingress.host>), which is also its API audience', async () => {
     const envFor = async (...sets: string[]) =>
       envOf(

@@ -125,6 +125,14 @@ capabilities:
 - name: PREVIEW_INGRESS_CLASS
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.previews.allowedCsiDrivers }}
+- name: PREVIEW_ALLOW_CSI_DRIVERS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with .Values.previews.allowedStorageClasses }}
+- name: PREVIEW_ALLOW_STORAGE_CLASSES
+  value: {{ join "," . | quote }}
+{{- end }}
 - name: VCLUSTER_PROVIDER
   value: kubernetes
 {{- /* Where the service is reached: the value, else the URL the Ingress serves. */}}

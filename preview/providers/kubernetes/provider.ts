@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { isNotFound, type KubeClients, kubeClients, statusCodeOf } from '../../../kube/client.ts';
+import type { VolumeFenceOptions } from '../../../syncer/policy/volume-fence.ts';
 import {
   labels,
   namespaceFor,
@@ -21,7 +22,7 @@ import { type ApiAccess, defaultApiAccess } from './kubeconfig.ts';
 import { ensureNamespace, readNamespace, setState } from './namespace.ts';
 import { pauseControlPlane, resumeControlPlane } from './pause.ts';
 import { readKubeconfig } from './read-kubeconfig.ts';
-import { chartValues, mergeValues } from './values.ts';
+import { chartValues, mergeValues, operatorValues } from './values.ts';
 import { waitReady } from './wait.ts';
 import { controlPlanePods } from './workload.ts';
 
@@ -42,6 +43,8 @@ export interface KubernetesProviderOptions {
   values?: Record<string, unknown>;
   /** IngressClass of every preview's host Ingresses (the operator's; chart value `syncer.ingressClassName`). */
   ingressClassName?: string;
+  /** CSI drivers and storage classes previews' pods may use (chart values `isolation.allowedCsiDrivers`, `isolation.allowedStorageClasses`). */
+  volumeFence?: VolumeFenceOptions;
   /**
    * How the kubeconfig that `kubeconfig()` hands out reaches the virtual API server, which is
    * Service `<name>` (port 443) in the host namespace:
@@ -126,9 +129,7 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
         name,
         namespace,
         createOptions,
-        options.ingressClassName
-          ? mergeValues(base, { syncer: { ingressClassName: options.ingressClassName } })
-          : base,
+        operatorValues({ ...options, values: base }),
       );
       report(`helm upgrade --install ${name} (namespace ${namespace})`);
       await installChart(helm, { name, namespace, chart, serviceCIDR, values });

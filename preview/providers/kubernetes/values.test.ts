@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartValues, helmInstallArgs, mergeValues, renderValues } from './values.ts';
+import { chartValues, helmInstallArgs, mergeValues, operatorValues, renderValues } from './values.ts';
 
 describe('renderValues', () => {
   it('keeps the chart defaults when nothing is asked', () => {
@@ -108,5 +108,36 @@ describe('helmInstallArgs', () => {
       valuesFile: 'v',
     });
     expect(args).toContain('serviceCIDR=10.96.0.0/12\\,fd00::/108');
+  });
+});
+
+describe('operatorValues', () => {
+  it.each<{ given: Parameters<typeof operatorValues>[0]; values: Record<string, unknown> }>([
+    { given: {}, values: {} },
+    { given: { values: { syncer: { logLevel: 'debug' } } }, values: { syncer: { logLevel: 'debug' } } },
+    {
+      given: {
+        values: { syncer: { ingressClassName: 'theirs', logLevel: 'debug' } },
+        ingressClassName: 'traefik',
+      },
+      values: { syncer: { ingressClassName: 'traefik', logLevel: 'debug' } },
+    },
+    {
+      given: {
+        values: { isolation: { allowedCsiDrivers: ['from.values'], podSecurityStandard: 'restricted' } },
+        volumeFence: { allowedCsiDrivers: ['a.csi'], allowedStorageClasses: [] },
+      },
+      values: {
+        isolation: {
+          allowedCsiDrivers: ['a.csi'],
+          allowedStorageClasses: [],
+          podSecurityStandard: 'restricted',
+        },
+      },
+    },
+    // Classes left unset: the chart's (or the values') own, any class.
+    { given: { volumeFence: { allowedCsiDrivers: [] } }, values: { isolation: { allowedCsiDrivers: [] } } },
+  ])('$given → $values', ({ given, values }) => {
+    expect(operatorValues(given)).toEqual(values);
   });
 });

@@ -1,3 +1,4 @@
+import type { VolumeFenceOptions } from '../../../syncer/policy/volume-fence.ts';
 import type { CreateOptions } from '../../provider.ts';
 import { inClusterServer } from './names.ts';
 
@@ -41,6 +42,25 @@ export function renderValues(
   if (options.allowedHostSuffix !== undefined)
     override.syncer = { allowedHostSuffix: options.allowedHostSuffix };
   return mergeValues(base, override);
+}
+
+/**
+ * The operator's values for every release: the provider's `values`, then its IngressClass and volume
+ * fence (service settings), which win over them.
+ */
+export function operatorValues(options: {
+  values?: Record<string, unknown>;
+  ingressClassName?: string;
+  volumeFence?: VolumeFenceOptions;
+}): Record<string, unknown> {
+  const override: Record<string, unknown> = {};
+  if (options.ingressClassName) override.syncer = { ingressClassName: options.ingressClassName };
+  const { allowedCsiDrivers, allowedStorageClasses } = options.volumeFence ?? {};
+  const isolation: Record<string, unknown> = {};
+  if (allowedCsiDrivers !== undefined) isolation.allowedCsiDrivers = [...allowedCsiDrivers];
+  if (allowedStorageClasses !== undefined) isolation.allowedStorageClasses = [...allowedStorageClasses];
+  if (Object.keys(isolation).length > 0) override.isolation = isolation;
+  return mergeValues(options.values ?? {}, override);
 }
 
 /**

@@ -10,6 +10,7 @@ import { ignoreNotFound, type KubeClients, kubeClients } from '../../../kube/cli
 import { mergePatch } from '../../../kube/patch.ts';
 import { deletePodsAndWait } from '../../../kube/pods.ts';
 import { waitUntil } from '../../../kube/wait.ts';
+import type { VolumeFenceOptions } from '../../../syncer/policy/volume-fence.ts';
 import { isolationObjects } from '../../isolation.ts';
 import {
   annotations,
@@ -35,6 +36,8 @@ export interface LocalProviderOptions {
   readyTimeoutMs?: number;
   /** IngressClass of every preview's host Ingresses (the operator's); unset, the host's default. */
   ingressClassName?: string;
+  /** CSI drivers and storage classes previews' pods may use (the operator's). */
+  volumeFence?: VolumeFenceOptions;
 }
 
 const runnerEntry = join(dirname(fileURLToPath(import.meta.url)), 'runner-entry.js');
@@ -207,6 +210,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
         serviceCIDR: known?.serviceCIDR ?? (await detectServiceCIDR(host.core, namespace)),
         allowedHostSuffix: createOptions.allowedHostSuffix,
         ...(options.ingressClassName ? { ingressClassName: options.ingressClassName } : {}),
+        ...(options.volumeFence ? { volumeFence: options.volumeFence } : {}),
         podSecurityStandard: createOptions.isolation?.podSecurityStandard ?? 'baseline',
         networkPolicy: createOptions.isolation?.networkPolicy ?? true,
       });

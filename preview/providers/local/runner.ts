@@ -75,6 +75,7 @@ export async function runLocalCluster(dir: string): Promise<void> {
       virtual: cluster.kubeconfig,
       allowedHostSuffix: config.allowedHostSuffix,
       ingressClassName: config.ingressClassName,
+      ...(config.volumeFence ? { volumeFence: config.volumeFence } : {}),
       logger,
       kubelet: { advertiseAddress: '127.0.0.1', port: 0 },
       ...(podAccess ? { translate: { kubernetesServiceIP: podAccess.serviceIP } } : {}),

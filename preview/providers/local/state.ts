@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stateHome } from '../../../controlplane/index.ts';
+import type { VolumeFenceOptions } from '../../../syncer/policy/volume-fence.ts';
 
 /** What the local provider keeps on disk for one virtual cluster (beside the host namespace's marks). */
 export interface LocalClusterConfig {
@@ -15,6 +16,7 @@ export interface LocalClusterConfig {
   podSecurityStandard?: string;
   /** Whether the namespace is fenced by NetworkPolicies (isolation.networkPolicy; absent: yes). */
   networkPolicy?: boolean;
+  volumeFence?: VolumeFenceOptions;
 }
 
 /** Written by the runner process. */
