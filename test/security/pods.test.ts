@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { defaultReconciler } from '../../app/default-reconciler.ts';
+import { previewName } from '../../app/desired-state.ts';
+import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
+import { type RunningService, startService } from '../../app/serve.ts';
+import { loadServiceConfig } from '../../app/service-config.ts';
+import { STICKY_MARKER } from '../../app/sticky-comment.ts';
+import { kubeClients } from '../../kube/client.ts';
+import { waitUntil } from '../../kube/wait.ts';
+import { localProvider } from '../../preview/providers/local/provider.ts';
+import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
+import { EXAMPLE_HELLO, isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
+import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+
+const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
+const OWNER = 'eve';
+const REPO = 'shop';
+const FULL_NAME = `${OWNER}/${REPO}`;
+const WAIT = { timeoutMs: 240_000, intervalMs: 250 };
+const LONG = 420_000;
+
+/** The example's Deployment with `edit` applied to its text, failing fast when its pods do not come. */
+async function deployment(edit: (yaml: string) => string): Promise<string> {
+  const yaml = await readFile(join(EXAMPLE_HELLO, 'deploy', 'deployment.yaml'), 'utf8');
+  const fast = yaml.replace(
+    'spec:\n  replicas: 2\n',
+    'spec:\n  replicas: 1\n  progressDeadlineSeconds: 15\n',
+  );
+  expect(fast).not.toBe(yaml);
+  const edited = edit(fast);
+  expect(edited).not.toBe(fast);
+  return edited;
+}
+
+const withVolume = (volume: string) => (yaml: string) =>
+  yaml.replace('      volumes:\n', `      volumes:\n${volume}`);
+
+/**
+ * What a pull request's pods may use on the host is the operator's: through the real path (signed
+ * webhook → worker → virtual cluster → syncer → host), a pod with a volume outside the allowlist
+ * and a claim of a storage class the operator has not allowed never reach the host; the virtual
+ * cluster holds an event saying why and the sticky comment's failure names it, while an honest
+ * preview beside them is ready.
+ */
+describe('security: pod volumes and storage classes', () => {
+  let github: GitHubDouble;
+  let service: RunningService;
+  let restore: () => Promise<void>;
+  const host = kubeClients(inject('hostKubeconfig'));
+
+  beforeAll(async () => {
+    restore = isolatedHome(inject('hostKubeconfig'), `${OWNER}.${REPO}`).restore;
+    github = await startGitHubDouble();
+    github.addRepo(OWNER, REPO, { installationId: 1 });
+    const env = {
+      ...(await serviceEnv({
+        github,
+        hostKubeconfig: inject('hostKubeconfig'),
+        redisUrl: inject('redisUrl'),
+        webhookSecret: SECRET,
+      })),
+      PREVIEW_ALLOW_STORAGE_CLASSES: 'standard',
+    };
+    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
+    service = await startService({
+      role: 'all',
+      env,
+      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
+      queueName: `security-pods-${randomBytes(4).toString('hex')}`,
+      logger,
+      handleSignals: false,
+    });
+  }, LONG);
+
+  afterAll(async () => {
+    await service?.stop();
+    await (service?.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
+    await restore?.();
+    await github?.stop();
+  }, LONG);
+
+  const sticky = (pr: number) =>
+    github.comments(OWNER, REPO, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
+  /** Opens a pull request of the example app with `files` (path → text) changed. */
+  const open = async (pr: number, files: Record<string, string> = {}) => {
+    const headSha = randomBytes(20).toString('hex');
+    await seedExample(github, OWNER, REPO, headSha);
+    for (const [path, text] of Object.entries(files)) github.setFile(OWNER, REPO, headSha, path, text);
+    const spec = { owner: OWNER, repo: REPO, number: pr, headSha };
+    github.addPullRequest(spec);
+    expect(
+      (await postWebhook(service.webhookUrl!, 'pull_request', pullRequestEvent('opened', spec), SECRET))
+        .status,
+    ).toBeLessThan(300);
+  };
+  const failureOf = (pr: number, pattern: RegExp) =>
+    waitUntil(async () => (pattern.test(sticky(pr)) ? sticky(pr) : undefined), {
+      what: `#${pr}: the sticky comment to say ${pattern}`,
+      ...WAIT,
+    });
+  const hostNamespace = (pr: number) => previewName(FULL_NAME, pr).namespace;
+  /** The host's pods and claims of the preview's app (the virtual cluster's control plane runs beside, as processes). */
+  const hostObjects = async (pr: number) => {
+    const namespace = hostNamespace(pr);
+    const named = (items: { metadata?: { annotations?: Record<string, string> } }[]) =>
+      items.map((item) => item.metadata?.annotations?.['vcluster.loft.sh/object-name']).filter(Boolean);
+    return {
+      pods: named((await host.core.listNamespacedPod({ namespace })).items),
+      claims: named((await host.core.listNamespacedPersistentVolumeClaim({ namespace })).items),
+    };
+  };
+  const virtualEvents = async (pr: number, reason: string): Promise<CoreV1Event[]> => {
+    const virtual = kubeClients(
+      await localProvider({ hostKubeconfig: inject('hostKubeconfig') }).kubeconfig(
+        previewName(FULL_NAME, pr),
+      ),
+    );
+    return waitUntil(
+      async () => {
+        const events = (await virtual.core.listEventForAllNamespaces({ fieldSelector: `reason=${reason}` }))
+          .items;
+        return events.length > 0 ? events : undefined;
+      },
+      { what: `#${pr}: a ${reason} event in the virtual cluster`, ...WAIT },
+    );
+  };
+
+  it(
+    'refuses a hostPath volume and a claim of a class the operator has not allowed; an honest preview beside them is ready',
+    async () => {
+      await open(1);
+      await open(2, {
+        'deploy/deployment.yaml': await deployment(
+          withVolume('        - name: host-root\n          hostPath:\n            path: /\n'),
+        ),
+        'deploy/claim.yaml': [
+          'apiVersion: v1',
+          'kind: PersistentVolumeClaim',
+          'metadata:',
+          '  name: data',
+          'spec:',
+          '  storageClassName: host-local',
+          '  accessModes: [ReadWriteOnce]',
+          '  resources:',
+          '    requests:',
+          '      storage: 1Gi',
+          '',
+        ].join('\n'),
+      });
+
+      const refused = await failureOf(2, /VolumeTypeRefused/);
+      expect(refused).toContain(
+        'volume "host-root" has type hostPath, which previews may not use; use one of configMap, secret, emptyDir',
+      );
+      const [podEvent] = await virtualEvents(2, 'VolumeTypeRefused');
+      expect(podEvent?.involvedObject.kind).toBe('Pod');
+      expect(podEvent?.type).toBe('Warning');
+      expect(podEvent?.message).toMatch(/^not synced to the host: volume "host-root" has type hostPath/);
+      const [claimEvent] = await virtualEvents(2, 'StorageClassRefused');
+      expect(claimEvent?.involvedObject).toMatchObject({ kind: 'PersistentVolumeClaim', name: 'data' });
+      expect(claimEvent?.message).toContain(
+        'storage class "host-local" is not allowed on this host; use one of "standard" or leave storageClassName unset',
+      );
+      expect(await hostObjects(2)).toEqual({ pods: [], claims: [] });
+
+      // The honest preview beside it: ready, its pods on the host.
+      const url = await waitUntil(async () => /\*\*Preview:\*\* (https?:\/\/\S+)/.exec(sticky(1))?.[1], {
+        what: '#1: the preview URL',
+        ...WAIT,
+      });
+      expect(url).toContain('pr-1-shop-eve');
+      expect((await hostObjects(1)).pods).toHaveLength(2);
+    },
+    LONG,
+  );
+});
