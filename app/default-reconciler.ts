@@ -106,6 +106,7 @@ export async function defaultReconciler(
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     headFirstSeen: headFirstSeenIn(heads),
     hostSecrets: { allowlist: config.hostSecrets, namespace: config.hostSecretsNamespace },
+    podSecurity: config.podSecurity,
   });
   return Object.assign(
     (job: Parameters<Reconcile>[0], context: Parameters<Reconcile>[1]) => reconcile(job, context),

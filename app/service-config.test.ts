@@ -127,6 +127,28 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig({ ...base, ...env }, 'all').previewVolumeFence).toEqual(fence);
   });
 
+  it.each<{ env: Record<string, string>; podSecurity: object }>([
+    { env: {}, podSecurity: { default: 'restricted', max: 'baseline' } },
+    {
+      env: { PREVIEW_POD_SECURITY: 'Baseline', PREVIEW_POD_SECURITY_MAX: 'restricted' },
+      podSecurity: { default: 'baseline', max: 'restricted' },
+    },
+    {
+      env: { PREVIEW_POD_SECURITY: ' ', PREVIEW_POD_SECURITY_MAX: '' },
+      podSecurity: { default: 'restricted', max: 'baseline' },
+    },
+  ])('reads the Pod Security level and cap from $env', ({ env, podSecurity }) => {
+    expect(loadServiceConfig({ ...base, ...env }, 'all').podSecurity).toEqual(podSecurity);
+  });
+
+  it('names a Pod Security level that is none', () => {
+    expect(problemsOf({ ...base, PREVIEW_POD_SECURITY_MAX: 'strict' })).toEqual([
+      expect.stringMatching(
+        /^PREVIEW_POD_SECURITY_MAX must be a Pod Security level: privileged, baseline, restricted/,
+      ),
+    ]);
+  });
+
   it('names a malformed CSI driver or storage class list', () => {
     expect(problemsOf({ ...base, PREVIEW_ALLOW_CSI_DRIVERS: 'good.csi,bad driver' })).toEqual([
       expect.stringMatching(/^PREVIEW_ALLOW_CSI_DRIVERS must be CSI driver names separated by commas/),

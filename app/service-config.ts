@@ -1,9 +1,10 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { PreviewUrlStyle } from '../preview/index.ts';
-import { parseDuration } from '../preview/index.ts';
+import type { PodSecurityLevel, PreviewUrlStyle } from '../preview/index.ts';
+import { POD_SECURITY_LEVELS, parseDuration } from '../preview/index.ts';
 import type { HostSecretAllowlist } from './host-secrets/plan-host-secrets.ts';
+import type { PodSecurityPolicy } from './reconcile/pod-security-level.ts';
 
 /**
  * The service's configuration, read from the environment in this one place: Probot's standard
@@ -61,6 +62,12 @@ export interface ServiceConfig {
    * (`PREVIEW_ALLOW_STORAGE_CLASSES`, default any) previews' pods and claims may use on the host.
    */
   previewVolumeFence: { allowedCsiDrivers: string[]; allowedStorageClasses?: string[] };
+  /**
+   * The Pod Security level of previews whose config asks for none (`PREVIEW_POD_SECURITY`, default
+   * restricted) and the loosest a repository's `podSecurity` may ask for (`PREVIEW_POD_SECURITY_MAX`,
+   * default baseline).
+   */
+  podSecurity: PodSecurityPolicy;
   /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
   baseDomain?: string;
   /**
@@ -127,6 +134,14 @@ type Env = Record<string, string | undefined>;
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
+
+const podSecurityLevelSetting = (fallback: PodSecurityLevel) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? blankToUndefined(value.trim().toLowerCase()) : value),
+    z
+      .enum(POD_SECURITY_LEVELS, { error: `must be a Pod Security level: ${POD_SECURITY_LEVELS.join(', ')}` })
+      .default(fallback),
+  );
 
 /** Names separated by commas, each matching `pattern`; unset when blank. */
 const nameList = (pattern: RegExp, message: string) =>
@@ -295,6 +310,8 @@ const envSchema = z.object({
       .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be an IngressClass name, like nginx or traefik')
       .optional(),
   ),
+  PREVIEW_POD_SECURITY: podSecurityLevelSetting('restricted'),
+  PREVIEW_POD_SECURITY_MAX: podSecurityLevelSetting('baseline'),
   PREVIEW_ALLOW_CSI_DRIVERS: nameList(
     /^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$/,
     'must be CSI driver names separated by commas, like ebs.csi.aws.com,secrets-store.csi.k8s.io',
@@ -538,6 +555,7 @@ export function loadServiceConfig(
     ...(values.PREVIEW_INGRESS_CLASS !== undefined
       ? { previewIngressClass: values.PREVIEW_INGRESS_CLASS }
       : {}),
+    podSecurity: { default: values.PREVIEW_POD_SECURITY, max: values.PREVIEW_POD_SECURITY_MAX },
     previewVolumeFence: {
       allowedCsiDrivers: values.PREVIEW_ALLOW_CSI_DRIVERS ?? [],
       ...(values.PREVIEW_ALLOW_STORAGE_CLASSES !== undefined

@@ -40,5 +40,8 @@ describe('what is generated from the config schema', () => {
     expect(reference).toContain('| `resources.requests.cpu` | string or number |');
     expect(reference).toContain('| `forks` | `approve`, `never`, `always` | `"approve"` |');
     expect(reference).toContain('| `ttl` | string | `"7d"` |');
+    expect(reference).toContain(
+      '| `podSecurity` | `baseline`, `restricted` |  | restricted is the default; baseline lowers it where the service allows; privileged is never a repository’s choice',
+    );
   });
 });

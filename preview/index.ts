@@ -34,6 +34,8 @@ export {
   annotations,
   type CreateOptions,
   labels,
+  POD_SECURITY_LEVELS,
+  type PodSecurityLevel,
   type ProviderName,
   type VirtualClusterInfo,
   type VirtualClusterProvider,

@@ -1,3 +1,7 @@
+import type { PodSecurityLevel } from '../syncer/policy/pod-security.ts';
+
+export { POD_SECURITY_LEVELS, type PodSecurityLevel } from '../syncer/policy/pod-security.ts';
+
 /** The labels and annotations that mark what vcluster-preview made in a host cluster (the source of truth). */
 export const labels = {
   /** On the host namespace: the virtual cluster living in it. */
@@ -39,7 +43,7 @@ export interface IsolationOptions {
   /** NetworkPolicies: workloads reachable only from the same virtual cluster and the ingress controller (default on). */
   networkPolicy?: boolean;
   /** Pod Security Standard the syncer enforces (default baseline). */
-  podSecurityStandard?: 'privileged' | 'baseline' | 'restricted';
+  podSecurityStandard?: PodSecurityLevel;
 }
 
 export interface CreateOptions {

@@ -187,6 +187,11 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'manifests: k8s\nvariables:\n  image: "ghcr.io/acme/shop:main"\n  log_level2: ""\n',
       { variables: { image: 'ghcr.io/acme/shop:main', log_level2: '' } },
     ],
+    [
+      'Pod Security lowered to baseline',
+      'manifests: k8s\npodSecurity: baseline\n',
+      { podSecurity: 'baseline' },
+    ],
   ])('reads %s', (_name, text, expected) => {
     expect(parseRepoConfig(text)).toMatchObject(expected);
   });
@@ -208,7 +213,7 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'an unknown field far from any',
       'manifests: k8s\nimage: shop:1\n',
       [
-        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate, waitFor, secrets, seed, variables)',
+        '.github/vcluster-preview.yml:2: image: unknown field (allowed here: manifests, helm, kustomize, expose, env, resources, ttl, sleepAfter, forks, drafts, labels, urlTemplate, waitFor, secrets, seed, variables, podSecurity)',
       ],
     ],
     [
@@ -341,6 +346,13 @@ urlTemplate: \${{ repo.name }}-\${{ pr.number }}.\${{ baseDomain }}
       'manifests: k8s\nsleepAfter: 60\n',
       [
         '.github/vcluster-preview.yml:2: sleepAfter: expected a string, got 60 (use a number and a unit s, m, h, d or w, like 30m or 1h)',
+      ],
+    ],
+    [
+      'a repository asking for privileged pods',
+      'manifests: k8s\npodSecurity: privileged\n',
+      [
+        '.github/vcluster-preview.yml:2: podSecurity: expected one of baseline, restricted, got "privileged" (restricted is the default; baseline lowers it where the service allows; privileged is never a repository’s choice)',
       ],
     ],
     [

@@ -256,6 +256,7 @@ const repoConfigShape = {
   seed: seedSchema.optional(),
   /** Names a workflow may set for `${{ variables.NAME }}`, each with the value used when none does. */
   variables: variablesSchema.default({}),
+  podSecurity: z.enum(['baseline', 'restricted']).optional(),
 };
 
 const NOTHING_TO_DEPLOY = 'nothing to deploy';
@@ -334,6 +335,8 @@ export const fieldHints: Record<string, string> = {
   variables:
     'give a mapping of name: "default value" for ${{ variables.name }}; a workflow may set them with the Action\'s variables: input',
   'variables.*': 'quote the value, one line of at most 1024 characters, like "ghcr.io/acme/shop:main"',
+  podSecurity:
+    'restricted is the default; baseline lowers it where the service allows; privileged is never a repository’s choice',
 };
 
 // ---------------------------------------------------------------------------------------------------

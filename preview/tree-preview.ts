@@ -168,6 +168,8 @@ export async function previewTree(deps: TreePreviewDeps, options: TreePreviewOpt
           [annotations.sleepAfter]: app.config.sleepAfter,
         },
         allowedHostSuffix: app.host,
+        // A working tree is previewed as its pull request would be: restricted unless it lowers it.
+        isolation: { podSecurityStandard: app.config.podSecurity ?? 'restricted' },
         report,
       });
       return host.connect(deps.provider, ref, deps.readyTimeoutMs ?? 120_000);

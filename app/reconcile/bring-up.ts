@@ -22,6 +22,7 @@ import type { PreviewSlots } from '../slots/preview-slots.ts';
 import { asBadConfig, type ConfigSource, readApp } from './app-source.ts';
 import { bringUpFailure } from './failure-report.ts';
 import { statusPageEntryUrl, stickyCommentUrl } from './log-url.ts';
+import { type PodSecurityPolicy, podSecurityLevel } from './pod-security-level.ts';
 import { forQueue, type ReconcileRun, throwIfAborted } from './reconcile-run.ts';
 import type { ReconcileOutcome } from './single-step.ts';
 
@@ -44,7 +45,11 @@ export interface BringUpDeps {
   publicUrl?: string;
   /** Which host Secrets repositories may copy (PREVIEW_HOST_SECRETS), from which host namespace. */
   hostSecrets?: { allowlist: HostSecretAllowlist; namespace: string };
+  /** The operator's Pod Security default and cap (default restricted, repositories down to baseline). */
+  podSecurity?: PodSecurityPolicy;
 }
+
+const DEFAULT_POD_SECURITY: PodSecurityPolicy = { default: 'restricted', max: 'baseline' };
 
 type BringUp = Extract<DesiredState, { kind: 'up' | 'redeploy' | 'reset' }>;
 
@@ -73,7 +78,7 @@ export async function bringUp(
   let deploymentId: number | undefined;
   try {
     deploymentId = await reporter.startDeployment(sha);
-    const { app, secrets } = await tracker.run(STEPS.config, async () => {
+    const { app, secrets, level } = await tracker.run(STEPS.config, async () => {
       const app = await readApp(
         {
           octokit,
@@ -94,7 +99,11 @@ export async function bringUp(
         isFork: app.isFork,
         allowlist: deps.hostSecrets?.allowlist ?? {},
       });
-      return { app, secrets };
+      return {
+        app,
+        secrets,
+        level: podSecurityLevel(app.config.podSecurity, deps.podSecurity ?? DEFAULT_POD_SECURITY),
+      };
     });
     if (secrets.withheld) {
       const { names, reason } = secrets.withheld;
@@ -103,7 +112,7 @@ export async function bringUp(
       ];
     }
     log.info(
-      { configRef: app.configRef, isFork: app.isFork, objects: app.objects.length },
+      { configRef: app.configRef, isFork: app.isFork, objects: app.objects.length, podSecurity: level },
       'read the config',
     );
     throwIfAborted(run.signal);
@@ -129,6 +138,8 @@ export async function bringUp(
           sleepAfter: app.config.sleepAfter,
         }),
         allowedHostSuffix: app.host,
+        // The syncer holds every pod to it before the pod reaches the host.
+        isolation: { podSecurityStandard: level },
         report: (message) => log.info(message),
       };
       createdHere = !existing || desired.kind === 'reset';

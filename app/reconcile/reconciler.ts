@@ -10,6 +10,7 @@ import type { PreviewSlots } from '../slots/preview-slots.ts';
 import { type ConfigSource, readConfigSource } from './app-source.ts';
 import { bringUp } from './bring-up.ts';
 import { claimSlot } from './claim-slot.ts';
+import type { PodSecurityPolicy } from './pod-security-level.ts';
 import { type ReconcileJobContext, startRun } from './reconcile-run.ts';
 import { type ReconcileOutcome, runSingleStep } from './single-step.ts';
 import { type WaitForChecksDeps, waitForChecks } from './wait-for-checks.ts';
@@ -56,6 +57,8 @@ export interface ReconcilerDeps {
   headFirstSeen?: WaitForChecksDeps['headFirstSeen'];
   /** How soon a job waiting for CI checks looks again (default 15 s). */
   checksPollMs?: number;
+  /** The Pod Security default and cap (`PREVIEW_POD_SECURITY`, `_MAX`; default restricted, down to baseline). */
+  podSecurity?: PodSecurityPolicy;
 }
 
 /** Per process: a fallback for reconcilers made without a shared store (tests, the CLI). */
@@ -88,6 +91,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     ...(slots ? { slots } : {}),
     ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
     ...(deps.hostSecrets ? { hostSecrets: deps.hostSecrets } : {}),
+    ...(deps.podSecurity ? { podSecurity: deps.podSecurity } : {}),
   };
   const checksDeps: WaitForChecksDeps = {
     headFirstSeen: deps.headFirstSeen ?? localFirstSeen(),

@@ -10,7 +10,7 @@ import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
 import { loadServiceConfig } from '../../app/service-config.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
-import { kubeClients } from '../../kube/client.ts';
+import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
@@ -130,6 +130,16 @@ describe('security: pod volumes and storage classes', () => {
     );
   };
 
+  const urlOf = (pr: number) =>
+    waitUntil(async () => /\*\*Preview:\*\* (https?:\/\/\S+)/.exec(sticky(pr))?.[1], {
+      what: `#${pr}: the preview URL`,
+      ...WAIT,
+    });
+  const config = () => readFile(join(EXAMPLE_HELLO, '.github', 'vcluster-preview.yml'), 'utf8');
+  /** The example's container securityContext (restricted's), as its Deployment has it. */
+  const RESTRICTED_CONTAINER =
+    '          securityContext:\n            allowPrivilegeEscalation: false\n            capabilities:\n              drop: [ALL]\n';
+
   it(
     'refuses a hostPath volume and a claim of a class the operator has not allowed; an honest preview beside them is ready',
     async () => {
@@ -169,12 +179,44 @@ describe('security: pod volumes and storage classes', () => {
       expect(await hostObjects(2)).toEqual({ pods: [], claims: [] });
 
       // The honest preview beside it: ready, its pods on the host.
-      const url = await waitUntil(async () => /\*\*Preview:\*\* (https?:\/\/\S+)/.exec(sticky(1))?.[1], {
-        what: '#1: the preview URL',
-        ...WAIT,
-      });
-      expect(url).toContain('pr-1-shop-eve');
+      expect(await urlOf(1)).toContain('pr-1-shop-eve');
       expect((await hostObjects(1)).pods).toHaveLength(2);
+    },
+    LONG,
+  );
+
+  it(
+    'holds pods to restricted by default: a privileged container is refused; a repository that lowers it to baseline runs root pods, never privileged ones',
+    async () => {
+      await open(3, {
+        'deploy/deployment.yaml': await deployment((yaml) =>
+          yaml.replace('allowPrivilegeEscalation: false', 'privileged: true'),
+        ),
+      });
+      await open(4, {
+        '.github/vcluster-preview.yml': `${await config()}podSecurity: baseline\n`,
+        'deploy/deployment.yaml': await deployment((yaml) => yaml.replace(RESTRICTED_CONTAINER, '')),
+      });
+      await open(5, { '.github/vcluster-preview.yml': `${await config()}podSecurity: privileged\n` });
+
+      const refused = await failureOf(3, /PodSecurityViolation/);
+      expect(refused).toContain('violates PodSecurity "restricted:latest"');
+      expect(refused).toContain(
+        'privileged (container "nginx" must not set securityContext.privileged=true)',
+      );
+      const [event] = await virtualEvents(3, 'PodSecurityViolation');
+      expect(event?.involvedObject.kind).toBe('Pod');
+      expect(event?.message).toContain('privileged (container "nginx"');
+      expect((await hostObjects(3)).pods).toEqual([]);
+
+      // Lowered to baseline by its config: a pod without restricted's settings is ready on the host.
+      expect(await urlOf(4)).toContain('pr-4-shop-eve');
+      expect((await hostObjects(4)).pods).toHaveLength(1);
+
+      // Privileged is never a repository's choice: refused with the config line, nothing made.
+      const bad = await failureOf(5, /podSecurity: expected one of baseline, restricted/);
+      expect(bad).toMatch(/\.github\/vcluster-preview\.yml:\d+: podSecurity/);
+      expect(await isGone(() => host.core.readNamespace({ name: hostNamespace(5) }))).toBe(true);
     },
     LONG,
   );
