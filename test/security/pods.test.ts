@@ -87,16 +87,21 @@ describe('security: pod volumes and storage classes', () => {
   const sticky = (pr: number) =>
     github.comments(OWNER, REPO, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
   /** Opens a pull request of the example app with `files` (path → text) changed. */
+  const heads = new Map<number, string>();
+  /** Opens a pull request of the example app with `files` (path → text) changed, or pushes to it. */
   const open = async (pr: number, files: Record<string, string> = {}) => {
     const headSha = randomBytes(20).toString('hex');
     await seedExample(github, OWNER, REPO, headSha);
     for (const [path, text] of Object.entries(files)) github.setFile(OWNER, REPO, headSha, path, text);
     const spec = { owner: OWNER, repo: REPO, number: pr, headSha };
-    github.addPullRequest(spec);
-    expect(
-      (await postWebhook(service.webhookUrl!, 'pull_request', pullRequestEvent('opened', spec), SECRET))
-        .status,
-    ).toBeLessThan(300);
+    const before = heads.get(pr);
+    if (before) github.updatePullRequest(OWNER, REPO, pr, { headSha });
+    else github.addPullRequest(spec);
+    heads.set(pr, headSha);
+    const event = before
+      ? pullRequestEvent('synchronize', spec, { before })
+      : pullRequestEvent('opened', spec);
+    expect((await postWebhook(service.webhookUrl!, 'pull_request', event, SECRET)).status).toBeLessThan(300);
   };
   const failureOf = (pr: number, pattern: RegExp) =>
     waitUntil(async () => (pattern.test(sticky(pr)) ? sticky(pr) : undefined), {
@@ -186,7 +191,7 @@ describe('security: pod volumes and storage classes', () => {
   );
 
   it(
-    'holds pods to restricted by default: a privileged container is refused; a repository that lowers it to baseline runs root pods, never privileged ones',
+    'holds pods to restricted by default: a privileged container is refused; a repository that lowers it to baseline runs root pods until a push drops it, never privileged ones',
     async () => {
       await open(3, {
         'deploy/deployment.yaml': await deployment((yaml) =>
@@ -212,6 +217,22 @@ describe('security: pod volumes and storage classes', () => {
       // Lowered to baseline by its config: a pod without restricted's settings is ready on the host.
       expect(await urlOf(4)).toContain('pr-4-shop-eve');
       expect((await hostObjects(4)).pods).toHaveLength(1);
+      // A push that drops podSecurity: its new pods are held to restricted again.
+      await open(4, {
+        'deploy/deployment.yaml': await deployment((yaml) =>
+          yaml
+            .replace(RESTRICTED_CONTAINER, '')
+            .replace(
+              '      labels:\n        app: hello\n    spec:',
+              '      labels:\n        app: hello\n        push: "2"\n    spec:',
+            ),
+        ),
+      });
+      const tightened = await failureOf(4, /PodSecurityViolation/);
+      expect(tightened).toContain('violates PodSecurity "restricted:latest"');
+      expect(tightened).toContain(
+        'allowPrivilegeEscalation != false (container "nginx" must set securityContext.allowPrivilegeEscalation=false)',
+      );
 
       // Privileged is never a repository's choice: refused with the config line, nothing made.
       const bad = await failureOf(5, /podSecurity: expected one of baseline, restricted/);

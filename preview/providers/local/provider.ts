@@ -25,7 +25,16 @@ import {
   validateName,
 } from '../../provider.ts';
 import { detectServiceCIDR } from '../../service-cidr.ts';
-import { clusterStateDir, localStateRoot, paths, readConfig, readRunnerState, writeConfig } from './state.ts';
+import {
+  clusterStateDir,
+  type LocalClusterConfig,
+  localStateRoot,
+  paths,
+  readConfig,
+  readRunnerState,
+  syncerSettingsChanged,
+  writeConfig,
+} from './state.ts';
 
 export interface LocalProviderOptions {
   /** Host cluster admin kubeconfig (YAML). */
@@ -203,7 +212,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
       const dir = stateDir(name, namespace);
       // The host's service range does not change: asked once per virtual cluster, not on every create.
       const known = await readConfig(dir).catch(() => undefined);
-      await writeConfig(dir, {
+      const config: LocalClusterConfig = {
         name,
         namespace,
         hostKubeconfigPath: paths(dir).hostKubeconfig,
@@ -213,7 +222,14 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
         ...(options.volumeFence ? { volumeFence: options.volumeFence } : {}),
         podSecurityStandard: createOptions.isolation?.podSecurityStandard ?? 'baseline',
         networkPolicy: createOptions.isolation?.networkPolicy ?? true,
-      });
+      };
+      // A running syncer keeps the settings it started with (a pull request that now asks for
+      // baseline, an operator's new storage classes): it starts again with the new ones.
+      if (known && syncerSettingsChanged(known, config)) {
+        report('syncer settings changed: restarting the virtual cluster');
+        await stopRunner(name, namespace);
+      }
+      await writeConfig(dir, config);
       await writeFile(paths(dir).hostKubeconfig, options.hostKubeconfig, { mode: 0o600 });
       await startRunner(name, namespace, report);
       await setState(namespace, 'running');

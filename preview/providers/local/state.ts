@@ -19,6 +19,19 @@ export interface LocalClusterConfig {
   volumeFence?: VolumeFenceOptions;
 }
 
+/** What the runner hands its syncer at start; a running syncer keeps what it started with. */
+const SYNCER_SETTINGS = [
+  'allowedHostSuffix',
+  'ingressClassName',
+  'volumeFence',
+  'podSecurityStandard',
+] as const;
+
+/** Whether a running virtual cluster's syncer must start again to take `next` (pure). */
+export function syncerSettingsChanged(before: LocalClusterConfig, next: LocalClusterConfig): boolean {
+  return SYNCER_SETTINGS.some((key) => JSON.stringify(before[key]) !== JSON.stringify(next[key]));
+}
+
 /** Written by the runner process. */
 export interface LocalRunnerState {
   pid: number;
