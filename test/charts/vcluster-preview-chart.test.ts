@@ -279,7 +279,7 @@ describe('charts/vcluster-preview: lint and render', () => {
     });
   });
 
-  it('hands the operator’s CSI drivers and storage classes to the worker; none set, neither variable', async () => {
+  it('hands the operator’s Pod Security level and cap, CSI drivers and storage classes to the worker; no driver or class set, neither variable', async () => {
     const workerEnv = async (...sets: string[]) =>
       envOf(
         find<V1Deployment>(await render(...sets), 'Deployment', 'vcp-vcluster-preview-worker').spec!.template
@@ -295,6 +295,16 @@ describe('charts/vcluster-preview: lint and render', () => {
       PREVIEW_ALLOW_STORAGE_CLASSES: 'fast,gp3',
     });
     const defaults = await workerEnv();
+    expect(defaults).toMatchObject({
+      PREVIEW_POD_SECURITY: 'restricted',
+      PREVIEW_POD_SECURITY_MAX: 'baseline',
+    });
+    expect(
+      await workerEnv('previews.podSecurity=baseline', 'previews.podSecurityMax=restricted'),
+    ).toMatchObject({
+      PREVIEW_POD_SECURITY: 'baseline',
+      PREVIEW_POD_SECURITY_MAX: 'restricted',
+    });
     expect(defaults).not.toHaveProperty('PREVIEW_ALLOW_CSI_DRIVERS');
     expect(defaults).not.toHaveProperty('PREVIEW_ALLOW_STORAGE_CLASSES');
   });

@@ -125,6 +125,10 @@ capabilities:
 - name: PREVIEW_INGRESS_CLASS
   value: {{ . | quote }}
 {{- end }}
+- name: PREVIEW_POD_SECURITY
+  value: {{ .Values.previews.podSecurity | quote }}
+- name: PREVIEW_POD_SECURITY_MAX
+  value: {{ .Values.previews.podSecurityMax | quote }}
 {{- with .Values.previews.allowedCsiDrivers }}
 - name: PREVIEW_ALLOW_CSI_DRIVERS
   value: {{ join "," . | quote }}
