@@ -287,8 +287,8 @@ describe('charts/vcluster-preview: lint and render', () => {
       );
     expect(
       await workerEnv(
-        'previews.allowedCsiDrivers={ebs.csi.aws.com}',
-        'previews.allowedStorageClasses={fast,gp3}',
+        'previews.allowedCsiDrivers=["ebs.csi.aws.com"]',
+        'previews.allowedStorageClasses=["fast","gp3"]',
       ),
     ).toMatchObject({
       PREVIEW_ALLOW_CSI_DRIVERS: 'ebs.csi.aws.com',
