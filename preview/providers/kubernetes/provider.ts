@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { isNotFound, type KubeClients, kubeClients, statusCodeOf } from '../../../kube/client.ts';
 import type { VolumeFenceOptions } from '../../../syncer/policy/volume-fence.ts';
+import { addressCidr, machineAddressForPods } from '../../host-machine.ts';
 import {
   labels,
   namespaceFor,
@@ -12,8 +13,6 @@ import {
   validateName,
 } from '../../provider.ts';
 import { detectServiceCIDR } from '../../service-cidr.ts';
-import { machineAddressForPods } from '../local/pod-access.ts';
-import { addressCidr } from '../local/pod-access-policy.ts';
 import { deleteVirtualCluster } from './delete.ts';
 import { helmRunner } from './helm.ts';
 import { infoFromNamespace } from './info.ts';
@@ -74,6 +73,15 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
   const readyTimeoutMs = options.readyTimeoutMs ?? 5 * 60_000;
   const deleteTimeoutMs = options.deleteTimeoutMs ?? 3 * 60_000;
   const apiAccess = options.apiAccess ?? defaultApiAccess();
+  // Where this worker runs does not change while it lives: ask once (asked again after a failure).
+  let machine: Promise<string | undefined> | undefined;
+  const machineAddress = () => {
+    machine ??= machineAddressForPods(host).catch((error: unknown) => {
+      machine = undefined;
+      throw error;
+    });
+    return machine;
+  };
 
   async function get(ref: VirtualClusterRef): Promise<VirtualClusterInfo | undefined> {
     const namespace = await readNamespace(host, namespaceFor(ref));
@@ -120,9 +128,9 @@ export function kubernetesProvider(options: KubernetesProviderOptions): VirtualC
       report(`host service CIDR ${serviceCIDR}`);
       // On the embedded host the DNS and the ingress controller are processes of this machine, not
       // pods: the chart's policies let its address in (and DNS queries out to it).
-      const machine = await machineAddressForPods(host);
+      const hostMachine = await machineAddress();
       const base = mergeValues(
-        machine ? { isolation: { networkPolicy: { hostCIDRs: [addressCidr(machine)] } } } : {},
+        hostMachine ? { isolation: { networkPolicy: { hostCIDRs: [addressCidr(hostMachine)] } } } : {},
         options.values ?? {},
       );
       const values = chartValues(

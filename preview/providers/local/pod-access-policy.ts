@@ -1,8 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { addressCidr } from '../../host-machine.ts';
 import { labels } from '../../provider.ts';
-
-/** The one-address CIDR of an IPv4 or IPv6 address, for a NetworkPolicy ipBlock. */
-export const addressCidr = (address: string) => `${address}/${address.includes(':') ? 128 : 32}`;
 
 /** NetworkPolicy `vc-host-<name>`. */
 export const podAccessPolicyName = (name: string) => `vc-host-${name}`;

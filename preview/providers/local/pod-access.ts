@@ -1,7 +1,7 @@
-import { networkInterfaces } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { applyObject } from '../../../kube/apply.ts';
-import { isNotFound, type KubeClients } from '../../../kube/client.ts';
+import type { KubeClients } from '../../../kube/client.ts';
+import { machineAddressForPods } from '../../host-machine.ts';
 import { labels } from '../../provider.ts';
 
 const fieldManager = 'vcluster-preview';
@@ -20,41 +20,6 @@ export interface PodApiAccess {
   serviceIP: string;
   /** The Service's UID: it owns the EndpointSlice, so deleting it takes the slice along. */
   serviceUID: string;
-}
-
-/** The IPv4 and IPv6 addresses of this machine's interfaces, loopback left out. */
-export function localAddresses(): Set<string> {
-  const addresses = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) {
-    for (const entry of list ?? []) if (!entry.internal) addresses.add(entry.address);
-  }
-  return addresses;
-}
-
-/**
- * The address of this machine that the host's pods reach, if there is one: where the host API
- * server advertises itself (the endpoints of `default/kubernetes`) when that is an address of this
- * machine, as on the embedded host with a real node. A remote host cluster, or one whose API server
- * advertises only loopback (kwok nodes, no pod runs for real), has none: pods then run without
- * access to the virtual API server, as before.
- */
-export function podReachableAddress(endpointAddresses: string[], local: Set<string>): string | undefined {
-  return endpointAddresses.find((address) => local.has(address));
-}
-
-async function hostApiEndpointAddresses(host: KubeClients): Promise<string[]> {
-  try {
-    const endpoints = await host.core.readNamespacedEndpoints({ name: 'kubernetes', namespace: 'default' });
-    return (endpoints.subsets ?? []).flatMap((subset) => (subset.addresses ?? []).map((a) => a.ip));
-  } catch (error) {
-    if (isNotFound(error)) return [];
-    throw error;
-  }
-}
-
-/** This machine's address as the host's pods reach it (the embedded host with a real node), if any. */
-export async function machineAddressForPods(host: KubeClients): Promise<string | undefined> {
-  return podReachableAddress(await hostApiEndpointAddresses(host), localAddresses());
 }
 
 const objectLabels = (name: string) => ({
