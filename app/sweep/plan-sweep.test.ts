@@ -145,6 +145,45 @@ describe('planSweep', () => {
       expect.objectContaining({ desired: { kind: 'pause' } }),
     ],
     ['GitHub could not be asked, preview in use: nothing', { pullRequest: 'unknown' }, undefined],
+    [
+      'deployed long ago but visited just now: not idle',
+      { lastActivity: ago(2 * HOUR), lastVisit: ago(0) },
+      undefined,
+    ],
+    [
+      'visited, but longer ago than sleepAfter: idle',
+      { lastActivity: ago(3 * HOUR), lastVisit: ago(2 * HOUR) },
+      expect.objectContaining({ desired: { kind: 'pause' } }),
+    ],
+    [
+      'a visit also keeps the ttl from running out',
+      { lastActivity: ago(8 * DAY), createdAt: ago(9 * DAY), lastVisit: ago(5 * MIN) },
+      undefined,
+    ],
+    [
+      'a visit on a preview with no times on record counts from the visit',
+      { createdAt: undefined, lastActivity: undefined, lastVisit: ago(5 * MIN) },
+      undefined,
+    ],
+    ['kept and idle past sleepAfter: not paused', { kept: true, lastActivity: ago(2 * HOUR) }, undefined],
+    [
+      'kept and past its ttl: not deleted',
+      { kept: true, lastActivity: ago(30 * DAY), state: 'paused' },
+      undefined,
+    ],
+    [
+      'kept, but the pull request was closed: down all the same',
+      { kept: true, pullRequest: 'closed' },
+      expect.objectContaining({
+        desired: { kind: 'down' },
+        reason: expect.objectContaining({ kind: 'closed' }),
+      }),
+    ],
+    [
+      'kept, but its pull request no longer exists: down',
+      { kept: true, pullRequest: 'not-found' },
+      expect.objectContaining({ desired: { kind: 'down' } }),
+    ],
   ];
 
   it.each(cases)('%s', (_name, change, expected) => {

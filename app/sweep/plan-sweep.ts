@@ -23,12 +23,16 @@ export interface SweepCandidate {
   /** ISO times from the host namespace's marks. */
   createdAt?: string;
   lastActivity?: string;
+  /** When the sweep saw requests to its URL (the ingress controller's metrics): activity as much as a deploy. */
+  lastVisit?: string;
   /** As written in the repo config (`7d`); the defaults when missing or unreadable. */
   ttl?: string;
   sleepAfter?: string;
   pullRequest: PullRequestState;
   /** A job for this pull request waits, runs or backs off: it decides, not the sweep. */
   hasJob: boolean;
+  /** `/vcluster keep` or the keep label: never paused nor expired, only gone with its pull request. */
+  kept?: boolean;
 }
 
 export interface SweepAction {
@@ -72,11 +76,15 @@ function planOne(
       reason: { kind: 'orphaned', text: 'its pull request no longer exists' },
     };
   }
-  // The ttl counts from the last activity (deploy or resume), falling back to creation, as Okteto
+  if (candidate.kept) return undefined;
+  // The ttl counts from the last activity (deploy, resume or visit), falling back to creation, as Okteto
   // does (deleted after 7 days without activity) and unlike a ttl from creation (Signadot's other
   // choice): a pull request still pushed to after a week is in review, and deleting its preview
   // under the reviewers would only cost a cold start on the next push.
-  const since = timeOf(candidate.lastActivity) ?? timeOf(candidate.createdAt);
+  const active = [timeOf(candidate.lastActivity), timeOf(candidate.lastVisit)].filter(
+    (time): time is number => time !== undefined,
+  );
+  const since = active.length > 0 ? Math.max(...active) : timeOf(candidate.createdAt);
   if (since === undefined) return undefined;
   const ttl = lifetime(candidate.ttl, DEFAULT_TTL);
   if (now - since >= ttl.ms) {

@@ -1,9 +1,11 @@
-import type { VirtualClusterProvider } from '../../preview/index.ts';
+import { annotations, type VirtualClusterInfo, type VirtualClusterProvider } from '../../preview/index.ts';
 import { httpStatusOf } from '../github/http-error.ts';
-import { readPreviewMetadata } from '../preview-metadata.ts';
+import { type PreviewMetadata, readPreviewMetadata } from '../preview-metadata.ts';
 import type { PreviewQueue } from '../queue/preview-queue.ts';
 import type { Sweep, SweepContext } from '../queue/sweeper.ts';
+import type { KeptPreviews } from './kept-previews.ts';
 import { type PullRequestState, planSweep, type SweepAction, type SweepCandidate } from './plan-sweep.ts';
+import { REQUESTS_SEEN_ANNOTATION, sawRequests, type TrafficSource } from './traffic-source.ts';
 
 /** What the sweep needs of an Octokit: one GET. Probot's and `@octokit/rest`'s both fit. */
 export interface PullRequestReader {
@@ -18,6 +20,12 @@ export interface SweepDeps {
   /** An Octokit for the installation (Probot's `app.auth(id)`). */
   githubFor(installationId: number): Promise<PullRequestReader>;
   queue: Pick<PreviewQueue, 'place' | 'enqueueIfIdle'>;
+  /** Requests per host namespace (the ingress controller's metrics); without it, a visit does not count. */
+  traffic?: TrafficSource;
+  /** Merges annotations into a host namespace: where a visit is stamped as activity. Needed with `traffic`. */
+  annotate?(namespace: string, values: Record<string, string>): Promise<void>;
+  /** `/vcluster keep`: those are never paused or expired. */
+  kept?: Pick<KeptPreviews, 'get'>;
   now?: () => Date;
 }
 
@@ -62,15 +70,57 @@ export function createSweep(deps: SweepDeps): Sweep {
     }
   };
 
+  /**
+   * A preview visited since the last sweep is active now: its lastActivity is stamped, with the
+   * count seen, on its host namespace (where deploys stamp it too), so the next sweep compares
+   * against it and a restart of this service loses nothing.
+   */
+  const noteVisits = async (
+    previews: readonly { info: VirtualClusterInfo; metadata: PreviewMetadata }[],
+    at: Date,
+    context: SweepContext,
+  ): Promise<Map<string, string>> => {
+    const stamped = new Map<string, string>();
+    if (!deps.traffic || !deps.annotate || previews.length === 0) return stamped;
+    const counts = await deps.traffic(previews.map(({ info }) => info.namespace));
+    if (!counts) return stamped;
+    for (const { info, metadata } of previews) {
+      const count = counts.get(info.namespace);
+      if (!sawRequests(info.annotations[REQUESTS_SEEN_ANNOTATION], count)) continue;
+      try {
+        await deps.annotate(info.namespace, {
+          [annotations.lastActivity]: at.toISOString(),
+          [REQUESTS_SEEN_ANNOTATION]: String(count),
+        });
+        stamped.set(info.namespace, at.toISOString());
+      } catch (error) {
+        context.log.warn(
+          { err: error, repo: metadata.repo, pr: metadata.pr },
+          'could not stamp a visit on the host namespace; judged by its last stamp this time',
+        );
+      }
+    }
+    return stamped;
+  };
+
   return async (context: SweepContext): Promise<SweepReport> => {
-    const candidates: SweepCandidate[] = [];
+    const at = now();
+    const previews: { info: VirtualClusterInfo; metadata: PreviewMetadata }[] = [];
     for (const info of await deps.provider.list()) {
-      if (context.signal.aborted) break;
       const metadata = readPreviewMetadata(info);
-      if (!metadata) continue; // a virtual cluster made by hand, not a preview: never ours to sweep
+      // A virtual cluster made by hand, not a preview: never ours to sweep.
+      if (metadata) previews.push({ info, metadata });
+    }
+    const visited = await noteVisits(previews, at, context);
+    const candidates: SweepCandidate[] = [];
+    for (const { info, metadata } of previews) {
+      if (context.signal.aborted) break;
       const hasJob = (await deps.queue.place(metadata.repo, metadata.pr)).state !== 'none';
+      const lastVisit = visited.get(info.namespace);
       candidates.push({
         ...metadata,
+        ...(lastVisit ? { lastVisit } : {}),
+        ...((await deps.kept?.get(metadata.repo, metadata.pr)) ? { kept: true } : {}),
         state: info.state,
         ...(info.createdAt ? { createdAt: info.createdAt } : {}),
         hasJob,
@@ -79,7 +129,7 @@ export function createSweep(deps: SweepDeps): Sweep {
       });
     }
     const enqueued: SweepAction[] = [];
-    for (const action of planSweep(candidates, now())) {
+    for (const action of planSweep(candidates, at)) {
       if (context.signal.aborted) break;
       const jobId = await deps.queue.enqueueIfIdle({
         repo: action.repo,
