@@ -12,7 +12,8 @@ export interface MetricSample {
 
 const samplePattern = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?\s*$/;
 const labelPattern = /([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/g;
-const unescape = (text: string) => text.replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char));
+const unescapeLabel = (text: string) =>
+  text.replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char));
 
 /** The samples of a metrics text; comments (`# HELP`, `# TYPE`) and lines that are no sample are skipped. */
 export function parseMetricsText(text: string): MetricSample[] {
@@ -25,7 +26,7 @@ export function parseMetricsText(text: string): MetricSample[] {
     const value = Number(valueText);
     if (Number.isNaN(value)) continue;
     const labels: Record<string, string> = {};
-    for (const [, key = '', raw = ''] of labelText.matchAll(labelPattern)) labels[key] = unescape(raw);
+    for (const [, key = '', raw = ''] of labelText.matchAll(labelPattern)) labels[key] = unescapeLabel(raw);
     samples.push({ name, labels, value });
   }
   return samples;
