@@ -5,6 +5,7 @@ import {
   type Command,
   helpText,
   inlineCode,
+  keepWish,
   kubeconfigAnswer,
   type PermissionLevel,
   parseCommand,
@@ -19,6 +20,8 @@ describe('parseCommand', () => {
     ['destroy', '/vcluster destroy', { kind: 'destroy', args: [] }],
     ['pause', '/vcluster pause', { kind: 'pause', args: [] }],
     ['resume', '/vcluster resume', { kind: 'resume', args: [] }],
+    ['keep', '/vcluster keep', { kind: 'keep', args: [] }],
+    ['keep off', '/vcluster keep off', { kind: 'keep', args: ['off'] }],
     ['status', '/vcluster status', { kind: 'status', args: [] }],
     ['kubeconfig', '/vcluster kubeconfig', { kind: 'kubeconfig', args: [] }],
     ['help', '/vcluster help', { kind: 'help', args: [] }],
@@ -96,6 +99,19 @@ describe('helpText', () => {
   });
 });
 
+describe('keepWish', () => {
+  it.each<[string[], 'on' | 'off' | undefined]>([
+    [[], 'on'],
+    [['on'], 'on'],
+    [['off'], 'off'],
+    [['OFF.'], 'off'],
+    [['forever'], undefined],
+    [['off', 'please'], undefined],
+  ])('%j is %s', (args, wish) => {
+    expect(keepWish(args)).toBe(wish);
+  });
+});
+
 describe('requiredPermission', () => {
   it.each<[Command | Command['kind'], PermissionLevel]>([
     ['reset', 'write'],
@@ -105,6 +121,8 @@ describe('requiredPermission', () => {
     ['resume', 'write'],
     ['approve', 'write'],
     ['kubeconfig', 'write'],
+    ['keep', 'write'],
+    [{ kind: 'keep', args: ['off'] }, 'write'],
     ['status', 'none'],
     ['help', 'none'],
     [{ kind: 'unknown', text: 'x' }, 'none'],

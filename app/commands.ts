@@ -11,6 +11,7 @@ export const COMMAND_NAMES = [
   'destroy',
   'pause',
   'resume',
+  'keep',
   'status',
   'help',
   'approve',
@@ -32,6 +33,7 @@ const descriptions: Record<CommandName, string> = {
   destroy: 'delete the preview (the next push brings it back)',
   pause: 'stop the preview to save resources, keeping its data',
   resume: 'start a paused preview again',
+  keep: 'never let the preview sleep or expire while the pull request is open (`/vcluster keep off` undoes it; so does the `preview:keep` label)',
   status: 'refresh the state of the preview in this comment',
   help: 'show this list',
   approve: 'deploy a pull request from a fork at its current commit (a new push needs a new approval)',
@@ -93,6 +95,17 @@ export function parseCommand(body: string): Command | undefined {
     return isCommandName(name) ? { kind: name, args } : { kind: 'unknown', text: words.join(' ') };
   }
   return undefined;
+}
+
+/**
+ * What `/vcluster keep …` asks (pure): `on` for a bare `keep` (or `keep on`), `off` for `keep off`;
+ * undefined for anything else, answered with how to write it.
+ */
+export function keepWish(args: readonly string[]): 'on' | 'off' | undefined {
+  const [first, ...rest] = args.map((arg) => arg.toLowerCase().replace(/[.!,;:]+$/, ''));
+  if (rest.length > 0) return undefined;
+  if (first === undefined || first === 'on') return 'on';
+  return first === 'off' ? 'off' : undefined;
 }
 
 /** Markdown list of the commands, one line each; `status` and `help` say that anyone may run them. */

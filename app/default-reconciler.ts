@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Probot } from 'probot';
 import { parse } from 'yaml';
 import type { VirtualClusterProvider } from '../preview/index.ts';
-import { helmBinary, providerNamed, readHostKubeconfig } from '../preview/index.ts';
+import { helmBinary, previewHostAccess, providerNamed, readHostKubeconfig } from '../preview/index.ts';
 import { headFirstSeenIn } from './checks/head-first-seen.ts';
 import { serviceOctokit } from './github/octokit.ts';
 import type { GitHubClient } from './github/reporter.ts';
@@ -16,6 +16,8 @@ import { type RedisHandle, redisConnection } from './queue/redis-connection.ts';
 import { createReconciler } from './reconcile/index.ts';
 import { type ServiceConfig, ServiceConfigError } from './service-config.ts';
 import { PreviewSlots } from './slots/preview-slots.ts';
+import { type KeptPreviews, redisKeptPreviews } from './sweep/kept-previews.ts';
+import { metricsTrafficSource, type TrafficSource } from './sweep/traffic-source.ts';
 
 /**
  * The worker's reconcile with what else works on the same host cluster and GitHub: the sweeper's
@@ -25,6 +27,11 @@ export type WorkerReconcile = Reconcile & {
   readonly hosts: {
     provider: VirtualClusterProvider;
     githubFor(installationId: number): Promise<GitHubClient>;
+    /** `/vcluster keep` as the webhook handler records it (`bull:<queue>:kept`). */
+    kept: Pick<KeptPreviews, 'get'>;
+    /** With PREVIEW_TRAFFIC_METRICS_URL: requests per host namespace, and where a visit is stamped. */
+    traffic?: TrafficSource;
+    annotate(namespace: string, values: Record<string, string>): Promise<void>;
   };
   close(): Promise<void>;
 };
@@ -93,6 +100,18 @@ export async function defaultReconciler(
     },
     `bull:${options.queueName ?? PREVIEW_QUEUE_NAME}:approvals`,
   );
+  // The previews kept from sleep, as the webhook handler writes them (its default, on the queue's keys).
+  const kept = redisKeptPreviews(
+    async () => {
+      headsRedis ??= redisConnection(config.redisUrl);
+      return headsRedis.client;
+    },
+    `bull:${options.queueName ?? PREVIEW_QUEUE_NAME}:kept`,
+  );
+  const traffic = config.trafficMetricsUrl
+    ? metricsTrafficSource({ url: config.trafficMetricsUrl, log: logger.child({ name: 'traffic' }) })
+    : undefined;
+  const { annotate } = previewHostAccess(hostKubeconfig, config.urlStyle);
   const reconcile = createReconciler({
     provider,
     hostKubeconfig,
@@ -111,7 +130,7 @@ export async function defaultReconciler(
   return Object.assign(
     (job: Parameters<Reconcile>[0], context: Parameters<Reconcile>[1]) => reconcile(job, context),
     {
-      hosts: { provider, githubFor },
+      hosts: { provider, githubFor, kept, annotate, ...(traffic ? { traffic } : {}) },
       close: async () => {
         await slots?.close();
         await headsRedis?.release();

@@ -182,6 +182,7 @@ const fromCommand = (
     case 'status':
     case 'help':
     case 'kubeconfig':
+    case 'keep':
     case 'unknown':
       return skip(`/vcluster ${command.kind} is answered without changing the preview`);
   }

@@ -5,6 +5,7 @@ import {
   type Command,
   helpText,
   inlineCode,
+  keepWish,
   kubeconfigAnswer,
   type PermissionLevel,
   parseCommand,
@@ -22,6 +23,7 @@ import { configRef, factsOf, type PullLike } from './policy/pull-facts.ts';
 import { DEFAULT_POLICY, type ReadConfig } from './policy/repo-policy.ts';
 import type { PreviewQueue, QueuePlace } from './queue/preview-queue.ts';
 import { installationLimiter } from './rate-limit/installation-limiter.ts';
+import { KEEP_LABEL, type KeptPreviews, redisKeptPreviews } from './sweep/kept-previews.ts';
 import { type DeliveryLog, redisDeliveryLog } from './webhook-deliveries.ts';
 
 /**
@@ -43,6 +45,8 @@ export interface PreviewAppDeps {
   webhooksPerMinute?: number;
   /** This service's public address (`PUBLIC_URL`), quoted in answers that show the Action's `service-url`. */
   serviceUrl?: string;
+  /** `/vcluster keep`; default: a Redis hash next to the queue's keys (`bull:<queue>:kept`), which the sweep reads. */
+  kept?: KeptPreviews;
 }
 
 const PR_ACTIONS = new Set([
@@ -80,6 +84,12 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
     redisDeliveryLog(
       async () => (await queue.queue.getBackend().client) as unknown as Redis,
       queue.queue.toKey('deliveries'),
+    );
+  const kept =
+    deps.kept ??
+    redisKeptPreviews(
+      async () => (await queue.queue.getBackend().client) as unknown as Redis,
+      queue.queue.toKey('kept'),
     );
   const webhooksPerMinute = deps.webhooksPerMinute ?? 600;
   const limiter = installationLimiter(
@@ -123,6 +133,30 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
       }
     };
 
+  /** `/vcluster keep [off]`: recorded for the sweep, no job (a keep must not replace a deploy waiting in the queue). */
+  const keep = async (
+    args: string[],
+    at: { repo: string; pr: number; sender: string; octokit: GitHubClient; owner: string; name: string },
+  ): Promise<string> => {
+    const wish = keepWish(args);
+    if (!wish) {
+      return `@${at.sender}, ${inlineCode(`/vcluster keep ${args.join(' ')}`)} is not a keep I know: write \`/vcluster keep\` to keep this preview from sleeping and expiring, or \`/vcluster keep off\` to let it.`;
+    }
+    if (wish === 'off') {
+      await kept.delete(at.repo, at.pr);
+      return `@${at.sender}, this preview is no longer kept: it sleeps when idle (\`sleepAfter\`) and goes after its \`ttl\` again.`;
+    }
+    const { data: pull } = await at.octokit.rest.pulls.get({
+      owner: at.owner,
+      repo: at.name,
+      pull_number: at.pr,
+    });
+    if (pull.state === 'closed')
+      return `@${at.sender}, nothing to keep: the pull request is closed and its preview is gone.`;
+    await kept.set(at.repo, at.pr, { by: at.sender, at: new Date().toISOString() });
+    return `@${at.sender}, this preview is kept: it does not sleep or expire while the pull request is open. \`/vcluster keep off\` undoes it.`;
+  };
+
   return (app: Probot) => {
     app.on(
       'pull_request',
@@ -147,6 +181,16 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
         const octokit = context.octokit as unknown as GitHubClient;
         const [owner, name] = [payload.repository.owner.login, payload.repository.name];
         const label = 'label' in payload && payload.label ? payload.label.name : undefined;
+        // The keep label works as `/vcluster keep` does; a closed pull request forgets it (its preview goes).
+        if (payload.action === 'labeled' && label?.toLowerCase() === KEEP_LABEL) {
+          await kept.set(repo, pr, { by: `label ${KEEP_LABEL}`, at: new Date().toISOString() });
+          log.info('kept from sleep and ttl by its label');
+        } else if (
+          (payload.action === 'unlabeled' && label?.toLowerCase() === KEEP_LABEL) ||
+          payload.action === 'closed'
+        ) {
+          await kept.delete(repo, pr);
+        }
         const target = { octokit, owner, name, repo, pr, log };
         const desired = await judgePullRequest(policy, {
           ...target,
@@ -309,6 +353,9 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
           }
           case 'kubeconfig':
             await reply(kubeconfigAnswer(sender, serviceUrl));
+            return;
+          case 'keep':
+            await reply(await keep(command.args, { repo, pr, sender, octokit, owner, name }));
             return;
           default:
             break;

@@ -103,6 +103,19 @@ describe('loadServiceConfig', () => {
     expect(problemsOf({ ...base, PREVIEW_HOST_SECRETS: value })).toEqual([expect.stringMatching(message)]);
   });
 
+  it('reads where the traffic metrics are, and names PREVIEW_TRAFFIC_METRICS_URL when it is no URL', () => {
+    expect(loadServiceConfig(base, 'worker').trafficMetricsUrl).toBeUndefined();
+    expect(
+      loadServiceConfig({ ...base, PREVIEW_TRAFFIC_METRICS_URL: 'http://127.0.0.1:9100/metrics' }, 'worker')
+        .trafficMetricsUrl,
+    ).toBe('http://127.0.0.1:9100/metrics');
+    expect(problemsOf({ ...base, PREVIEW_TRAFFIC_METRICS_URL: 'traefik:9100' })).toEqual([
+      expect.stringMatching(
+        /^PREVIEW_TRAFFIC_METRICS_URL must be the http\(s\):\/\/ URL of the ingress controller/,
+      ),
+    ]);
+  });
+
   it('names PREVIEW_HOST_SECRETS_NAMESPACE when it is not a namespace', () => {
     expect(problemsOf({ ...base, PREVIEW_HOST_SECRETS_NAMESPACE: 'Secrets!' })).toEqual([
       expect.stringMatching(/^PREVIEW_HOST_SECRETS_NAMESPACE must be a namespace name/),

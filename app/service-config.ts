@@ -10,7 +10,7 @@ import type { PodSecurityPolicy } from './reconcile/pod-security-level.ts';
  * The service's configuration, read from the environment in this one place: Probot's standard
  * variables (`APP_ID`, `PRIVATE_KEY`/`PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`, `LOG_LEVEL`, `GHE_HOST`,
  * `GHE_PROTOCOL`, `PORT`, `HOST`) and ours (`REDIS_URL`, `KUBECONFIG`, `VCLUSTER_VALUES_FILE`, `BASE_DOMAIN`,
- * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, `RATE_LIMIT_WEBHOOKS_PER_MINUTE`, `RATE_LIMIT_API_PER_MINUTE`, for the
+ * `VCLUSTER_PROVIDER`, `WORKER_CONCURRENCY`, `SWEEP_INTERVAL`, `PREVIEW_TRAFFIC_METRICS_URL`, `MAX_PREVIEWS`, `MAX_PREVIEWS_PER_INSTALLATION`, `RATE_LIMIT_WEBHOOKS_PER_MINUTE`, `RATE_LIMIT_API_PER_MINUTE`, for the
  * service API `OIDC_ISSUER`, `API_AUDIENCE`, `PUBLIC_URL`, for the status page `STATUS_PAGE_AUTH`, for
  * host Secrets `PREVIEW_HOST_SECRETS` and `PREVIEW_HOST_SECRETS_NAMESPACE`). Every problem is reported at once, each naming its variable.
  */
@@ -100,6 +100,12 @@ export interface ServiceConfig {
    * the sticky comment's "full log" links to its status page entry there.
    */
   publicUrl?: string;
+  /**
+   * The ingress controller's Prometheus metrics (`PREVIEW_TRAFFIC_METRICS_URL`, Traefik's or
+   * ingress-nginx's): a request to a preview counts as activity, so a preview being looked at does
+   * not sleep. Unset, only pushes and deploys count (`vcluster-preview up` sets its own Traefik's).
+   */
+  trafficMetricsUrl?: string;
   /**
    * The `aud` those tokens must carry (`API_AUDIENCE`, default `PUBLIC_URL`): this installation's
    * own, by convention its URL (the Action's `service-url`, its default audience), so a token made
@@ -372,6 +378,9 @@ const envSchema = z.object({
   PUBLIC_URL: optionalHttpUrl(
     'must be the http(s):// URL this service is reached at, like https://previews.example.com',
   ),
+  PREVIEW_TRAFFIC_METRICS_URL: optionalHttpUrl(
+    "must be the http(s):// URL of the ingress controller's Prometheus metrics, like http://traefik-metrics.kube-system:9100/metrics",
+  ),
   API_AUDIENCE: z.preprocess(
     blankToUndefined,
     z
@@ -584,6 +593,9 @@ export function loadServiceConfig(
         ? `${values.GHE_PROTOCOL}://${values.GHE_HOST}/_services/token`
         : GITHUB_ACTIONS_ISSUER),
     ...(values.PUBLIC_URL !== undefined ? { publicUrl: values.PUBLIC_URL } : {}),
+    ...(values.PREVIEW_TRAFFIC_METRICS_URL !== undefined
+      ? { trafficMetricsUrl: values.PREVIEW_TRAFFIC_METRICS_URL }
+      : {}),
     ...((values.API_AUDIENCE ?? values.PUBLIC_URL) !== undefined
       ? { apiAudience: values.API_AUDIENCE ?? values.PUBLIC_URL }
       : {}),
