@@ -19,6 +19,8 @@ export interface HostStatus {
   realNode: boolean;
   /** Where the ingress controller serves preview URLs on this machine (real node only), e.g. `http://127.0.0.1:8080`. */
   ingressUrl?: string;
+  /** Its Prometheus metrics, where the sweep counts visits (PREVIEW_TRAFFIC_METRICS_URL). */
+  ingressMetricsUrl?: string;
   /** host:port of the local image registry the real node pulls from. */
   registry?: string;
   /** The embedded Redis the host process runs beside the cluster, for the service's queue. */
@@ -43,6 +45,7 @@ interface HostState {
   nodes: number;
   realNode?: boolean;
   ingressUrl?: string;
+  ingressMetricsUrl?: string;
   registry?: string;
   redisUrl?: string;
   ready: boolean;
@@ -81,6 +84,7 @@ export async function hostStatus(): Promise<HostStatus> {
     nodes: state.nodes,
     realNode: state.realNode ?? false,
     ...(state.ingressUrl ? { ingressUrl: state.ingressUrl } : {}),
+    ...(state.ingressMetricsUrl ? { ingressMetricsUrl: state.ingressMetricsUrl } : {}),
     ...(state.registry ? { registry: state.registry } : {}),
     redisUrl: state.redisUrl,
     logFile: logPath(),
@@ -204,7 +208,11 @@ export async function runHost(options: HostOptions): Promise<void> {
     nodes: options.nodes,
     realNode: !!cluster.realNode,
     ...(cluster.realNode
-      ? { ingressUrl: cluster.realNode.ingressUrl, registry: cluster.realNode.registry }
+      ? {
+          ingressUrl: cluster.realNode.ingressUrl,
+          ingressMetricsUrl: cluster.realNode.ingressMetricsUrl,
+          registry: cluster.realNode.registry,
+        }
       : {}),
     redisUrl: redis.url,
     ready: true,

@@ -48,6 +48,8 @@ export async function up(
     ...(host.ingressUrl
       ? { PREVIEW_URL_SCHEME: 'http', PREVIEW_URL_PORT: new URL(host.ingressUrl).port || '80' }
       : {}),
+    // A visit keeps a preview awake: the sweep reads the embedded Traefik's request counts.
+    ...(host.ingressMetricsUrl ? { PREVIEW_TRAFFIC_METRICS_URL: host.ingressMetricsUrl } : {}),
     ...process.env,
   };
   // What the GitHub App needs from its owner; everything else has a local default.

@@ -22,6 +22,12 @@ export async function startIngressController(options: {
   caFile: string;
   /** host:port of the HTTP entry point. */
   listen: string;
+  /**
+   * host:port of an entry point of its own for the Prometheus metrics (per-service request counts,
+   * which the sweep reads as visits: PREVIEW_TRAFFIC_METRICS_URL). Never the preview entry point:
+   * there `/metrics` would shadow the previews' own and show every preview's traffic to anyone.
+   */
+  metricsListen?: string;
   logDir: string;
 }): Promise<ManagedProcess> {
   const kc = new KubeConfig();
@@ -95,6 +101,16 @@ export async function startIngressController(options: {
     TRAEFIK_LOG_LEVEL: 'WARN',
     TRAEFIK_GLOBAL_CHECKNEWVERSION: 'false',
     TRAEFIK_GLOBAL_SENDANONYMOUSUSAGE: 'false',
+    ...(options.metricsListen
+      ? {
+          TRAEFIK_ENTRYPOINTS_METRICS_ADDRESS: options.metricsListen,
+          // Ingresses name no entry point: without this they would be served on the metrics one too.
+          TRAEFIK_ENTRYPOINTS_WEB_ASDEFAULT: 'true',
+          TRAEFIK_METRICS_PROMETHEUS: 'true',
+          TRAEFIK_METRICS_PROMETHEUS_ENTRYPOINT: 'metrics',
+          TRAEFIK_METRICS_PROMETHEUS_ADDSERVICESLABELS: 'true',
+        }
+      : {}),
   };
   return new ManagedProcess({
     name: 'traefik',

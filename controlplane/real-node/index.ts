@@ -11,6 +11,7 @@ import { seedImages } from '../images/build.ts';
 import { localImageRecipes } from '../images/local-images.ts';
 import { startIngressController } from '../ingress.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
+import { freePort } from '../net.ts';
 import { ManagedProcess, pidsMentioning, waitWhileRunning } from '../process.ts';
 import { startRegistry } from '../registry.ts';
 import { startStorageProvisioner } from '../storage.ts';
@@ -116,6 +117,8 @@ export interface RealNode {
   addresses: RealNodeAddresses;
   /** Where the ingress controller serves preview URLs, e.g. `http://127.0.0.1:8080`. */
   ingressUrl: string;
+  /** Its Prometheus metrics (requests per preview), on an entry point of their own on this machine. */
+  ingressMetricsUrl: string;
   /** host:port of the local registry (the node pulls from it; push a pull request's image here). */
   registry: string;
   /** containerd's socket (`ctr --address`), to see what the node runs. */
@@ -275,6 +278,7 @@ async function startNode(
       netpol.logTail(200).includes('netpol: judging new connections'),
     );
     report(`real node ${name} Ready (pods ${addresses.podCIDR}, registry ${registry})`);
+    const metricsListen = `127.0.0.1:${await freePort()}`;
     processes.push(
       await startIngressController({
         binaries,
@@ -282,6 +286,7 @@ async function startNode(
         server: `https://127.0.0.1:${options.apiServerPort}`,
         caFile: paths.caFile,
         listen: options.ingressListen,
+        metricsListen,
         logDir: logs,
       }),
     );
@@ -314,6 +319,7 @@ async function startNode(
       name,
       addresses,
       ingressUrl,
+      ingressMetricsUrl: `http://${metricsListen}/metrics`,
       registry,
       containerdSocket: paths.containerdSocket,
       processes,

@@ -21,6 +21,8 @@ declare module 'vitest' {
     realHostKubeconfig: string;
     /** Where that cluster's ingress controller serves Ingresses, e.g. `http://127.0.0.1:41234`. */
     ingressUrl: string;
+    /** That ingress controller's Prometheus metrics (requests per preview). */
+    ingressMetricsUrl: string;
     /** That cluster's addresses (pod and Service ranges, the API server as pods see it). */
     realNode: {
       podCIDR: string;
@@ -76,6 +78,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('hostKubeconfig', host.kubeconfig);
   project.provide('realHostKubeconfig', realHost.kubeconfig);
   project.provide('ingressUrl', node.ingressUrl);
+  project.provide('ingressMetricsUrl', node.ingressMetricsUrl);
   project.provide('realNode', {
     podCIDR: node.addresses.podCIDR,
     serviceCIDR: node.addresses.serviceCIDR,
