@@ -3,6 +3,9 @@ import { parseMetricsText, requestsByNamespace } from './traffic-metrics.ts';
 
 const A = 'vcluster-pr-1-shop';
 const B = 'vcluster-pr-1-shop-x';
+// As previewName escapes them; Traefik spells both `preview-pr-2-a-b-c`.
+const C = 'preview-pr-2-a--b-c';
+const D = 'preview-pr-2-a-b--c';
 
 describe('parseMetricsText', () => {
   it('reads names, labels (escapes included) and values, and skips comments and junk', () => {
@@ -66,9 +69,14 @@ describe('requestsByNamespace', () => {
       ].join('\n'),
       { [A]: 4 },
     ],
+    [
+      'Traefik: a namespace with `--` as Traefik spells it; two spelt alike both get the count',
+      'traefik_service_requests_total{code="200",service="preview-pr-2-a-b-c-web-80@kubernetes"} 2',
+      { [C]: 2, [D]: 2 },
+    ],
     ['no metrics at all', '', {}],
   ];
   it.each(cases)('%s', (_, text, expected) => {
-    expect(Object.fromEntries(requestsByNamespace(text, [A, B]))).toEqual(expected);
+    expect(Object.fromEntries(requestsByNamespace(text, [A, B, C, D]))).toEqual(expected);
   });
 });

@@ -32,32 +32,42 @@ export function parseMetricsText(text: string): MetricSample[] {
   return samples;
 }
 
+/** Traefik's name for a provider object: runs of anything but letters and digits become one `-`. */
+const traefikName = (name: string) =>
+  name
+    .split(/[^a-zA-Z0-9]+/)
+    .filter(Boolean)
+    .join('-');
+
 /**
- * How each controller names the namespace a request went to. Traefik's per-service counter names
- * the service `<namespace>-<service>-<port>@kubernetes` (services labels on); ingress-nginx's
- * carries a `namespace` label.
+ * How each controller names the namespaces a request went to. Traefik's per-service counter names
+ * the service `<namespace>-<service>-<port>@kubernetes` (services labels on) in its own spelling,
+ * which can be the same for two namespaces (`a--b-c` and `a-b--c`): the count is given to both,
+ * keeping both awake rather than putting a visited one to sleep. ingress-nginx's carries a
+ * `namespace` label.
  */
 const shapes: {
   metric: string;
-  namespaceOf(labels: Record<string, string>, known: readonly string[]): string | undefined;
+  namespacesOf(labels: Record<string, string>, known: readonly string[]): string[];
 }[] = [
   {
     metric: 'traefik_service_requests_total',
-    namespaceOf(labels, known) {
+    namespacesOf(labels, known) {
       const service = labels.service;
-      if (!service?.endsWith('@kubernetes')) return undefined;
+      if (!service?.endsWith('@kubernetes')) return [];
       // Namespaces hold `-` too: the longest one the service name starts with is its own.
-      let best: string | undefined;
+      let best = '';
       for (const namespace of known) {
-        if (service.startsWith(`${namespace}-`) && namespace.length > (best?.length ?? 0)) best = namespace;
+        const spelt = traefikName(namespace);
+        if (service.startsWith(`${spelt}-`) && spelt.length > best.length) best = spelt;
       }
-      return best;
+      return best ? known.filter((namespace) => traefikName(namespace) === best) : [];
     },
   },
   {
     metric: 'nginx_ingress_controller_requests',
-    namespaceOf: (labels, known) =>
-      labels.namespace !== undefined && known.includes(labels.namespace) ? labels.namespace : undefined,
+    namespacesOf: (labels, known) =>
+      labels.namespace !== undefined && known.includes(labels.namespace) ? [labels.namespace] : [],
   },
 ];
 
@@ -69,9 +79,9 @@ export function requestsByNamespace(text: string, namespaces: readonly string[])
   const counts = new Map<string, number>();
   for (const sample of parseMetricsText(text)) {
     const shape = shapes.find((candidate) => candidate.metric === sample.name);
-    const namespace = shape?.namespaceOf(sample.labels, namespaces);
-    if (namespace === undefined) continue;
-    counts.set(namespace, (counts.get(namespace) ?? 0) + sample.value);
+    for (const namespace of shape?.namespacesOf(sample.labels, namespaces) ?? []) {
+      counts.set(namespace, (counts.get(namespace) ?? 0) + sample.value);
+    }
   }
   return counts;
 }

@@ -145,6 +145,10 @@ capabilities:
 - name: PUBLIC_URL
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.trafficMetricsUrl }}
+- name: PREVIEW_TRAFFIC_METRICS_URL
+  value: {{ . | quote }}
+{{- end }}
 {{- with .Values.api.audience }}
 - name: API_AUDIENCE
   value: {{ . | quote }}
