@@ -145,6 +145,17 @@ describe('renderStickyComment', () => {
     expect(renderStickyComment({ state: 'destroyed' })).not.toContain('**Why:**');
   });
 
+  it('says when a preview is kept from sleep and ttl, and by whom, without pinging them', () => {
+    expect(renderStickyComment({ state: 'ready', url: 'https://x.test', keptBy: 'octocat' })).toContain(
+      '**Kept** by `@octocat`: it does not sleep or expire while the pull request is open (`/vcluster keep off` lets it).',
+    );
+    expect(renderStickyComment({ state: 'paused', keptBy: 'label preview:keep' })).toContain(
+      '**Kept** by the label `preview:keep`:',
+    );
+    expect(renderStickyComment({ state: 'destroyed', keptBy: 'octocat' })).not.toContain('**Kept**');
+    expect(renderStickyComment({ state: 'ready' })).not.toContain('**Kept**');
+  });
+
   it('shows the URL, the short commit, the steps with timings, and how to connect', () => {
     const body = renderStickyComment(ready);
     expect(body).toContain('**Preview:** https://pr-12-shop.preview.example.com');

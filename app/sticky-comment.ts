@@ -1,5 +1,5 @@
 import { type PreviewStep, REPO_CONFIG_PATH, type StepStatus } from '../preview/index.ts';
-import { helpText } from './commands.ts';
+import { helpText, inlineCode } from './commands.ts';
 
 /**
  * The one comment per pull request that says where its preview stands. It is found again by the
@@ -50,6 +50,8 @@ export interface StickyCommentState {
    * withheld from a fork).
    */
   notes?: string[];
+  /** Who kept the preview from sleep and ttl (`/vcluster keep`: a login; or `label preview:keep`). */
+  keptBy?: string;
   /** When this render was made (ISO string), shown at the bottom so a stale comment is recognisable. */
   updatedAt?: string;
 }
@@ -173,6 +175,14 @@ const failureSection = (error: NonNullable<StickyCommentState['error']>): string
   ].join('\n\n');
 };
 
+/** A login is mentioned as `@login` in code, so the comment pings nobody; the label is named as such. */
+const keptLine = (by: string): string => {
+  const who = by.startsWith('label ')
+    ? `the label ${inlineCode(by.slice('label '.length))}`
+    : inlineCode(`@${by}`);
+  return `**Kept** by ${who}: it does not sleep or expire while the pull request is open (\`/vcluster keep off\` lets it).`;
+};
+
 /** The comment body: marker first, then headline, URL and commit, steps, connect, failure, commands. */
 export function renderStickyComment(state: StickyCommentState): string {
   const facts = [
@@ -184,6 +194,7 @@ export function renderStickyComment(state: StickyCommentState): string {
     state.reason && state.state !== 'queued' ? `**Why:** ${state.reason}` : undefined,
     explanation(state),
     facts.length > 0 ? facts.join(' · ') : undefined,
+    state.keptBy && state.state !== 'destroyed' ? keptLine(state.keptBy) : undefined,
     state.steps && state.steps.length > 0 ? stepTable(state.steps) : undefined,
     state.notes && state.notes.length > 0 && state.state !== 'destroyed'
       ? state.notes.map((note) => `> [!NOTE]\n> ${cell(sentence(note))}`).join('\n\n')

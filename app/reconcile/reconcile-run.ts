@@ -11,6 +11,7 @@ import {
 import type { PreviewJob } from '../queue/preview-job.ts';
 import type { ReconcileContext } from '../queue/preview-worker.ts';
 import type { StickyCommentState } from '../sticky-comment.ts';
+import type { KeptPreviews } from '../sweep/kept-previews.ts';
 import { LatestWins } from './latest-wins.ts';
 
 /**
@@ -48,7 +49,11 @@ export interface ReconcileRun {
 export async function startRun(
   job: PreviewJob,
   ctx: ReconcileJobContext,
-  github: { githubFor(installationId?: number): Promise<GitHubClient>; appId?: number },
+  github: {
+    githubFor(installationId?: number): Promise<GitHubClient>;
+    appId?: number;
+    kept?: Pick<KeptPreviews, 'get'>;
+  },
 ): Promise<ReconcileRun> {
   const [owner = '', repo = ''] = job.repo.split('/');
   const log = ctx.log;
@@ -61,9 +66,18 @@ export async function startRun(
     log,
     ...(github.appId !== undefined ? { appId: github.appId } : {}),
   });
+  // Read once per run: a keep is shown from the next update of the comment on.
+  const kept = await github.kept?.get(job.repo, job.pr).catch((error: unknown) => {
+    log.warn({ err: error }, 'could not read whether the preview is kept; the comment leaves it out');
+    return undefined;
+  });
   const comment = new LatestWins({
     write: (state: StickyCommentState) =>
-      reporter.upsertStickyComment({ ...state, updatedAt: new Date().toISOString() }),
+      reporter.upsertStickyComment({
+        ...state,
+        ...(kept ? { keptBy: kept.by } : {}),
+        updatedAt: new Date().toISOString(),
+      }),
     onError: (error) =>
       log.warn({ err: error }, 'could not update the sticky comment; the next update tries again'),
   });

@@ -7,6 +7,7 @@ import { previewAnnotations } from '../preview-metadata.ts';
 import type { PreviewJob } from '../queue/preview-job.ts';
 import { needsSlot } from '../slots/preview-cap.ts';
 import type { PreviewSlots } from '../slots/preview-slots.ts';
+import type { KeptPreviews } from '../sweep/kept-previews.ts';
 import { type ConfigSource, readConfigSource } from './app-source.ts';
 import { bringUp } from './bring-up.ts';
 import { claimSlot } from './claim-slot.ts';
@@ -59,6 +60,8 @@ export interface ReconcilerDeps {
   checksPollMs?: number;
   /** The Pod Security default and cap (`PREVIEW_POD_SECURITY`, `_MAX`; default restricted, down to baseline). */
   podSecurity?: PodSecurityPolicy;
+  /** `/vcluster keep`: the sticky comment says when a preview is kept from sleep and ttl. */
+  kept?: Pick<KeptPreviews, 'get'>;
 }
 
 /** Per process: a fallback for reconcilers made without a shared store (tests, the CLI). */
