@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { previewName } from '../../app/desired-state.ts';
 import type { PreviewJob } from '../../app/queue/preview-job.ts';
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { previewAnnotations, previewLabels } from '../../app/reconcile/index.ts';
+import { createReconciler, previewAnnotations, previewLabels } from '../../app/reconcile/index.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
+import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { redisKeptPreviews } from '../../app/sweep/kept-previews.ts';
 import { createSweep, type SweepReport } from '../../app/sweep/sweep-previews.ts';
 import { metricsTrafficSource, REQUESTS_SEEN_ANNOTATION } from '../../app/sweep/traffic-source.ts';
@@ -263,5 +264,28 @@ describe('keep and traffic', () => {
     })) as SweepReport;
     expect(report.enqueued.map((action) => action.desired.kind)).toEqual(['down']);
     for (const job of await queue.queue.getJobs(['waiting', 'delayed', 'prioritized'])) await job.remove();
+  });
+
+  it('the sticky comment says the preview is kept, and by whom', async () => {
+    await comment('/vcluster keep', 'writer');
+    // The worker's reconcile, as the default reconciler makes it, runs a pause on the preview.
+    const reconcile = createReconciler({
+      provider,
+      hostKubeconfig: inject('realHostKubeconfig'),
+      githubFor: async () => new Octokit({ baseUrl: github.url, auth: 'x', log: quiet }),
+      baseDomain: 'preview.test',
+      kept: kept(),
+    });
+    const outcome = await reconcile(
+      { repo: FULL, pr: 1, installationId: 1, desired: { kind: 'pause' } },
+      { log, signal: new AbortController().signal, progress: async () => {} },
+    );
+    expect(outcome.state).toBe('paused');
+    const sticky = github
+      .comments(OWNER, REPO, 1)
+      .find((entry) => entry.body.startsWith(STICKY_MARKER))?.body;
+    expect(sticky).toContain(
+      '**Kept** by `@writer`: it does not sleep or expire while the pull request is open',
+    );
   });
 });
