@@ -182,7 +182,11 @@ export function createPreviewApp(deps: PreviewAppDeps): ApplicationFunction {
         const [owner, name] = [payload.repository.owner.login, payload.repository.name];
         const label = 'label' in payload && payload.label ? payload.label.name : undefined;
         // The keep label works as `/vcluster keep` does; a closed pull request forgets it (its preview goes).
-        if (payload.action === 'labeled' && label?.toLowerCase() === KEEP_LABEL) {
+        const keepLabelled =
+          (payload.action === 'labeled' && label?.toLowerCase() === KEEP_LABEL) ||
+          (['opened', 'reopened'].includes(payload.action) &&
+            facts.labels.some((name) => name.toLowerCase() === KEEP_LABEL));
+        if (keepLabelled) {
           await kept.set(repo, pr, { by: `label ${KEEP_LABEL}`, at: new Date().toISOString() });
           log.info('kept from sleep and ttl by its label');
         } else if (

@@ -217,6 +217,15 @@ describe('keep and traffic', () => {
       (await post('pull_request', pullRequestEvent('unlabeled', spec, { label: 'preview:keep' }))).status,
     ).toBe(200);
     expect(await sweepAt(old)).toHaveLength(1);
+    // A pull request opened (or reopened) with the label is kept from the start.
+    expect((await post('pull_request', pullRequestEvent('reopened', labeled))).status).toBe(200);
+    // Its deploy is the worker's to run, not this test's: taken off the queue so the sweep judges.
+    const deploy = await queue.queue.getJobs(['waiting', 'delayed', 'prioritized']);
+    expect(deploy.map((job) => job.data.desired.kind)).toEqual(['up']);
+    for (const job of deploy) await job.remove();
+    expect(await sweepAt(old)).toEqual([]);
+    await comment('/vcluster keep off', 'writer');
+    expect(await sweepAt(old)).toHaveLength(1);
   });
 
   it('a request through the ingress keeps the preview awake past sleepAfter; without one it sleeps', async () => {
