@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsTrafficSource, sawRequests } from './traffic-source.ts';
 
 describe('sawRequests', () => {
@@ -17,35 +19,36 @@ describe('sawRequests', () => {
 });
 
 describe('metricsTrafficSource', () => {
-  const logged: string[] = [];
-  const log = {
-    warn: (_: object, message: string) => void logged.push(`warn ${message}`),
-    info: (_: object, message: string) => void logged.push(`info ${message}`),
-  };
+  /** A metrics endpoint on this machine answering `answer` (status, body) as it is when asked. */
+  let answer = { status: 503, body: '' };
+  let server: Server;
+  let url = '';
+  beforeAll(async () => {
+    server = createServer((_, res) => res.writeHead(answer.status).end(answer.body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('an unreachable endpoint is no traffic information, warned about once until it answers', async () => {
-    let up = false;
+  it('a failing endpoint is no traffic information, warned about once until it answers', async () => {
+    const logged: string[] = [];
     const source = metricsTrafficSource({
-      url: 'http://metrics.invalid/metrics',
-      log,
-      fetch: async () => {
-        if (!up) throw new TypeError('fetch failed');
-        return new Response('nginx_ingress_controller_requests{namespace="ns-a",status="200"} 2\n');
+      url,
+      log: {
+        warn: (_, message) => void logged.push(`warn ${message}`),
+        info: (_, message) => void logged.push(`info ${message}`),
       },
     });
+    answer = { status: 503, body: 'down' };
     expect(await source(['ns-a'])).toBeUndefined();
     expect(await source(['ns-a'])).toBeUndefined();
-    up = true;
+    answer = { status: 200, body: 'nginx_ingress_controller_requests{namespace="ns-a",status="200"} 2\n' };
     expect(Object.fromEntries((await source(['ns-a'])) ?? [])).toEqual({ 'ns-a': 2 });
     expect(logged.map((line) => line.split(' ')[0])).toEqual(['warn', 'info']);
   });
 
-  it('an error status is no traffic information either', async () => {
-    const source = metricsTrafficSource({
-      url: 'http://metrics.invalid/metrics',
-      log,
-      fetch: async () => new Response('nope', { status: 503 }),
-    });
+  it('an endpoint nobody listens on is no traffic information either', async () => {
+    const source = metricsTrafficSource({ url: 'http://127.0.0.1:9/metrics', log: { warn() {}, info() {} } });
     expect(await source(['ns-a'])).toBeUndefined();
   });
 });

@@ -25,7 +25,6 @@ export interface MetricsTrafficOptions {
   /** The controller's Prometheus endpoint (`PREVIEW_TRAFFIC_METRICS_URL`). */
   url: string;
   log: { warn(details: object, message: string): void; info(details: object, message: string): void };
-  fetch?: typeof fetch;
   timeoutMs?: number;
 }
 
@@ -34,11 +33,10 @@ export interface MetricsTrafficOptions {
  * (and once more when it answers again), never thrown: a sweep must not fail over visits.
  */
 export function metricsTrafficSource(options: MetricsTrafficOptions): TrafficSource {
-  const get = options.fetch ?? fetch;
   let failing = false;
   return async (namespaces) => {
     try {
-      const response = await get(options.url, { signal: AbortSignal.timeout(options.timeoutMs ?? 5_000) });
+      const response = await fetch(options.url, { signal: AbortSignal.timeout(options.timeoutMs ?? 5_000) });
       if (!response.ok) throw new Error(`it answered HTTP ${response.status}`);
       const counts = requestsByNamespace(await response.text(), namespaces);
       if (failing) options.log.info({ url: options.url }, 'the traffic metrics answer again');
