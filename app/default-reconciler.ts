@@ -107,6 +107,7 @@ export async function defaultReconciler(
     headFirstSeen: headFirstSeenIn(heads),
     hostSecrets: { allowlist: config.hostSecrets, namespace: config.hostSecretsNamespace },
     podSecurity: config.podSecurity,
+    ...(config.wakerAddress ? { wakerAddress: config.wakerAddress } : {}),
   });
   return Object.assign(
     (job: Parameters<Reconcile>[0], context: Parameters<Reconcile>[1]) => reconcile(job, context),

@@ -7,6 +7,7 @@ import {
 import { Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { Probot, Server } from 'probot';
+import { previewWakeAccess, readHostKubeconfig } from '../preview/index.ts';
 import { API_PREFIX } from './api/api-handler.ts';
 import { lazyPreviewHosts } from './api/host-lookup.ts';
 import { createPreviewApi } from './api/preview-api.ts';
@@ -25,6 +26,8 @@ import { guardRequestSize } from './request-size-guard.ts';
 import { loadServiceConfig, type ServiceConfig, type ServiceRole } from './service-config.ts';
 import { statusPageHandler } from './status-page/status-page-handler.ts';
 import { createSweep } from './sweep/sweep-previews.ts';
+import { putInFront } from './waker/front.ts';
+import { createWaker } from './waker/waker.ts';
 
 /**
  * `vcluster-preview serve`: the webhook server (Probot), the preview worker, or both in one process,
@@ -211,7 +214,21 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         }),
       );
       server.addHandler(statusPage(webQueue));
-      guardRequestSize(await server.start());
+      const httpServer = await server.start();
+      guardRequestSize(httpServer);
+      if (config.baseDomain && hosts.hosts) {
+        // Sleeping previews' URLs are routed here (see preview/wake): their requests wake them.
+        putInFront(
+          httpServer,
+          createWaker({
+            baseDomain: config.baseDomain,
+            access: previewWakeAccess(await readHostKubeconfig(config.kubeconfig)),
+            queue: webQueue,
+            holdMs: config.wakeTimeoutMs,
+            log: logger.child({ name: 'waker' }),
+          }),
+        );
+      }
       const host = /^(0\.0\.0\.0|::|\[::\])$/.test(server.host) ? '127.0.0.1' : server.host;
       url = `http://${host}:${server.port}`;
       log.info(

@@ -1,5 +1,11 @@
-import type { PreviewUrlStyle } from '../../preview/index.ts';
-import { annotations, previewHostAccess, STEPS, type VirtualClusterProvider } from '../../preview/index.ts';
+import type { PreviewUrlStyle, WakerAddress } from '../../preview/index.ts';
+import {
+  annotations,
+  previewHostAccess,
+  previewWakeAccess,
+  STEPS,
+  type VirtualClusterProvider,
+} from '../../preview/index.ts';
 import { previewName } from '../desired-state.ts';
 import type { GitHubClient } from '../github/reporter.ts';
 import type { HostSecretAllowlist } from '../host-secrets/plan-host-secrets.ts';
@@ -59,6 +65,11 @@ export interface ReconcilerDeps {
   checksPollMs?: number;
   /** The Pod Security default and cap (`PREVIEW_POD_SECURITY`, `_MAX`; default restricted, down to baseline). */
   podSecurity?: PodSecurityPolicy;
+  /**
+   * Where the host's ingress controller reaches the service's waker (PREVIEW_WAKER_ADDRESS): a paused
+   * preview's URL is sent there, so that its first request wakes it. Without it, a paused URL fails.
+   */
+  wakerAddress?: WakerAddress;
 }
 
 /** Per process: a fallback for reconcilers made without a shared store (tests, the CLI). */
@@ -80,6 +91,7 @@ const NO_PREVIEW_HINT = 'Push a commit or comment `/vcluster redeploy` to create
 export function createReconciler(deps: ReconcilerDeps) {
   const { provider, slots } = deps;
   const host = previewHostAccess(deps.hostKubeconfig, deps.urlStyle);
+  const wake = previewWakeAccess(deps.hostKubeconfig);
   const bringUpDeps = {
     provider,
     host,
@@ -156,6 +168,7 @@ export function createReconciler(deps: ReconcilerDeps) {
             };
           const url = await host.currentUrl(ref.namespace);
           await provider.pause(ref);
+          if (deps.wakerAddress) await wake.sleep(ref.namespace, deps.wakerAddress);
           return { state: 'paused', url, connect, ...why };
         });
       case 'resume':
@@ -166,6 +179,8 @@ export function createReconciler(deps: ReconcilerDeps) {
               error: { message: 'There is no preview to resume.', hint: NO_PREVIEW_HINT },
             };
           const info = await provider.resume(ref);
+          // The URL goes back to the app (also when this service no longer has a waker address).
+          await wake.wake(ref.namespace);
           const sha = info.annotations[annotations.commit];
           if (sha) await host.annotate(ref.namespace, previewAnnotations(job.repo, sha));
           return { state: 'ready', url: await host.currentUrl(ref.namespace), sha, connect };
