@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import type { PodSecurityLevel, PreviewUrlStyle, WakerAddress } from '../preview/index.ts';
 import { POD_SECURITY_LEVELS, parseDuration, parseWakerAddress } from '../preview/index.ts';
@@ -82,8 +83,9 @@ export interface ServiceConfig {
   sweepIntervalMs: number;
   /**
    * Where the host's ingress controller reaches this service's waker (`PREVIEW_WAKER_ADDRESS`,
-   * `ip:port`): a sleeping preview's URL is sent there. Unset, the `all` role's own HOST and PORT
-   * (127.0.0.1 for 0.0.0.0), right for the embedded host; a `worker` alone then routes nothing.
+   * `ip:port`, not loopback): a sleeping preview's URL is sent there. Unset, the `all` role's own HOST
+   * and PORT (for 0.0.0.0 this machine's first outside address), right for the embedded host; a
+   * `worker` alone, or a loopback HOST, then routes nothing there.
    */
   wakerAddress?: WakerAddress;
   /** How long the waker holds a sleeping preview's request while it wakes (`PREVIEW_WAKE_TIMEOUT`, default 20s). */
@@ -366,6 +368,13 @@ const envSchema = z.object({
       .string()
       .transform((text, ctx) => {
         const address = parseWakerAddress(text);
+        if (address && /^127\.|^::1$/.test(address.ip)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `may not be a loopback address: the ingress controller reaches it through an EndpointSlice, which refuses one; use an address of the service's machine or pod (got "${text}")`,
+          });
+          return z.NEVER;
+        }
         if (address) return address;
         ctx.addIssue({
           code: 'custom',
@@ -633,7 +642,11 @@ export function loadServiceConfig(
   };
 }
 
-/** PREVIEW_WAKER_ADDRESS, or the `all` role's own listening address (it serves the waker itself). */
+/**
+ * PREVIEW_WAKER_ADDRESS, or the `all` role's own listening address (it serves the waker itself):
+ * HOST, or for 0.0.0.0 this machine's first address that is not loopback (an EndpointSlice may not
+ * hold a loopback address). A loopback HOST gives none.
+ */
 function wakerAddressFor(
   role: ServiceRole,
   set: WakerAddress | undefined,
@@ -642,6 +655,11 @@ function wakerAddressFor(
 ): { wakerAddress?: WakerAddress } {
   if (set) return { wakerAddress: set };
   if (role !== 'all' || port === 0) return {};
-  const own = parseWakerAddress(`${/^(0\.0\.0\.0|::|\[::\])$/.test(host) ? '127.0.0.1' : host}:${port}`);
+  const ip = /^(0\.0\.0\.0|::|\[::\])$/.test(host)
+    ? Object.values(networkInterfaces())
+        .flat()
+        .find((address) => address?.family === 'IPv4' && !address.internal)?.address
+    : host;
+  const own = ip && !/^127\.|^::1$/.test(ip) ? parseWakerAddress(`${ip}:${port}`) : undefined;
   return own ? { wakerAddress: own } : {};
 }

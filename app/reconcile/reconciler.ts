@@ -167,8 +167,9 @@ export function createReconciler(deps: ReconcilerDeps) {
               error: { message: 'There is no preview to pause.', hint: NO_PREVIEW_HINT },
             };
           const url = await host.currentUrl(ref.namespace);
-          await provider.pause(ref);
+          // The URL goes to the waker first: a visit while the app stops is held, not failed.
           if (deps.wakerAddress) await wake.sleep(ref.namespace, deps.wakerAddress);
+          await provider.pause(ref);
           return { state: 'paused', url, connect, ...why };
         });
       case 'resume':
@@ -179,7 +180,7 @@ export function createReconciler(deps: ReconcilerDeps) {
               error: { message: 'There is no preview to resume.', hint: NO_PREVIEW_HINT },
             };
           const info = await provider.resume(ref);
-          // The URL goes back to the app (also when this service no longer has a waker address).
+          // The URL goes back to the app once it serves (also when this service has no waker address now).
           await wake.wake(ref.namespace);
           const sha = info.annotations[annotations.commit];
           if (sha) await host.annotate(ref.namespace, previewAnnotations(job.repo, sha));

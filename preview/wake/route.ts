@@ -125,7 +125,7 @@ export function wakerObjects(namespace: string, address: WakerAddress): [V1Servi
           ...labels,
           'kubernetes.io/service-name': WAKER_SERVICE,
           // Not the endpoint slice controller's: it leaves a slice of another manager alone.
-          'endpointslice.kubernetes.io/managed-by': 'vcluster-preview.dev/waker',
+          'endpointslice.kubernetes.io/managed-by': 'vcluster-preview-waker',
         },
       },
       addressType: address.ip.includes(':') ? 'IPv6' : 'IPv4',

@@ -37,8 +37,12 @@ export interface WakeTarget {
 export interface PreviewWakeAccess {
   /** Sends the preview's host name to the waker at `address`; a preview without an Ingress has nothing to send. */
   sleep(namespace: string, address: WakerAddress): Promise<void>;
-  /** Sends its host name to the app again and removes the waker's Service; an awake preview stays as it is. */
-  wake(namespace: string): Promise<void>;
+  /**
+   * Sends its host name to the app again, once the app has a ready pod (or `readyTimeoutMs` passed:
+   * visitors meanwhile are the waker's, who holds them), and removes the waker's Service; an awake
+   * preview stays as it is.
+   */
+  wake(namespace: string, readyTimeoutMs?: number): Promise<void>;
   /** The preview whose Ingress serves `host`, or undefined when none does. */
   find(host: string): Promise<WakeTarget | undefined>;
   /** A ready pod's address behind the target's backend, or undefined while there is none. */
@@ -67,7 +71,7 @@ export function previewWakeAccess(hostKubeconfig: string): PreviewWakeAccess {
     }
   };
 
-  return {
+  const access: PreviewWakeAccess = {
     async sleep(namespace, address) {
       const ingress = await readIngress(namespace);
       if (!ingress) return;
@@ -75,11 +79,17 @@ export function previewWakeAccess(hostKubeconfig: string): PreviewWakeAccess {
       await apply(asleepIngress(ingress));
     },
 
-    async wake(namespace) {
+    async wake(namespace, readyTimeoutMs = 60_000) {
       const ingress = await readIngress(namespace);
       if (ingress) {
         const awake = awakeIngress(ingress);
-        if (awake !== ingress) await apply(awake);
+        if (awake !== ingress) {
+          const [backend] = appBackends(ingress);
+          const until = Date.now() + readyTimeoutMs;
+          while (backend && Date.now() < until && !(await access.readyBackend({ namespace, backend })))
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          await apply(awake);
+        }
       }
       await discovery
         .deleteNamespacedEndpointSlice({ name: WAKER_SERVICE, namespace })
@@ -129,4 +139,5 @@ export function previewWakeAccess(hostKubeconfig: string): PreviewWakeAccess {
 
     state: readState,
   };
+  return access;
 }
