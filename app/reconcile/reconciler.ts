@@ -184,7 +184,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           await wake.wake(ref.namespace);
           const sha = info.annotations[annotations.commit];
           if (sha) await host.annotate(ref.namespace, previewAnnotations(job.repo, sha));
-          return { state: 'ready', url: await host.currentUrl(ref.namespace), sha, connect };
+          return { state: 'ready', url: await host.currentUrl(ref.namespace), sha, connect, ...why };
         });
       case 'up':
       case 'redeploy':

@@ -126,6 +126,7 @@ describe('a sleeping preview wakes on its first request', () => {
       what: 'the sticky comment to say the preview is awake',
       ...PREVIEW_WAIT,
     });
+    expect(flow.stickyBody(1)).toContain('**Why:** a visit to its URL woke it');
     // The URL is the app's again, and the waker's Service is gone.
     await waitUntil(async () => backendOf(await ingressOf(namespace)) === appBackend || undefined, {
       what: 'the Ingress to send the preview host to the app again',
