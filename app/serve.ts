@@ -222,6 +222,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           httpServer,
           createWaker({
             baseDomain: config.baseDomain,
+            ...(config.publicUrl ? { ownHosts: [new URL(config.publicUrl).hostname] } : {}),
             access: previewWakeAccess(await readHostKubeconfig(config.kubeconfig)),
             queue: webQueue,
             holdMs: config.wakeTimeoutMs,

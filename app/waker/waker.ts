@@ -14,6 +14,8 @@ import { previewHostOf } from './preview-host.ts';
 export interface WakerDeps {
   /** Preview host names end in it; requests for other hosts are not the waker's. */
   baseDomain: string;
+  /** The service's own host names (PUBLIC_URL's), never the waker's even when under `baseDomain`. */
+  ownHosts?: string[];
   access: Pick<PreviewWakeAccess, 'find' | 'readyBackend' | 'state'>;
   queue: Pick<PreviewQueue, 'enqueueIfIdle'>;
   /** How long a request is held while its preview wakes (PREVIEW_WAKE_TIMEOUT). */
@@ -49,6 +51,7 @@ const endToEnd = (headers: IncomingHttpHeaders): IncomingHttpHeaders =>
 export function createWaker(deps: WakerDeps) {
   const held = deps.held ?? new HeldRequests({ perPreview: 50, total: 500, askEveryMs: 2000 });
   const pollMs = deps.pollMs ?? 250;
+  const own = new Set((deps.ownHosts ?? []).map((name) => name.toLowerCase()));
 
   const askResume = async (target: NonNullable<Awaited<ReturnType<WakerDeps['access']['find']>>>) => {
     if (!held.shouldAsk(target.namespace)) return;
@@ -70,12 +73,23 @@ export function createWaker(deps: WakerDeps) {
     target: NonNullable<Awaited<ReturnType<WakerDeps['access']['find']>>>,
     signal: AbortSignal,
   ): Promise<WakerAddress | undefined> => {
-    const until = Date.now() + deps.holdMs;
+    const started = Date.now();
+    const until = started + deps.holdMs;
     let state = target.state;
+    let runningAfterMs: number | undefined;
     for (;;) {
       if (state === 'running') {
+        runningAfterMs ??= Date.now() - started;
         const address = await deps.access.readyBackend(target);
-        if (address) return address;
+        if (address) {
+          // Where a wake's time goes: the control plane starting, then the app's pods.
+          if (target.state !== 'running')
+            deps.log.info(
+              { namespace: target.namespace, heldMs: Date.now() - started, runningAfterMs },
+              'a held request goes to the woken preview',
+            );
+          return address;
+        }
       } else if (state === 'paused') {
         // Asked again now and then: the ask is refused while another job (the pause itself) runs.
         await askResume(target);
@@ -88,7 +102,7 @@ export function createWaker(deps: WakerDeps) {
 
   return async function wakerHandler(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const host = previewHostOf(req.headers.host, deps.baseDomain);
-    if (!host) return false;
+    if (!host || own.has(host)) return false;
     try {
       const target = await deps.access.find(host);
       if (!target) {
