@@ -7,7 +7,6 @@ import {
 import { Queue, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { Probot, Server } from 'probot';
-import { previewWakeAccess, readHostKubeconfig } from '../preview/index.ts';
 import { API_PREFIX } from './api/api-handler.ts';
 import { lazyPreviewHosts } from './api/host-lookup.ts';
 import { createPreviewApi } from './api/preview-api.ts';
@@ -27,6 +26,7 @@ import { loadServiceConfig, type ServiceConfig, type ServiceRole } from './servi
 import { statusPageHandler } from './status-page/status-page-handler.ts';
 import { createSweep } from './sweep/sweep-previews.ts';
 import { putInFront } from './waker/front.ts';
+import { lazyWakeAccess } from './waker/lazy-access.ts';
 import { createWaker } from './waker/waker.ts';
 
 /**
@@ -145,14 +145,28 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         ...(config.statusPageAuth ? { auth: config.statusPageAuth } : {}),
         log: logger.child({ name: 'status-page' }),
       });
+    /** Sleeping previews' URLs are routed to the web role (see preview/wake): their requests wake them. */
+    const wakerFor = (webQueue: PreviewQueue) =>
+      config.baseDomain && hosts.hosts
+        ? createWaker({
+            baseDomain: config.baseDomain,
+            ...(config.publicUrl ? { ownHosts: [new URL(config.publicUrl).hostname] } : {}),
+            access: lazyWakeAccess(config.kubeconfig),
+            queue: webQueue,
+            holdMs: config.wakeTimeoutMs,
+            log: logger.child({ name: 'waker' }),
+          })
+        : undefined;
     if (serves && config.appId === undefined) {
       // No GitHub App yet (`npm start` on a new machine): what needs no App is served.
       queue = previewQueue();
       queue.queue.on('error', (error) => log.warn({ err: error }, 'queue connection error'));
       const webQueue = queue;
       metrics.observe({ queue: () => webQueue.queue.getJobCounts() });
+      const waker = wakerFor(webQueue);
       const plain = await listenPlain(
         [
+          ...(waker ? [waker] : []),
           healthHandler({ redis: () => webQueue.ping() }),
           metricsHandler(metrics.registry),
           statusPage(webQueue),
@@ -216,20 +230,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       server.addHandler(statusPage(webQueue));
       const httpServer = await server.start();
       guardRequestSize(httpServer);
-      if (config.baseDomain && hosts.hosts) {
-        // Sleeping previews' URLs are routed here (see preview/wake): their requests wake them.
-        putInFront(
-          httpServer,
-          createWaker({
-            baseDomain: config.baseDomain,
-            ...(config.publicUrl ? { ownHosts: [new URL(config.publicUrl).hostname] } : {}),
-            access: previewWakeAccess(await readHostKubeconfig(config.kubeconfig)),
-            queue: webQueue,
-            holdMs: config.wakeTimeoutMs,
-            log: logger.child({ name: 'waker' }),
-          }),
-        );
-      }
+      const waker = wakerFor(webQueue);
+      if (waker) putInFront(httpServer, waker);
       const host = /^(0\.0\.0\.0|::|\[::\])$/.test(server.host) ? '127.0.0.1' : server.host;
       url = `http://${host}:${server.port}`;
       log.info(
