@@ -127,6 +127,7 @@ export async function defaultReconciler(
     hostSecrets: { allowlist: config.hostSecrets, namespace: config.hostSecretsNamespace },
     podSecurity: config.podSecurity,
     kept,
+    ...(config.wakerAddress ? { wakerAddress: config.wakerAddress } : {}),
   });
   return Object.assign(
     (job: Parameters<Reconcile>[0], context: Parameters<Reconcile>[1]) => reconcile(job, context),

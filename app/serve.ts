@@ -25,6 +25,9 @@ import { guardRequestSize } from './request-size-guard.ts';
 import { loadServiceConfig, type ServiceConfig, type ServiceRole } from './service-config.ts';
 import { statusPageHandler } from './status-page/status-page-handler.ts';
 import { createSweep } from './sweep/sweep-previews.ts';
+import { putInFront } from './waker/front.ts';
+import { lazyWakeAccess } from './waker/lazy-access.ts';
+import { createWaker } from './waker/waker.ts';
 
 /**
  * `vcluster-preview serve`: the webhook server (Probot), the preview worker, or both in one process,
@@ -142,14 +145,28 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         ...(config.statusPageAuth ? { auth: config.statusPageAuth } : {}),
         log: logger.child({ name: 'status-page' }),
       });
+    /** Sleeping previews' URLs are routed to the web role (see preview/wake): their requests wake them. */
+    const wakerFor = (webQueue: PreviewQueue) =>
+      config.baseDomain && hosts.hosts
+        ? createWaker({
+            baseDomain: config.baseDomain,
+            ...(config.publicUrl ? { ownHosts: [new URL(config.publicUrl).hostname] } : {}),
+            access: lazyWakeAccess(config.kubeconfig),
+            queue: webQueue,
+            holdMs: config.wakeTimeoutMs,
+            log: logger.child({ name: 'waker' }),
+          })
+        : undefined;
     if (serves && config.appId === undefined) {
       // No GitHub App yet (`npm start` on a new machine): what needs no App is served.
       queue = previewQueue();
       queue.queue.on('error', (error) => log.warn({ err: error }, 'queue connection error'));
       const webQueue = queue;
       metrics.observe({ queue: () => webQueue.queue.getJobCounts() });
+      const waker = wakerFor(webQueue);
       const plain = await listenPlain(
         [
+          ...(waker ? [waker] : []),
           healthHandler({ redis: () => webQueue.ping() }),
           metricsHandler(metrics.registry),
           statusPage(webQueue),
@@ -211,7 +228,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         }),
       );
       server.addHandler(statusPage(webQueue));
-      guardRequestSize(await server.start());
+      const httpServer = await server.start();
+      guardRequestSize(httpServer);
+      const waker = wakerFor(webQueue);
+      if (waker) putInFront(httpServer, waker);
       const host = /^(0\.0\.0\.0|::|\[::\])$/.test(server.host) ? '127.0.0.1' : server.host;
       url = `http://${host}:${server.port}`;
       log.info(

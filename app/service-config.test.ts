@@ -171,6 +171,36 @@ describe('loadServiceConfig', () => {
     ]);
   });
 
+  it('routes sleeping previews to PREVIEW_WAKER_ADDRESS, or to the all role’s own outside address', () => {
+    expect(
+      loadServiceConfig({ ...base, PREVIEW_WAKER_ADDRESS: '10.96.0.20:3000' }, 'worker').wakerAddress,
+    ).toEqual({
+      ip: '10.96.0.20',
+      port: 3000,
+    });
+    expect(loadServiceConfig({ ...base, HOST: '10.87.1.1', PORT: '4000' }, 'all').wakerAddress).toEqual({
+      ip: '10.87.1.1',
+      port: 4000,
+    });
+    // A worker alone does not serve the waker, and a loopback address cannot be an endpoint.
+    expect(loadServiceConfig({ ...base, HOST: '10.87.1.1' }, 'worker').wakerAddress).toBeUndefined();
+    expect(loadServiceConfig({ ...base, HOST: '127.0.0.1' }, 'all').wakerAddress).toBeUndefined();
+    expect(problemsOf({ ...base, PREVIEW_WAKER_ADDRESS: 'waker:80' })).toEqual([
+      'PREVIEW_WAKER_ADDRESS must be an IP address and port the ingress controller reaches the service at, like 10.96.0.20:3000 (got "waker:80")',
+    ]);
+    expect(problemsOf({ ...base, PREVIEW_WAKER_ADDRESS: '127.0.0.1:3000' })[0]).toContain(
+      'PREVIEW_WAKER_ADDRESS may not be a loopback address',
+    );
+  });
+
+  it('holds a request for a waking preview 20 s unless PREVIEW_WAKE_TIMEOUT says otherwise', () => {
+    expect(loadServiceConfig(base, 'all').wakeTimeoutMs).toBe(20_000);
+    expect(loadServiceConfig({ ...base, PREVIEW_WAKE_TIMEOUT: '1m' }, 'web').wakeTimeoutMs).toBe(60_000);
+    expect(problemsOf({ ...base, PREVIEW_WAKE_TIMEOUT: 'soon' })).toEqual([
+      'PREVIEW_WAKE_TIMEOUT must be a duration like 20s or 1m (got "soon")',
+    ]);
+  });
+
   it('sweeps every 5 minutes unless SWEEP_INTERVAL says otherwise', () => {
     expect(loadServiceConfig(base, 'all').sweepIntervalMs).toBe(300_000);
     expect(loadServiceConfig({ ...base, SWEEP_INTERVAL: ' ' }, 'all').sweepIntervalMs).toBe(300_000);

@@ -1,8 +1,9 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
-import type { PodSecurityLevel, PreviewUrlStyle } from '../preview/index.ts';
-import { POD_SECURITY_LEVELS, parseDuration } from '../preview/index.ts';
+import type { PodSecurityLevel, PreviewUrlStyle, WakerAddress } from '../preview/index.ts';
+import { POD_SECURITY_LEVELS, parseDuration, parseWakerAddress } from '../preview/index.ts';
 import type { HostSecretAllowlist } from './host-secrets/plan-host-secrets.ts';
 import type { PodSecurityPolicy } from './reconcile/pod-security-level.ts';
 
@@ -80,6 +81,15 @@ export interface ServiceConfig {
   workerConcurrency: number;
   /** How often the sweeper looks for previews to pause or delete (`SWEEP_INTERVAL`, default 5m). */
   sweepIntervalMs: number;
+  /**
+   * Where the host's ingress controller reaches this service's waker (`PREVIEW_WAKER_ADDRESS`,
+   * `ip:port`, not loopback): a sleeping preview's URL is sent there. Unset, the `all` role's own HOST
+   * and PORT (for 0.0.0.0 this machine's first outside address), right for the embedded host; a
+   * `worker` alone, or a loopback HOST, then routes nothing there.
+   */
+  wakerAddress?: WakerAddress;
+  /** How long the waker holds a sleeping preview's request while it wakes (`PREVIEW_WAKE_TIMEOUT`, default 20s). */
+  wakeTimeoutMs: number;
   /** Live previews at most, in all (`MAX_PREVIEWS`); unset for no limit. */
   maxPreviews?: number;
   /** Live previews at most per GitHub App installation (`MAX_PREVIEWS_PER_INSTALLATION`); unset for no limit. */
@@ -358,6 +368,43 @@ const envSchema = z.object({
         }
       }),
   ),
+  PREVIEW_WAKER_ADDRESS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((text, ctx) => {
+        const address = parseWakerAddress(text);
+        if (address && /^127\.|^::1$/.test(address.ip)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `may not be a loopback address: the ingress controller reaches it through an EndpointSlice, which refuses one; use an address of the service's machine or pod (got "${text}")`,
+          });
+          return z.NEVER;
+        }
+        if (address) return address;
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an IP address and port the ingress controller reaches the service at, like 10.96.0.20:3000 (got "${text}")`,
+        });
+        return z.NEVER;
+      })
+      .optional(),
+  ),
+  PREVIEW_WAKE_TIMEOUT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .default('20s')
+      .transform((text, ctx) => {
+        try {
+          return parseDuration(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `must be a duration like 20s or 1m (got "${text}")` });
+          return z.NEVER;
+        }
+      }),
+  ),
   WORKER_CONCURRENCY: z.preprocess(
     blankToUndefined,
     z
@@ -579,6 +626,8 @@ export function loadServiceConfig(
     provider: values.VCLUSTER_PROVIDER,
     workerConcurrency: values.WORKER_CONCURRENCY,
     sweepIntervalMs: values.SWEEP_INTERVAL,
+    ...wakerAddressFor(role, values.PREVIEW_WAKER_ADDRESS, values.HOST, values.PORT),
+    wakeTimeoutMs: values.PREVIEW_WAKE_TIMEOUT,
     ...(values.MAX_PREVIEWS !== undefined ? { maxPreviews: values.MAX_PREVIEWS } : {}),
     rateLimits: {
       webhooksPerMinute: values.RATE_LIMIT_WEBHOOKS_PER_MINUTE,
@@ -603,4 +652,26 @@ export function loadServiceConfig(
     hostSecrets: values.PREVIEW_HOST_SECRETS,
     hostSecretsNamespace: values.PREVIEW_HOST_SECRETS_NAMESPACE,
   };
+}
+
+/**
+ * PREVIEW_WAKER_ADDRESS, or the `all` role's own listening address (it serves the waker itself):
+ * HOST, or for 0.0.0.0 this machine's first address that is not loopback (an EndpointSlice may not
+ * hold a loopback address). A loopback HOST gives none.
+ */
+function wakerAddressFor(
+  role: ServiceRole,
+  set: WakerAddress | undefined,
+  host: string,
+  port: number,
+): { wakerAddress?: WakerAddress } {
+  if (set) return { wakerAddress: set };
+  if (role !== 'all' || port === 0) return {};
+  const ip = /^(0\.0\.0\.0|::|\[::\])$/.test(host)
+    ? Object.values(networkInterfaces())
+        .flat()
+        .find((address) => address?.family === 'IPv4' && !address.internal)?.address
+    : host;
+  const own = ip && !/^127\.|^::1$/.test(ip) ? parseWakerAddress(`${ip}:${port}`) : undefined;
+  return own ? { wakerAddress: own } : {};
 }

@@ -56,3 +56,5 @@ export { summarizeSyncerLog } from './syncer-log.ts';
 export { syncerSaw } from './syncer-saw.ts';
 export type { TreeRun } from './tree-preview.ts';
 export { MAX_VARIABLE_LENGTH, variablesSchema } from './variables.ts';
+export { parseWakerAddress, type WakerAddress } from './wake/route.ts';
+export { type PreviewWakeAccess, previewWakeAccess, type WakeTarget } from './wake/wake-access.ts';

@@ -25,11 +25,11 @@ export const desiredStateSchema = z.discriminatedUnion('kind', [
 ]);
 
 /**
- * Why the service itself asked for this desired state (the sweeper), for the sticky comment. An
+ * Why the service itself asked for this desired state (the sweeper; the waker, `request`), for the sticky comment. An
  * `orphaned` preview has no pull request left to comment on, so nothing is reported for it.
  */
 export const jobReasonSchema = z.object({
-  kind: z.enum(['closed', 'orphaned', 'idle', 'expired']),
+  kind: z.enum(['closed', 'orphaned', 'idle', 'expired', 'request']),
   /** One phrase for people: `idle for 1h: paused`, `past its ttl of 7d`. */
   text: z.string().min(1).max(200),
 });

@@ -1,5 +1,11 @@
-import type { PreviewUrlStyle } from '../../preview/index.ts';
-import { annotations, previewHostAccess, STEPS, type VirtualClusterProvider } from '../../preview/index.ts';
+import type { PreviewUrlStyle, WakerAddress } from '../../preview/index.ts';
+import {
+  annotations,
+  previewHostAccess,
+  previewWakeAccess,
+  STEPS,
+  type VirtualClusterProvider,
+} from '../../preview/index.ts';
 import { previewName } from '../desired-state.ts';
 import type { GitHubClient } from '../github/reporter.ts';
 import type { HostSecretAllowlist } from '../host-secrets/plan-host-secrets.ts';
@@ -62,6 +68,11 @@ export interface ReconcilerDeps {
   podSecurity?: PodSecurityPolicy;
   /** `/vcluster keep`: the sticky comment says when a preview is kept from sleep and ttl. */
   kept?: Pick<KeptPreviews, 'get'>;
+  /**
+   * Where the host's ingress controller reaches the service's waker (PREVIEW_WAKER_ADDRESS): a paused
+   * preview's URL is sent there, so that its first request wakes it. Without it, a paused URL fails.
+   */
+  wakerAddress?: WakerAddress;
 }
 
 /** Per process: a fallback for reconcilers made without a shared store (tests, the CLI). */
@@ -83,6 +94,7 @@ const NO_PREVIEW_HINT = 'Push a commit or comment `/vcluster redeploy` to create
 export function createReconciler(deps: ReconcilerDeps) {
   const { provider, slots } = deps;
   const host = previewHostAccess(deps.hostKubeconfig, deps.urlStyle);
+  const wake = previewWakeAccess(deps.hostKubeconfig);
   const bringUpDeps = {
     provider,
     host,
@@ -158,6 +170,8 @@ export function createReconciler(deps: ReconcilerDeps) {
               error: { message: 'There is no preview to pause.', hint: NO_PREVIEW_HINT },
             };
           const url = await host.currentUrl(ref.namespace);
+          // The URL goes to the waker first: a visit while the app stops is held, not failed.
+          if (deps.wakerAddress) await wake.sleep(ref.namespace, deps.wakerAddress);
           await provider.pause(ref);
           return { state: 'paused', url, connect, ...why };
         });
@@ -169,9 +183,11 @@ export function createReconciler(deps: ReconcilerDeps) {
               error: { message: 'There is no preview to resume.', hint: NO_PREVIEW_HINT },
             };
           const info = await provider.resume(ref);
+          // The URL goes back to the app once it serves (also when this service has no waker address now).
+          await wake.wake(ref.namespace);
           const sha = info.annotations[annotations.commit];
           if (sha) await host.annotate(ref.namespace, previewAnnotations(job.repo, sha));
-          return { state: 'ready', url: await host.currentUrl(ref.namespace), sha, connect };
+          return { state: 'ready', url: await host.currentUrl(ref.namespace), sha, connect, ...why };
         });
       case 'up':
       case 'redeploy':

@@ -155,6 +155,12 @@ capabilities:
 {{- end }}
 - name: SWEEP_INTERVAL
   value: {{ .Values.previews.sweepInterval | quote }}
+{{- with .Values.previews.wakerAddress }}
+- name: PREVIEW_WAKER_ADDRESS
+  value: {{ . | quote }}
+{{- end }}
+- name: PREVIEW_WAKE_TIMEOUT
+  value: {{ .Values.previews.wakeTimeout | quote }}
 {{- if gt (int .Values.previews.maxPreviews) 0 }}
 - name: MAX_PREVIEWS
   value: {{ .Values.previews.maxPreviews | quote }}
