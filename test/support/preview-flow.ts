@@ -57,6 +57,8 @@ export async function startPreviewFlow(options: {
   settings?: Record<string, string>;
   /** More people's roles on the repository (`maintainer` maintains it). */
   permissions?: Record<string, RoleName>;
+  /** The GitHub App's installation on the repository (1 unless given). */
+  installationId?: number;
 }): Promise<PreviewFlow> {
   const { owner, repo, hostKubeconfig } = options;
   const provider = options.provider ?? 'local';
@@ -65,7 +67,7 @@ export async function startPreviewFlow(options: {
   const secret = `whsec-${randomBytes(8).toString('hex')}`;
   const ingress = options.ingressUrl ? new URL(options.ingressUrl) : undefined;
   const startFlowService = async (github: GitHubDouble) => {
-    github.addRepo(owner, repo, { installationId: 1 });
+    github.addRepo(owner, repo, { installationId: options.installationId ?? 1 });
     for (const [login, role] of Object.entries({
       maintainer: 'maintain' as RoleName,
       ...options.permissions,
