@@ -59,15 +59,27 @@ export async function startPreviewFlow(options: {
   permissions?: Record<string, RoleName>;
   /** The GitHub App's installation on the repository (1 unless given). */
   installationId?: number;
+  /** More repositories (`owner/name`) of the installation, for tests of one repository against another. */
+  otherRepos?: readonly string[];
 }): Promise<PreviewFlow> {
   const { owner, repo, hostKubeconfig } = options;
   const provider = options.provider ?? 'local';
   const deployTimeoutMs = options.deployTimeoutMs ?? 180_000;
-  const home = provider === 'local' ? isolatedHome(hostKubeconfig, `${owner}.${repo}`) : undefined;
+  const repos = [`${owner}/${repo}`, ...(options.otherRepos ?? [])];
+  const home =
+    provider === 'local'
+      ? isolatedHome(
+          hostKubeconfig,
+          repos.map((fullName) => fullName.replace('/', '.')),
+        )
+      : undefined;
   const secret = `whsec-${randomBytes(8).toString('hex')}`;
   const ingress = options.ingressUrl ? new URL(options.ingressUrl) : undefined;
   const startFlowService = async (github: GitHubDouble) => {
-    github.addRepo(owner, repo, { installationId: options.installationId ?? 1 });
+    for (const fullName of repos) {
+      const [repoOwner, repoName] = fullName.split('/') as [string, string];
+      github.addRepo(repoOwner, repoName, { installationId: options.installationId ?? 1 });
+    }
     for (const [login, role] of Object.entries({
       maintainer: 'maintain' as RoleName,
       ...options.permissions,
