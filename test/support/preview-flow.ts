@@ -148,7 +148,9 @@ export async function startPreviewFlow(options: {
       ).items.filter((ns) => ns.metadata?.labels?.['vcluster-preview.dev/repo'] === `${owner}.${repo}`),
     virtual: async (pr) => {
       if (provider !== 'local')
-        throw new Error('flow.virtual reads the local provider: use kubernetesProvider');
+        throw new Error(
+          `flow.virtual reads the local provider's clusters: read a ${provider} preview with its own provider`,
+        );
       return kubeClients(
         await localProvider({ hostKubeconfig }).kubeconfig(previewName(`${owner}/${repo}`, pr)),
       );
