@@ -46,6 +46,8 @@ export async function startPreviewFlow(options: {
   owner: string;
   repo: string;
   hostKubeconfig: string;
+  /** How the service reaches the host, when not as `hostKubeconfig` does (through a proxy that fails). */
+  serviceHostKubeconfig?: string;
   redisUrl: string;
   /** The host's ingress controller (real node): preview URLs are `http://…preview.localhost:<its port>`. */
   ingressUrl?: string;
@@ -86,7 +88,12 @@ export async function startPreviewFlow(options: {
     }))
       github.setPermission(owner, repo, login, role);
     const env = {
-      ...(await serviceEnv({ github, hostKubeconfig, redisUrl: options.redisUrl, webhookSecret: secret })),
+      ...(await serviceEnv({
+        github,
+        hostKubeconfig: options.serviceHostKubeconfig ?? hostKubeconfig,
+        redisUrl: options.redisUrl,
+        webhookSecret: secret,
+      })),
       VCLUSTER_PROVIDER: provider,
       ...(ingress
         ? { BASE_DOMAIN: 'preview.localhost', PREVIEW_URL_SCHEME: 'http', PREVIEW_URL_PORT: ingress.port }
