@@ -1,23 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { CI_SERVICE_ACCOUNT } from '../../preview/ci-kubeconfig.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { scopedKubeconfig } from '../../preview/scoped-kubeconfig.ts';
 import { type ActionRun, runAction } from '../support/action-runner.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
 import { kubeconfigFile, runBinary } from '../support/kubectl.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { seedExample } from '../support/preview-service.ts';
 import type { PullRequestSpec } from '../support/webhooks.ts';
 
 /**
@@ -37,52 +31,33 @@ const host = kubeClients(hostKubeconfig);
 const ACTION_TIMEOUT = { timeout: '240s' };
 const RUN_MS = 260_000;
 
-let github: GitHubDouble;
-let service: RunningService;
-let restoreHome: () => Promise<void>;
+let flow: PreviewFlow;
 
 beforeAll(async () => {
-  const home = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`);
-  restoreHome = home.restore;
-  github = await startGitHubDouble();
-  github.addRepo(OWNER, REPO, { installationId: 5 });
-  // The runs' actor (the runner's token names octocat) may do what `/vcluster` commands need.
-  github.setPermission(OWNER, REPO, 'octocat', 'write');
-  const env = await serviceEnv({
-    github,
+  flow = await startPreviewFlow({
+    owner: OWNER,
+    repo: REPO,
     hostKubeconfig,
     redisUrl: inject('redisUrl'),
-    webhookSecret: 'whsec',
-  });
-  const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-  service = await startService({
-    role: 'all',
-    env,
-    reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-    queueName: `test-action-kubeconfig-${randomBytes(4).toString('hex')}`,
-    logger,
-    handleSignals: false,
+    installationId: 5,
+    // The runs' actor (the runner's token names octocat) may do what `/vcluster` commands need.
+    permissions: { octocat: 'write' },
   });
 });
 
 afterAll(async () => {
-  if (service) {
-    await service.stop();
-    await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-  }
-  await restoreHome?.();
-  await github?.stop();
+  await flow?.stop();
 });
 
 const openPullRequest = async (spec: Omit<PullRequestSpec, 'owner' | 'repo'>) => {
   const full = { owner: OWNER, repo: REPO, ...spec };
-  await seedExample(github, OWNER, REPO, spec.headSha);
-  github.addPullRequest(full);
+  await seedExample(flow.github, OWNER, REPO, spec.headSha);
+  flow.github.addPullRequest(full);
   return full;
 };
 
 const run = (spec: PullRequestSpec, inputs: Record<string, string>, event: 'opened' | 'closed' = 'opened') =>
-  runAction({ github, serviceUrl: service.url!, spec, inputs, event, timeoutMs: RUN_MS });
+  runAction({ github: flow.github, serviceUrl: flow.service.url!, spec, inputs, event, timeoutMs: RUN_MS });
 
 /** What kubectl says with a kubeconfig (YAML), or what it failed with. */
 async function kubectl(kubeconfig: string, args: string[]): Promise<{ ok: boolean; out: string }> {
@@ -170,7 +145,7 @@ describe('the Action writes a kubeconfig of the real preview', () => {
 
   it('a run of a pull request from a fork is refused before anything is asked of the service', async () => {
     const spec = await openPullRequest({ number: 33, headSha: sha('5'), forkOwner: 'stranger' });
-    const tokensAsked = github.callsTo('GET', '/_apis/actions/idtoken').length;
+    const tokensAsked = flow.github.callsTo('GET', '/_apis/actions/idtoken').length;
     const result = await run(spec, { kubeconfig: 'true', ...ACTION_TIMEOUT });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
@@ -178,8 +153,14 @@ describe('the Action writes a kubeconfig of the real preview', () => {
     );
     expect(result.outputs).toEqual({});
     // Not even an OIDC token was asked for, and nothing was queued.
-    expect(github.callsTo('GET', '/_apis/actions/idtoken').length).toBe(tokensAsked);
-    const jobs = await service.queue!.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+    expect(flow.github.callsTo('GET', '/_apis/actions/idtoken').length).toBe(tokensAsked);
+    const jobs = await flow.service.queue!.queue.getJobs([
+      'waiting',
+      'active',
+      'delayed',
+      'completed',
+      'failed',
+    ]);
     expect(jobs.filter((job) => job.data.pr === 33)).toEqual([]);
   });
 

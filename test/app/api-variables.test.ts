@@ -1,26 +1,17 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${{ key }}` is the placeholder syntax of the config file.
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
-import { STICKY_MARKER } from '../../app/sticky-comment.ts';
-import { kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { EXAMPLE_HELLO, isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import { type PullRequestSpec, postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { EXAMPLE_HELLO, seedExample } from '../support/preview-service.ts';
+import { type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
 const REPO = 'builds';
 const FULL_NAME = `${OWNER}/${REPO}`;
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const AUDIENCE = 'https://previews.acme.test';
 const sha = (seed: string) => seed.repeat(40).slice(0, 40);
 const PREVIEW_WAIT = { timeoutMs: 180_000, intervalMs: 250 };
@@ -36,59 +27,39 @@ const DEFAULT_IMAGE = 'nginxinc/nginx-unprivileged:1.27';
  * reconciler and the local provider on the test host.
  */
 describe('variables: a workflow sets the image it built', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  let restoreHome: () => Promise<void>;
-  const host = kubeClients(inject('hostKubeconfig'));
-  // Made when used: the isolated home (VCLUSTER_PREVIEW_HOME) is set in beforeAll.
+  let flow: PreviewFlow;
+  // Made when used: the flow's state home (VCLUSTER_PREVIEW_HOME) is set in beforeAll.
   const provider = () => localProvider({ hostKubeconfig: inject('hostKubeconfig') });
 
   beforeAll(async () => {
-    const home = isolatedHome(inject('hostKubeconfig'), `${OWNER}.${REPO}`);
-    restoreHome = home.restore;
-    github = await startGitHubDouble();
-    github.addRepo(OWNER, REPO, { installationId: 1 });
-    // The workflow runs' actor may redeploy, as the person who pushed may.
-    github.setPermission(OWNER, REPO, 'octocat', 'write');
-    const env = {
-      ...(await serviceEnv({
-        github,
-        hostKubeconfig: inject('hostKubeconfig'),
-        redisUrl: inject('redisUrl'),
-        webhookSecret: SECRET,
-      })),
-      API_AUDIENCE: AUDIENCE,
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    const queueName = `variables-${randomBytes(4).toString('hex')}`;
-    const reconcile = await defaultReconciler(loadServiceConfig(env, 'all'), logger, { queueName });
-    service = await startService({ role: 'all', env, reconcile, queueName, logger, handleSignals: false });
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
+      hostKubeconfig: inject('hostKubeconfig'),
+      redisUrl: inject('redisUrl'),
+      settings: { API_AUDIENCE: AUDIENCE },
+      // The workflow runs' actor may redeploy, as the person who pushed may.
+      permissions: { octocat: 'write' },
+    });
   });
 
   afterAll(async () => {
-    if (service) {
-      await service.stop();
-      await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    }
-    await restoreHome?.();
-    await github?.stop();
+    await flow?.stop();
   });
 
-  const sticky = (pr: number) =>
-    github.comments(OWNER, REPO, pr).filter((comment) => comment.body.startsWith(STICKY_MARKER));
   const waitForSticky = (pr: number, what: string, matches: (body: string) => boolean) =>
-    waitUntil(async () => sticky(pr).find((comment) => matches(comment.body)), {
+    waitUntil(async () => flow.stickyComments(pr).find((comment) => matches(comment.body)), {
       what: `PR #${pr}: the sticky comment ${what}`,
       ...PREVIEW_WAIT,
     });
-  const hostNamespaces = async (pr: number) =>
-    (
-      await host.core.listNamespace({ labelSelector: `vcluster-preview.dev/pull-request=${pr}` })
-    ).items.filter((ns) => ns.metadata?.labels?.['vcluster-preview.dev/repo'] === `${OWNER}.${REPO}`);
   /** What the workflow's step sends: `POST /api/v1/previews` with its OIDC token. */
   const askWithVariables = async (pr: number, variables: Record<string, string>) => {
-    const token = github.issueActionsToken({ repository: FULL_NAME, actor: 'octocat', audience: AUDIENCE });
-    const response = await fetch(`${service.url}/api/v1/previews`, {
+    const token = flow.github.issueActionsToken({
+      repository: FULL_NAME,
+      actor: 'octocat',
+      audience: AUDIENCE,
+    });
+    const response = await fetch(`${flow.service.url}/api/v1/previews`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ pullRequest: pr, variables }),
@@ -97,12 +68,18 @@ describe('variables: a workflow sets the image it built', () => {
   };
   /** The example app, its image a variable with the example's image as the default. */
   const seedBuildingRepo = async (headSha: string) => {
-    await seedExample(github, OWNER, REPO, headSha);
+    await seedExample(flow.github, OWNER, REPO, headSha);
     const config = await readFile(join(EXAMPLE_HELLO, CONFIG_PATH), 'utf8');
-    github.setFile(OWNER, REPO, headSha, CONFIG_PATH, `${config}variables:\n  image: "${DEFAULT_IMAGE}"\n`);
+    flow.github.setFile(
+      OWNER,
+      REPO,
+      headSha,
+      CONFIG_PATH,
+      `${config}variables:\n  image: "${DEFAULT_IMAGE}"\n`,
+    );
     const deployment = await readFile(join(EXAMPLE_HELLO, DEPLOYMENT_PATH), 'utf8');
     expect(deployment).toContain(`image: ${DEFAULT_IMAGE}`);
-    github.setFile(
+    flow.github.setFile(
       OWNER,
       REPO,
       headSha,
@@ -111,7 +88,7 @@ describe('variables: a workflow sets the image it built', () => {
     );
   };
   const imageIn = async (pr: number) => {
-    const virtual = kubeClients(await provider().kubeconfig(previewName(FULL_NAME, pr)));
+    const virtual = await flow.virtual(pr);
     const deployment = await virtual.apps.readNamespacedDeployment({ name: 'hello', namespace: 'default' });
     return deployment.spec?.template.spec?.containers[0]?.image;
   };
@@ -120,8 +97,8 @@ describe('variables: a workflow sets the image it built', () => {
     const headSha = sha('4');
     await seedBuildingRepo(headSha);
     const spec: PullRequestSpec = { owner: OWNER, repo: REPO, number: 41, headSha };
-    github.addPullRequest(spec);
-    const post = postWebhook(service.webhookUrl!, 'pull_request', pullRequestEvent('opened', spec), SECRET);
+    flow.github.addPullRequest(spec);
+    const post = flow.post('pull_request', pullRequestEvent('opened', spec));
     expect((await post).status).toBeLessThan(300);
     const ready = await waitForSticky(41, 'ready', (body) => body.includes('Preview ready'));
     expect(ready.body).toContain('https://pr-41-');
@@ -135,18 +112,18 @@ describe('variables: a workflow sets the image it built', () => {
       what: 'PR #41: the Deployment runs the image the workflow built',
       ...PREVIEW_WAIT,
     });
-    await waitUntil(async () => (await service.queue!.place(FULL_NAME, 41)).state === 'none', {
+    await waitUntil(async () => (await flow.service.queue!.place(FULL_NAME, 41)).state === 'none', {
       what: 'PR #41: the workflow’s job finished',
       ...PREVIEW_WAIT,
     });
-    expect(sticky(41)).toHaveLength(1);
-    expect(sticky(41)[0]?.body).toContain('Preview ready');
+    expect(flow.stickyComments(41)).toHaveLength(1);
+    expect(flow.stickyComments(41)[0]?.body).toContain('Preview ready');
   });
 
   it('a variable the config does not declare fails the deploy with the reason, and nothing is made', async () => {
     const headSha = sha('5');
     await seedBuildingRepo(headSha);
-    github.addPullRequest({ owner: OWNER, repo: REPO, number: 42, headSha });
+    flow.github.addPullRequest({ owner: OWNER, repo: REPO, number: 42, headSha });
     const answer = await askWithVariables(42, { image: 'ghcr.io/acme/builds:x', imgae: 'typo' });
     expect(answer.status).toBe(202);
     const failed = await waitForSticky(42, 'failed', (body) => body.includes('Preview failed'));
@@ -154,11 +131,11 @@ describe('variables: a workflow sets the image it built', () => {
       'the workflow set variable imgae, which .github/vcluster-preview.yml does not declare under variables: (it declares image)',
     );
     expect(failed.body).toContain('Declare each name under variables:');
-    await waitUntil(async () => (await service.queue!.place(FULL_NAME, 42)).state === 'none', {
+    await waitUntil(async () => (await flow.service.queue!.place(FULL_NAME, 42)).state === 'none', {
       what: 'PR #42: its job finished',
       ...PREVIEW_WAIT,
     });
-    expect(await hostNamespaces(42)).toEqual([]);
+    expect(await flow.hostNamespaces(42)).toEqual([]);
     expect(await provider().get(previewName(FULL_NAME, 42))).toBeUndefined();
   });
 });

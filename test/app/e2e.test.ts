@@ -1,28 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
-import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, type IssueComment, startGitHubDouble } from '../support/github-double.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import {
-  issueCommentEvent,
-  type PullRequestSpec,
-  postWebhook,
-  pullRequestEvent,
-} from '../support/webhooks.ts';
+import type { IssueComment } from '../support/github-double.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { seedExample } from '../support/preview-service.ts';
+import { issueCommentEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
 const REPO = 'hello';
-const FULL_NAME = `${OWNER}/${REPO}`;
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const sha = (seed: string) => seed.repeat(40).slice(0, 40);
 const PREVIEW_WAIT = { timeoutMs: 120_000, intervalMs: 250 };
 
@@ -32,83 +18,49 @@ const PREVIEW_WAIT = { timeoutMs: 120_000, intervalMs: 250 };
  * cluster, and what lands on the pull request in the GitHub double.
  */
 describe('the GitHub App end to end', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  let restoreHome: () => Promise<void>;
+  let flow: PreviewFlow;
   const host = kubeClients(inject('hostKubeconfig'));
 
   beforeAll(async () => {
-    const home = isolatedHome(inject('hostKubeconfig'), `${OWNER}.${REPO}`);
-    restoreHome = home.restore;
-    github = await startGitHubDouble();
-    github.addRepo(OWNER, REPO, { installationId: 1 });
-    github.setPermission(OWNER, REPO, 'maintainer', 'maintain');
-    github.setPermission(OWNER, REPO, 'reader', 'read');
-    const env = await serviceEnv({
-      github,
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
       hostKubeconfig: inject('hostKubeconfig'),
       redisUrl: inject('redisUrl'),
-      webhookSecret: SECRET,
-    });
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    const reconcile = await defaultReconciler(loadServiceConfig(env, 'all'), logger);
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile,
-      queueName: `e2e-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+      permissions: { reader: 'read' },
     });
   });
 
   afterAll(async () => {
-    if (service) {
-      await service.stop();
-      await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    }
-    await restoreHome?.();
-    await github?.stop();
+    await flow?.stop();
   });
 
-  const post = (event: string, payload: unknown) => postWebhook(service.webhookUrl!, event, payload, SECRET);
-  const sticky = (pr: number): IssueComment[] =>
-    github.comments(OWNER, REPO, pr).filter((c) => c.body.startsWith(STICKY_MARKER));
+  const sticky = (pr: number): IssueComment[] => flow.stickyComments(pr);
   const replies = (pr: number): IssueComment[] =>
-    github.comments(OWNER, REPO, pr).filter((c) => !c.body.startsWith(STICKY_MARKER));
+    flow.github.comments(OWNER, REPO, pr).filter((c) => !c.body.startsWith(STICKY_MARKER));
   const waitForSticky = (pr: number, what: string, matches: (body: string) => boolean) =>
     waitUntil(async () => sticky(pr).find((c) => matches(c.body)), {
       what: `PR #${pr}: the sticky comment ${what}`,
       ...PREVIEW_WAIT,
     });
-  const hostNamespaces = async (pr: number) =>
-    (
-      await host.core.listNamespace({ labelSelector: `vcluster-preview.dev/pull-request=${pr}` })
-    ).items.filter((ns) => ns.metadata?.labels?.['vcluster-preview.dev/repo'] === `${OWNER}.${REPO}`);
   const deploymentsOf = (pr: number) =>
-    github.deployments(OWNER, REPO).filter((d) => d.environment === `preview/pr-${pr}`);
+    flow.github.deployments(OWNER, REPO).filter((d) => d.environment === `preview/pr-${pr}`);
   const pendingJobs = async (pr: number) =>
-    (await service.queue!.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).filter(
+    (await flow.service.queue!.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).filter(
       (job) => job.data.pr === pr,
-    );
-  const virtualClient = async (pr: number) =>
-    kubeClients(
-      await localProvider({ hostKubeconfig: inject('hostKubeconfig') }).kubeconfig(
-        previewName(FULL_NAME, pr),
-      ),
     );
   const openPullRequest = async (spec: Omit<PullRequestSpec, 'owner' | 'repo'>) => {
     const full = { owner: OWNER, repo: REPO, ...spec };
-    await seedExample(github, OWNER, REPO, spec.headSha);
-    github.addPullRequest(full);
-    const response = await post('pull_request', pullRequestEvent('opened', full));
+    await seedExample(flow.github, OWNER, REPO, spec.headSha);
+    flow.github.addPullRequest(full);
+    const response = await flow.post('pull_request', pullRequestEvent('opened', full));
     expect(response.status).toBeLessThan(300);
     return full;
   };
   /** Writes the comment into the double (so it can be reacted to) and posts its webhook. */
   const comment = async (spec: PullRequestSpec, body: string, sender: string) => {
-    const stored = github.addComment(OWNER, REPO, spec.number, body, sender);
-    const response = await post(
+    const stored = flow.github.addComment(OWNER, REPO, spec.number, body, sender);
+    const response = await flow.post(
       'issue_comment',
       issueCommentEvent(spec, { body, sender, commentId: stored.id }),
     );
@@ -126,11 +78,11 @@ describe('the GitHub App end to end', () => {
     });
     expect(deployment.environment).toBe('preview/pr-7');
     expect(deployment.statuses.at(-1)?.environment_url).toMatch(/^https:\/\/pr-7-/);
-    const namespaces = await hostNamespaces(7);
+    const namespaces = await flow.hostNamespaces(7);
     expect(namespaces).toHaveLength(1);
     const namespace = namespaces[0]!.metadata!.name!;
 
-    expect((await post('pull_request', pullRequestEvent('closed', pr))).status).toBeLessThan(300);
+    expect((await flow.post('pull_request', pullRequestEvent('closed', pr))).status).toBeLessThan(300);
     await waitUntil(() => isGone(() => host.core.readNamespace({ name: namespace })), {
       what: `preview namespace ${namespace} deleted`,
       ...PREVIEW_WAIT,
@@ -149,10 +101,10 @@ describe('the GitHub App end to end', () => {
 
     const pushes = ['3', '4', '5', '6', '7'].map((seed) => sha(seed));
     for (const [index, head] of pushes.entries()) {
-      await seedExample(github, OWNER, REPO, head);
+      await seedExample(flow.github, OWNER, REPO, head);
       const spec = { ...first, headSha: head };
-      github.updatePullRequest(OWNER, REPO, 8, { headSha: head });
-      const response = await post(
+      flow.github.updatePullRequest(OWNER, REPO, 8, { headSha: head });
+      const response = await flow.post(
         'pull_request',
         pullRequestEvent('synchronize', spec, { before: index === 0 ? first.headSha : pushes[index - 1] }),
       );
@@ -168,7 +120,7 @@ describe('the GitHub App end to end', () => {
     expect(burstDeploys.length).toBeGreaterThanOrEqual(1);
     expect(burstDeploys.length).toBeLessThanOrEqual(2);
     expect(burstDeploys.at(-1)?.id).toBe(deployed.id);
-    const [namespace] = await hostNamespaces(8);
+    const [namespace] = await flow.hostNamespaces(8);
     expect(namespace?.metadata?.annotations?.['vcluster-preview.dev/commit']).toBe(newest);
     expect(sticky(8)).toHaveLength(1);
     expect(sticky(8)[0]?.body).toContain(newest.slice(0, 7));
@@ -177,7 +129,7 @@ describe('the GitHub App end to end', () => {
   it('/vcluster reset: refused for a read-only user with nothing changed; a maintainer gets a new, empty cluster with the app', async () => {
     const pr = await openPullRequest({ number: 9, headSha: sha('8') });
     await waitUntil(async () => successes(9)[0], { what: 'the first deploy', ...PREVIEW_WAIT });
-    const virtual = await virtualClient(9);
+    const virtual = await flow.virtual(9);
     await virtual.core.createNamespacedConfigMap({
       namespace: 'default',
       body: { metadata: { name: 'left-by-a-reviewer' }, data: { note: 'gone after a reset' } },
@@ -204,19 +156,19 @@ describe('the GitHub App end to end', () => {
       what: 'a second successful deploy after the reset',
       ...PREVIEW_WAIT,
     });
-    const fresh = await virtualClient(9);
+    const fresh = await flow.virtual(9);
     const gone = await isGone(() =>
       fresh.core.readNamespacedConfigMap({ name: 'left-by-a-reviewer', namespace: 'default' }),
     );
     expect(gone).toBe(true);
     const app = await fresh.apps.listDeploymentForAllNamespaces();
     expect(app.items.map((d) => d.metadata?.name)).toContain('hello');
-    expect(await hostNamespaces(9)).toHaveLength(1);
+    expect(await flow.hostNamespaces(9)).toHaveLength(1);
     expect(sticky(9)).toHaveLength(1);
   });
 
   it('a fork: nothing deployed until a maintainer approves the commit, then the preview comes up', async () => {
-    await seedExample(github, OWNER, REPO, 'main');
+    await seedExample(flow.github, OWNER, REPO, 'main');
     const pr = await openPullRequest({
       number: 10,
       headSha: sha('a'),
@@ -226,19 +178,19 @@ describe('the GitHub App end to end', () => {
     });
     await waitForSticky(10, 'asking for approval', (body) => body.includes('/vcluster approve'));
     expect(await pendingJobs(10)).toEqual([]);
-    expect(await hostNamespaces(10)).toEqual([]);
+    expect(await flow.hostNamespaces(10)).toEqual([]);
     expect(deploymentsOf(10)).toEqual([]);
 
     await comment(pr, '/vcluster approve', 'maintainer');
     await waitForSticky(10, 'with the preview URL', (body) => body.includes('https://pr-10-'));
-    expect(await hostNamespaces(10)).toHaveLength(1);
+    expect(await flow.hostNamespaces(10)).toHaveLength(1);
     expect(deploymentsOf(10).map((d) => d.sha)).toEqual([sha('a')]);
   });
 
   it('a bad config → one clear error in the sticky comment, no retry, no virtual cluster left', async () => {
     const head = sha('b');
-    await seedExample(github, OWNER, REPO, head);
-    github.setFile(
+    await seedExample(flow.github, OWNER, REPO, head);
+    flow.github.setFile(
       OWNER,
       REPO,
       head,
@@ -246,8 +198,8 @@ describe('the GitHub App end to end', () => {
       'manifest: deploy/\nexpose:\n  service: hello\n  port: 80\n',
     );
     const spec = { owner: OWNER, repo: REPO, number: 11, headSha: head };
-    github.addPullRequest(spec);
-    expect((await post('pull_request', pullRequestEvent('opened', spec))).status).toBeLessThan(300);
+    flow.github.addPullRequest(spec);
+    expect((await flow.post('pull_request', pullRequestEvent('opened', spec))).status).toBeLessThan(300);
 
     const failed = await waitForSticky(11, 'with the error', (body) => body.includes('Preview failed'));
     expect(failed.body).toContain('.github/vcluster-preview.yml:1');
@@ -256,7 +208,7 @@ describe('the GitHub App end to end', () => {
     await waitUntil(async () => (await pendingJobs(11)).length === 0 || undefined, {
       what: 'the job ended',
     });
-    expect(await hostNamespaces(11)).toEqual([]);
+    expect(await flow.hostNamespaces(11)).toEqual([]);
     expect(sticky(11)).toHaveLength(1);
     expect(deploymentsOf(11).at(-1)?.statuses.at(-1)?.state).toBe('failure');
   });

@@ -1,18 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
-import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { kubeConfigFromString } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { startGitHubDouble } from '../support/github-double.ts';
-import { kubeconfigFile } from '../support/kubectl.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
+import { startPreviewFlow } from '../support/preview-flow.ts';
+import { seedExample } from '../support/preview-service.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'outage';
 const REPO = 'hello';
@@ -35,45 +27,22 @@ describe('the host API server unreachable for 30 s', () => {
     const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
     cleanups.push(() => proxy.stop());
     const proxied = hostKubeconfig.replace(server.origin, `https://127.0.0.1:${proxy.port}`);
-    const home = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`);
-    cleanups.push(() => home.restore());
-    const github = await startGitHubDouble();
-    cleanups.push(() => github.stop());
-    github.addRepo(OWNER, REPO, { installationId: 1 });
-    const secret = `whsec-${randomBytes(8).toString('hex')}`;
-    const env = {
-      ...(await serviceEnv({
-        github,
-        hostKubeconfig: proxied,
-        redisUrl: inject('redisUrl'),
-        webhookSecret: secret,
-      })),
-      KUBECONFIG: await kubeconfigFile(proxied),
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    const service = await startService({
-      role: 'all',
-      env,
-      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-      queueName: `outage-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+    const flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
+      hostKubeconfig,
+      serviceHostKubeconfig: proxied,
+      redisUrl: inject('redisUrl'),
     });
-    cleanups.push(async () => {
-      await service.stop();
-      await (service.queue as PreviewQueue).queue.obliterate({ force: true });
-    });
+    cleanups.push(() => flow.stop());
 
     const pr = { owner: OWNER, repo: REPO, number: 1, headSha: 'e'.repeat(40) };
-    await seedExample(github, OWNER, REPO, pr.headSha);
-    github.addPullRequest(pr);
+    await seedExample(flow.github, OWNER, REPO, pr.headSha);
+    flow.github.addPullRequest(pr);
     await proxy.cut();
     const cutAt = Date.now();
-    expect(
-      (await postWebhook(service.webhookUrl!, 'pull_request', pullRequestEvent('opened', pr), secret)).status,
-    ).toBeLessThan(300);
-    const sticky = () =>
-      github.comments(OWNER, REPO, 1).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
+    expect((await flow.post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
+    const sticky = () => flow.stickyBody(1);
     // While the host does not answer, the pull request is told why it waits.
     const waiting = await waitUntil(
       async () => (/ECONNREFUSED|not answering|unreachable/i.test(sticky()) ? sticky() : undefined),
@@ -89,7 +58,7 @@ describe('the host API server unreachable for 30 s', () => {
 
     const status = await waitUntil(
       async () =>
-        github
+        flow.github
           .deployments(OWNER, REPO)
           .flatMap((d) => d.statuses)
           .find((s) => s.state === 'success'),
@@ -98,7 +67,7 @@ describe('the host API server unreachable for 30 s', () => {
     expect(status.environment_url).toMatch(/^https:\/\/pr-1-/);
     expect(sticky()).toContain(status.environment_url);
     expect(
-      github
+      flow.github
         .deployments(OWNER, REPO)
         .flatMap((d) => d.statuses)
         .filter((s) => s.state === 'success'),

@@ -1,23 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
-import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
-import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import { type PullRequestSpec, postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { seedExample } from '../support/preview-service.ts';
+import { type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
 const REPO = 'secrets';
 const FULL_NAME = `${OWNER}/${REPO}`;
-const WEBHOOK_SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const HOST_NAMESPACE = `operator-secrets-${randomBytes(3).toString('hex')}`;
 const sha = (seed: string) => seed.repeat(40).slice(0, 40);
 const PREVIEW_WAIT = { timeoutMs: 120_000, intervalMs: 250 };
@@ -43,9 +34,7 @@ const ALLOWED = `  - fromHostSecret: db-creds
  * of its own; what the pull request gets is read back from its virtual cluster.
  */
 describe('host Secrets in previews', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  let restoreHome: () => Promise<void>;
+  let flow: PreviewFlow;
   const host = kubeClients(inject('hostKubeconfig'));
 
   beforeAll(async () => {
@@ -65,59 +54,28 @@ describe('host Secrets in previews', () => {
       namespace: HOST_NAMESPACE,
       body: { metadata: { name: 'prod-db' }, stringData: { password: 'production' } },
     });
-    const home = isolatedHome(inject('hostKubeconfig'), `${OWNER}.${REPO}`);
-    restoreHome = home.restore;
-    github = await startGitHubDouble();
-    github.addRepo(OWNER, REPO, { installationId: 1 });
-    const env = {
-      ...(await serviceEnv({
-        github,
-        hostKubeconfig: inject('hostKubeconfig'),
-        redisUrl: inject('redisUrl'),
-        webhookSecret: WEBHOOK_SECRET,
-      })),
-      PREVIEW_HOST_SECRETS: JSON.stringify({ [FULL_NAME]: ['db-creds'], 'other/*': ['prod-db'] }),
-      PREVIEW_HOST_SECRETS_NAMESPACE: HOST_NAMESPACE,
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    const reconcile = await defaultReconciler(loadServiceConfig(env, 'all'), logger);
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile,
-      queueName: `host-secrets-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
+      hostKubeconfig: inject('hostKubeconfig'),
+      redisUrl: inject('redisUrl'),
+      settings: {
+        PREVIEW_HOST_SECRETS: JSON.stringify({ [FULL_NAME]: ['db-creds'], 'other/*': ['prod-db'] }),
+        PREVIEW_HOST_SECRETS_NAMESPACE: HOST_NAMESPACE,
+      },
     });
   });
 
   afterAll(async () => {
-    if (service) {
-      await service.stop();
-      await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    }
-    await restoreHome?.();
-    await github?.stop();
+    await flow?.stop();
     await host.core.deleteNamespace({ name: HOST_NAMESPACE }).catch(() => {});
   });
 
-  const stickyBody = (pr: number) =>
-    github.comments(OWNER, REPO, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
   const waitForSticky = (pr: number, what: string, matches: (body: string) => boolean) =>
-    waitUntil(async () => (matches(stickyBody(pr)) ? stickyBody(pr) : undefined), {
+    waitUntil(async () => (matches(flow.stickyBody(pr)) ? flow.stickyBody(pr) : undefined), {
       what: `PR #${pr}: the sticky comment ${what}`,
       ...PREVIEW_WAIT,
     });
-  const hostNamespaces = async (pr: number) =>
-    (
-      await host.core.listNamespace({ labelSelector: `vcluster-preview.dev/pull-request=${pr}` })
-    ).items.filter((ns) => ns.metadata?.labels?.['vcluster-preview.dev/repo'] === `${OWNER}.${REPO}`);
-  const virtualClient = async (pr: number) =>
-    kubeClients(
-      await localProvider({ hostKubeconfig: inject('hostKubeconfig') }).kubeconfig(
-        previewName(FULL_NAME, pr),
-      ),
-    );
   /** Opens a pull request whose config (at `ref`: the head commit, or the base branch for a fork) is `config`. */
   const openPullRequest = async (
     spec: Omit<PullRequestSpec, 'owner' | 'repo'>,
@@ -125,16 +83,11 @@ describe('host Secrets in previews', () => {
     ref: string,
   ) => {
     const full = { owner: OWNER, repo: REPO, ...spec };
-    await seedExample(github, OWNER, REPO, spec.headSha);
-    if (ref !== spec.headSha) await seedExample(github, OWNER, REPO, ref);
-    github.setFile(OWNER, REPO, ref, '.github/vcluster-preview.yml', config);
-    github.addPullRequest(full);
-    const response = await postWebhook(
-      service.webhookUrl!,
-      'pull_request',
-      pullRequestEvent('opened', full),
-      WEBHOOK_SECRET,
-    );
+    await seedExample(flow.github, OWNER, REPO, spec.headSha);
+    if (ref !== spec.headSha) await seedExample(flow.github, OWNER, REPO, ref);
+    flow.github.setFile(OWNER, REPO, ref, '.github/vcluster-preview.yml', config);
+    flow.github.addPullRequest(full);
+    const response = await flow.post('pull_request', pullRequestEvent('opened', full));
     expect(response.status).toBeLessThan(300);
     return full;
   };
@@ -144,7 +97,7 @@ describe('host Secrets in previews', () => {
     const body = await waitForSticky(1, 'with the preview URL', (text) => text.includes('https://pr-1-'));
     expect(body).not.toContain('withheld');
 
-    const virtual = await virtualClient(1);
+    const virtual = await flow.virtual(1);
     const copied = await virtual.core.readNamespacedSecret({ name: 'app-db', namespace: 'shop' });
     const decoded = Object.fromEntries(
       Object.entries(copied.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()]),
@@ -168,7 +121,7 @@ describe('host Secrets in previews', () => {
       "secrets: the host Secret prod-db is not allowed for acme/secrets by the service's PREVIEW_HOST_SECRETS setting (allowed: db-creds)",
     );
     expect(body).not.toContain('production');
-    expect(await hostNamespaces(2)).toEqual([]);
+    expect(await flow.hostNamespaces(2)).toEqual([]);
   });
 
   it('an allowed name with a key the host Secret lacks fails with what it has', async () => {
@@ -185,7 +138,7 @@ describe('host Secrets in previews', () => {
     );
     expect(body).not.toContain('pa55-from-the-operator');
     // The config was bad, so the virtual cluster this run made is gone again.
-    await waitUntil(async () => (await hostNamespaces(3)).length === 0 || undefined, {
+    await waitUntil(async () => (await flow.hostNamespaces(3)).length === 0 || undefined, {
       what: 'the failed preview taken away',
       ...PREVIEW_WAIT,
     });
@@ -201,7 +154,7 @@ describe('host Secrets in previews', () => {
     expect(body).toContain(
       'Host Secret db-creds was withheld: this pull request comes from a fork, and host Secrets are never given to code from forks.',
     );
-    const virtual = await virtualClient(4);
+    const virtual = await flow.virtual(4);
     expect(await isGone(() => virtual.core.readNamespacedSecret({ name: 'app-db', namespace: 'shop' }))).toBe(
       true,
     );

@@ -1,22 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { deleteTreePreview, previewTree } from '../../preview/tree-preview.ts';
 import { openBrowser, shoot } from '../support/browser.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { EXAMPLE_HELLO, isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { EXAMPLE_HELLO, seedExample } from '../support/preview-service.ts';
+import { pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
 const REPO = 'status';
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const LOGIN = { username: 'operator', password: `pw-${randomBytes(6).toString('hex')}` };
 const sha = (seed: string) => seed.repeat(40).slice(0, 40);
 const PREVIEW_WAIT = { timeoutMs: 180_000, intervalMs: 500 };
@@ -53,33 +47,16 @@ spec:
  * a screenshot in the test run's folder.
  */
 describe('the status page', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  let restoreHome: () => Promise<void>;
+  let flow: PreviewFlow;
   let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 
   beforeAll(async () => {
-    const home = isolatedHome(inject('hostKubeconfig'), `${OWNER}.${REPO}`);
-    restoreHome = home.restore;
-    github = await startGitHubDouble();
-    github.addRepo(OWNER, REPO, { installationId: 1 });
-    const env = {
-      ...(await serviceEnv({
-        github,
-        hostKubeconfig: inject('hostKubeconfig'),
-        redisUrl: inject('redisUrl'),
-        webhookSecret: SECRET,
-      })),
-      STATUS_PAGE_AUTH: `${LOGIN.username}:${LOGIN.password}`,
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-      queueName: `status-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
+      hostKubeconfig: inject('hostKubeconfig'),
+      redisUrl: inject('redisUrl'),
+      settings: { STATUS_PAGE_AUTH: `${LOGIN.username}:${LOGIN.password}` },
     });
   });
 
@@ -88,25 +65,15 @@ describe('the status page', () => {
     await deleteTreePreview(localProvider({ hostKubeconfig: inject('hostKubeconfig') }), TREE).catch(
       () => {},
     );
-    if (service) {
-      await service.stop();
-      await (service.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    }
-    await restoreHome?.();
-    await github?.stop();
+    await flow?.stop();
   });
 
   const openPullRequest = async (number: number, headSha: string, files: Record<string, string> = {}) => {
     const spec = { owner: OWNER, repo: REPO, number, headSha };
-    await seedExample(github, OWNER, REPO, headSha);
-    for (const [path, text] of Object.entries(files)) github.setFile(OWNER, REPO, headSha, path, text);
-    github.addPullRequest(spec);
-    const response = await postWebhook(
-      service.webhookUrl!,
-      'pull_request',
-      pullRequestEvent('opened', spec),
-      SECRET,
-    );
+    await seedExample(flow.github, OWNER, REPO, headSha);
+    for (const [path, text] of Object.entries(files)) flow.github.setFile(OWNER, REPO, headSha, path, text);
+    flow.github.addPullRequest(spec);
+    const response = await flow.post('pull_request', pullRequestEvent('opened', spec));
     expect(response.status).toBeLessThan(300);
   };
   const basic = `Basic ${Buffer.from(`${LOGIN.username}:${LOGIN.password}`).toString('base64')}`;
@@ -125,7 +92,7 @@ describe('the status page', () => {
     tree.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     const deployed = await waitUntil(
       async () =>
-        github
+        flow.github
           .deployments(OWNER, REPO)
           .filter((d) => d.environment === 'preview/pr-1')
           .flatMap((d) => d.statuses)
@@ -135,13 +102,13 @@ describe('the status page', () => {
     const previewUrl = deployed.environment_url!;
     expect(previewUrl).toMatch(/^https:\/\/pr-1-.*\.preview\.test/);
     await waitUntil(
-      async () => (await service.queue!.queue.getJobs(['failed'])).find((job) => job.data.pr === 2),
+      async () => (await flow.service.queue!.queue.getJobs(['failed'])).find((job) => job.data.pr === 2),
       { what: 'PR #2: its job failed', ...PREVIEW_WAIT },
     );
     const treeUrl = (await tree).url!;
 
     // The login: none or a wrong one is refused with a Basic challenge, the right one is let in.
-    const root = `${service.url}/`;
+    const root = `${flow.service.url}/`;
     const anonymous = await fetch(root);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
@@ -157,7 +124,7 @@ describe('the status page', () => {
     expect(await gone.text()).toContain('No preview pr-acme--status-99');
     expect((await fetch(root, { method: 'POST', headers: { authorization: basic } })).status).toBe(405);
     // Probes and webhooks are not behind the page's login.
-    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${flow.service.url}/healthz`)).status).toBe(200);
 
     browser = await openBrowser({ httpCredentials: LOGIN });
     const { page } = browser;

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { previewName } from '../../app/desired-state.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
-import { isolatedHome, seedExample } from '../support/preview-service.ts';
+import { seedExample } from '../support/preview-service.ts';
 import { containersOf, rulesMentioning, runningContainersOf, vethsOf } from '../support/real-node.ts';
 import { issueCommentEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
@@ -21,14 +19,12 @@ const PREVIEW_WAIT = { timeoutMs: 180_000, intervalMs: 500 };
  */
 describe('a pull request preview on the real node', () => {
   let flow: PreviewFlow;
-  let restoreHome: () => Promise<void>;
   const hostKubeconfig = inject('realHostKubeconfig');
   const host = kubeClients(hostKubeconfig);
   const ingressUrl = new URL(inject('ingressUrl'));
   const node = inject('realNode');
 
   beforeAll(async () => {
-    restoreHome = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`).restore;
     flow = await startPreviewFlow({
       owner: OWNER,
       repo: REPO,
@@ -42,7 +38,6 @@ describe('a pull request preview on the real node', () => {
 
   afterAll(async () => {
     await flow?.stop();
-    await restoreHome?.();
   });
 
   it('opened → the URL answers with the commit; push → the new commit; reset → serves again; closed → nothing left', async () => {
@@ -83,9 +78,7 @@ describe('a pull request preview on the real node', () => {
     await flow.successFor(1, pushed.headSha);
     expect(await flow.pageShowing(url, pushed.headSha)).not.toContain(pr.headSha);
 
-    const kubeconfigOf = () =>
-      localProvider({ hostKubeconfig }).kubeconfig(previewName(`${OWNER}/${REPO}`, 1));
-    const virtual = kubeClients(await kubeconfigOf());
+    const virtual = await flow.virtual(1);
     await virtual.core.createNamespacedConfigMap({
       namespace: 'default',
       body: { metadata: { name: 'left-behind' } },
@@ -100,7 +93,7 @@ describe('a pull request preview on the real node', () => {
       what: 'the reset deployed',
       ...PREVIEW_WAIT,
     });
-    const fresh = kubeClients(await kubeconfigOf());
+    const fresh = await flow.virtual(1);
     expect(
       await isGone(() => fresh.core.readNamespacedConfigMap({ name: 'left-behind', namespace: 'default' })),
     ).toBe(true);

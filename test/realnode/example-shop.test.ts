@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { previewName } from '../../app/desired-state.ts';
 import { kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
-import { isolatedHome, seedExample } from '../support/preview-service.ts';
+import { seedExample } from '../support/preview-service.ts';
 import { checkRunCompletedEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
@@ -25,7 +23,6 @@ const OPERATOR_NAMESPACE = 'shop-operator';
  */
 describe('examples/shop on the real node', () => {
   let flow: PreviewFlow;
-  let restoreHome: () => Promise<void>;
   const hostKubeconfig = inject('realHostKubeconfig');
   const host = kubeClients(hostKubeconfig);
 
@@ -39,7 +36,6 @@ describe('examples/shop on the real node', () => {
         stringData: { 'api-key': 'pk_test_operator', 'admin-token': 'never-copied' },
       },
     });
-    restoreHome = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`).restore;
     flow = await startPreviewFlow({
       owner: OWNER,
       repo: REPO,
@@ -57,7 +53,6 @@ describe('examples/shop on the real node', () => {
 
   afterAll(async () => {
     await flow?.stop();
-    await restoreHome?.();
     await host.core.deleteNamespace({ name: OPERATOR_NAMESPACE }).catch(() => {});
   });
 
@@ -82,9 +77,7 @@ describe('examples/shop on the real node', () => {
       what: 'PR #1: the sticky comment says it waits for the build',
       ...PREVIEW_WAIT,
     });
-    const namespacesOf = async (number: number) =>
-      (await host.core.listNamespace({ labelSelector: `vcluster-preview.dev/pull-request=${number}` })).items;
-    expect(await namespacesOf(1)).toEqual([]);
+    expect(await flow.hostNamespaces(1)).toEqual([]);
     const built = flow.github.updateCheckRun(OWNER, REPO, running.id, {
       status: 'completed',
       conclusion: 'success',
@@ -98,14 +91,12 @@ describe('examples/shop on the real node', () => {
     // The seed ran after the first deploy; the operator's key reached the web, and only that key.
     expect(page).toContain('products: 3');
     expect(page).toContain('payments key: configured');
-    const virtual = kubeClients(
-      await localProvider({ hostKubeconfig }).kubeconfig(previewName(`${OWNER}/${REPO}`, 1)),
-    );
+    const virtual = await flow.virtual(1);
     const copied = await virtual.core.readNamespacedSecret({ name: 'shop-payments', namespace: 'default' });
     expect(Object.keys(copied.data ?? {})).toEqual(['api-key']);
 
     // kustomize's generated ConfigMap (named by its content) is what the web mounts.
-    const [namespace] = (await namespacesOf(1)).map((ns) => ns.metadata!.name!);
+    const [namespace] = (await flow.hostNamespaces(1)).map((ns) => ns.metadata!.name!);
     const configMaps = (await host.core.listNamespacedConfigMap({ namespace: namespace! })).items;
     expect(
       configMaps.some((cm) =>

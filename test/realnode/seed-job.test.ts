@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import type { V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { previewName } from '../../app/desired-state.ts';
-import { kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
-import { EXAMPLE_HELLO, isolatedHome, seedExample } from '../support/preview-service.ts';
+import { EXAMPLE_HELLO, seedExample } from '../support/preview-service.ts';
 import { issueCommentEvent, type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
@@ -49,11 +48,9 @@ spec:
  */
 describe('seed: a Job run once after the first deploy', () => {
   let flow: PreviewFlow;
-  let restoreHome: () => Promise<void>;
   const hostKubeconfig = inject('realHostKubeconfig');
 
   beforeAll(async () => {
-    restoreHome = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`).restore;
     flow = await startPreviewFlow({
       owner: OWNER,
       repo: REPO,
@@ -67,14 +64,11 @@ describe('seed: a Job run once after the first deploy', () => {
 
   afterAll(async () => {
     await flow?.stop();
-    await restoreHome?.();
   });
 
-  const virtualOf = async (pr: number) =>
-    kubeClients(await localProvider({ hostKubeconfig }).kubeconfig(previewName(FULL_NAME, pr)));
   /** The seed Job in the preview's virtual cluster, and what its pod printed. */
   const seedRun = async (pr: number) => {
-    const virtual = await virtualOf(pr);
+    const virtual = await flow.virtual(pr);
     const job = (await virtual.objects.read({
       apiVersion: 'batch/v1',
       kind: 'Job',

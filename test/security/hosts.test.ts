@@ -2,21 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { EXAMPLE_HELLO, isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { EXAMPLE_HELLO, seedExample } from '../support/preview-service.ts';
+import { pullRequestEvent } from '../support/webhooks.ts';
 
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const BASE_DOMAIN = 'preview.test';
 const WAIT = { timeoutMs: 120_000, intervalMs: 250 };
 
@@ -27,62 +21,36 @@ const WAIT = { timeoutMs: 120_000, intervalMs: 250 };
  * keep working, each on a host of its own.
  */
 describe('security: preview host names', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  const restores: (() => Promise<void>)[] = [];
+  let flow: PreviewFlow;
   const host = kubeClients(inject('hostKubeconfig'));
-  const repos = ['alice/shop', 'bob/shop', 'mallory/shop'];
 
   beforeAll(async () => {
-    for (const repo of repos)
-      restores.push(isolatedHome(inject('hostKubeconfig'), repo.replace('/', '.')).restore);
-    github = await startGitHubDouble();
-    for (const repo of repos) {
-      const [owner, name] = repo.split('/') as [string, string];
-      github.addRepo(owner, name, { installationId: 1 });
-    }
-    const env = {
-      ...(await serviceEnv({
-        github,
-        hostKubeconfig: inject('hostKubeconfig'),
-        redisUrl: inject('redisUrl'),
-        webhookSecret: SECRET,
-      })),
-      BASE_DOMAIN,
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-      queueName: `security-hosts-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+    flow = await startPreviewFlow({
+      owner: 'alice',
+      repo: 'shop',
+      otherRepos: ['bob/shop', 'mallory/shop'],
+      hostKubeconfig: inject('hostKubeconfig'),
+      redisUrl: inject('redisUrl'),
+      settings: { BASE_DOMAIN },
     });
   });
 
   afterAll(async () => {
-    await service?.stop();
-    await (service?.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    for (const restore of restores.reverse()) await restore();
-    await github?.stop();
+    await flow?.stop();
   });
 
   const sticky = (owner: string, repo: string, pr: number) =>
-    github.comments(owner, repo, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
+    flow.github.comments(owner, repo, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
   /** Opens a pull request whose repository holds the example app, with its config file changed by `edit`. */
   const open = async (fullName: string, pr: number, edit: (config: string) => string = (c) => c) => {
     const [owner, repo] = fullName.split('/') as [string, string];
     const headSha = randomBytes(20).toString('hex');
-    await seedExample(github, owner, repo, headSha);
+    await seedExample(flow.github, owner, repo, headSha);
     const config = await readFile(join(EXAMPLE_HELLO, '.github', 'vcluster-preview.yml'), 'utf8');
-    github.setFile(owner, repo, headSha, '.github/vcluster-preview.yml', edit(config));
+    flow.github.setFile(owner, repo, headSha, '.github/vcluster-preview.yml', edit(config));
     const spec = { owner, repo, number: pr, headSha };
-    github.addPullRequest(spec);
-    expect(
-      (await postWebhook(service.webhookUrl!, 'pull_request', pullRequestEvent('opened', spec), SECRET))
-        .status,
-    ).toBeLessThan(300);
+    flow.github.addPullRequest(spec);
+    expect((await flow.post('pull_request', pullRequestEvent('opened', spec))).status).toBeLessThan(300);
     return spec;
   };
   const urlOf = (owner: string, repo: string, pr: number) =>

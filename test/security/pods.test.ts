@@ -2,22 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
-import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { isGone, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { EXAMPLE_HELLO, isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { EXAMPLE_HELLO, seedExample } from '../support/preview-service.ts';
+import { pullRequestEvent } from '../support/webhooks.ts';
 
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const OWNER = 'eve';
 const REPO = 'shop';
 const FULL_NAME = `${OWNER}/${REPO}`;
@@ -48,63 +40,42 @@ const withVolume = (volume: string) => (yaml: string) =>
  * preview beside them is ready.
  */
 describe('security: pod volumes and storage classes', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  let restore: () => Promise<void>;
+  let flow: PreviewFlow;
   const host = kubeClients(inject('hostKubeconfig'));
 
   beforeAll(async () => {
-    restore = isolatedHome(inject('hostKubeconfig'), `${OWNER}.${REPO}`).restore;
-    github = await startGitHubDouble();
-    github.addRepo(OWNER, REPO, { installationId: 1 });
-    const env = {
-      ...(await serviceEnv({
-        github,
-        hostKubeconfig: inject('hostKubeconfig'),
-        redisUrl: inject('redisUrl'),
-        webhookSecret: SECRET,
-      })),
-      PREVIEW_ALLOW_STORAGE_CLASSES: 'standard',
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-      queueName: `security-pods-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
+      hostKubeconfig: inject('hostKubeconfig'),
+      redisUrl: inject('redisUrl'),
+      settings: { PREVIEW_ALLOW_STORAGE_CLASSES: 'standard' },
     });
   }, LONG);
 
   afterAll(async () => {
-    await service?.stop();
-    await (service?.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    await restore?.();
-    await github?.stop();
+    await flow?.stop();
   }, LONG);
 
-  const sticky = (pr: number) =>
-    github.comments(OWNER, REPO, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
   /** Opens a pull request of the example app with `files` (path → text) changed. */
   const heads = new Map<number, string>();
   /** Opens a pull request of the example app with `files` (path → text) changed, or pushes to it. */
   const open = async (pr: number, files: Record<string, string> = {}) => {
     const headSha = randomBytes(20).toString('hex');
-    await seedExample(github, OWNER, REPO, headSha);
-    for (const [path, text] of Object.entries(files)) github.setFile(OWNER, REPO, headSha, path, text);
+    await seedExample(flow.github, OWNER, REPO, headSha);
+    for (const [path, text] of Object.entries(files)) flow.github.setFile(OWNER, REPO, headSha, path, text);
     const spec = { owner: OWNER, repo: REPO, number: pr, headSha };
     const before = heads.get(pr);
-    if (before) github.updatePullRequest(OWNER, REPO, pr, { headSha });
-    else github.addPullRequest(spec);
+    if (before) flow.github.updatePullRequest(OWNER, REPO, pr, { headSha });
+    else flow.github.addPullRequest(spec);
     heads.set(pr, headSha);
     const event = before
       ? pullRequestEvent('synchronize', spec, { before })
       : pullRequestEvent('opened', spec);
-    expect((await postWebhook(service.webhookUrl!, 'pull_request', event, SECRET)).status).toBeLessThan(300);
+    expect((await flow.post('pull_request', event)).status).toBeLessThan(300);
   };
   const failureOf = (pr: number, pattern: RegExp) =>
-    waitUntil(async () => (pattern.test(sticky(pr)) ? sticky(pr) : undefined), {
+    waitUntil(async () => (pattern.test(flow.stickyBody(pr)) ? flow.stickyBody(pr) : undefined), {
       what: `#${pr}: the sticky comment to say ${pattern}`,
       ...WAIT,
     });
@@ -120,11 +91,7 @@ describe('security: pod volumes and storage classes', () => {
     };
   };
   const virtualEvents = async (pr: number, reason: string): Promise<CoreV1Event[]> => {
-    const virtual = kubeClients(
-      await localProvider({ hostKubeconfig: inject('hostKubeconfig') }).kubeconfig(
-        previewName(FULL_NAME, pr),
-      ),
-    );
+    const virtual = await flow.virtual(pr);
     return waitUntil(
       async () => {
         const events = (await virtual.core.listEventForAllNamespaces({ fieldSelector: `reason=${reason}` }))
@@ -136,7 +103,7 @@ describe('security: pod volumes and storage classes', () => {
   };
 
   const urlOf = (pr: number) =>
-    waitUntil(async () => /\*\*Preview:\*\* (https?:\/\/\S+)/.exec(sticky(pr))?.[1], {
+    waitUntil(async () => /\*\*Preview:\*\* (https?:\/\/\S+)/.exec(flow.stickyBody(pr))?.[1], {
       what: `#${pr}: the preview URL`,
       ...WAIT,
     });

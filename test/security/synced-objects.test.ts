@@ -1,21 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
-import { STICKY_MARKER } from '../../app/sticky-comment.ts';
-import { isGone, kubeClients } from '../../kube/client.ts';
+import { isGone, type KubeClients, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
-import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { seedExample } from '../support/preview-service.ts';
+import { pullRequestEvent } from '../support/webhooks.ts';
 
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const OWNER = 'mallory';
 const REPO = 'shop';
 const FULL_NAME = `${OWNER}/${REPO}`;
@@ -126,36 +118,20 @@ const attacks = (hostApiAddress: string) =>
  * why in events, and the preview beside the attacks is ready with its URL.
  */
 describe('security: what a preview’s objects may become on the host', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  let restoreHome: () => Promise<void>;
+  let flow: PreviewFlow;
   const hostKubeconfig = inject('hostKubeconfig');
   const host = kubeClients(hostKubeconfig);
   const ref = previewName(FULL_NAME, 1);
   const hostName = (name: string) => `${name}-x-default-x-${ref.name}`;
-  let virtual: ReturnType<typeof kubeClients>;
+  let virtual: KubeClients;
 
   beforeAll(async () => {
-    restoreHome = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`).restore;
-    github = await startGitHubDouble();
-    github.addRepo(OWNER, REPO, { installationId: 1 });
-    const env = {
-      ...(await serviceEnv({
-        github,
-        hostKubeconfig,
-        redisUrl: inject('redisUrl'),
-        webhookSecret: SECRET,
-      })),
-      PREVIEW_INGRESS_CLASS: OPERATOR_CLASS,
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-      queueName: `security-objects-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPO,
+      hostKubeconfig,
+      redisUrl: inject('redisUrl'),
+      settings: { PREVIEW_INGRESS_CLASS: OPERATOR_CLASS },
     });
 
     // The host API server's Service address: not a pod of this preview.
@@ -164,30 +140,24 @@ describe('security: what a preview’s objects may become on the host', () => {
     ).spec?.clusterIP;
     expect(hostApiAddress).toBeTruthy();
     const headSha = randomBytes(20).toString('hex');
-    await seedExample(github, OWNER, REPO, headSha);
-    github.setFile(OWNER, REPO, headSha, 'deploy/attacks.yaml', attacks(hostApiAddress!));
+    await seedExample(flow.github, OWNER, REPO, headSha);
+    flow.github.setFile(OWNER, REPO, headSha, 'deploy/attacks.yaml', attacks(hostApiAddress!));
     const pr = { owner: OWNER, repo: REPO, number: 1, headSha };
-    github.addPullRequest(pr);
-    expect(
-      (await postWebhook(service.webhookUrl!, 'pull_request', pullRequestEvent('opened', pr), SECRET)).status,
-    ).toBeLessThan(300);
+    flow.github.addPullRequest(pr);
+    expect((await flow.post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
     await waitUntil(
       async () => {
-        const body =
-          github.comments(OWNER, REPO, 1).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
+        const body = flow.stickyBody(1);
         if (body.includes('Preview failed')) throw new Error(`the preview failed:\n${body}`);
         return body.includes('🚀 Preview ready') || undefined;
       },
       { what: `${FULL_NAME}#1 ready beside its attacks`, ...WAIT },
     );
-    virtual = kubeClients(await localProvider({ hostKubeconfig }).kubeconfig(ref));
+    virtual = await flow.virtual(1);
   }, 240_000);
 
   afterAll(async () => {
-    await service?.stop();
-    await (service?.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    await restoreHome?.();
-    await github?.stop();
+    await flow?.stop();
   });
 
   /** The virtual cluster's event of `reason` on `name`: what the pull request's author reads. */

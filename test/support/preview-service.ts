@@ -66,13 +66,14 @@ export async function serviceEnv(options: ServiceEnvOptions): Promise<Record<str
 
 /**
  * A state home of its own (`VCLUSTER_PREVIEW_HOME`) for the local provider's virtual clusters.
- * `restore` deletes the previews of `repoLabel` (`owner.repo`) made under it, also after a failed
- * test, kills what is left of their processes and puts the previous home back.
+ * `restore` deletes the previews of `repoLabel` (`owner.repo`, or several) made under it, also after
+ * a failed test, kills what is left of their processes and puts the previous home back.
  */
 export function isolatedHome(
   hostKubeconfig: string,
-  repoLabel: string,
+  repoLabel: string | readonly string[],
 ): { home: string; restore(): Promise<void> } {
+  const labels: readonly string[] = typeof repoLabel === 'string' ? [repoLabel] : repoLabel;
   const previous = process.env.VCLUSTER_PREVIEW_HOME;
   const home = `/tmp/vcp-e2e-${randomBytes(4).toString('hex')}`;
   process.env.VCLUSTER_PREVIEW_HOME = home;
@@ -81,7 +82,7 @@ export function isolatedHome(
     async restore() {
       const provider = localProvider({ hostKubeconfig, stateRoot: join(home, 'vclusters') });
       for (const cluster of await provider.list()) {
-        if (cluster.labels['vcluster-preview.dev/repo'] !== repoLabel) continue;
+        if (!labels.includes(cluster.labels['vcluster-preview.dev/repo'] ?? '')) continue;
         await provider.delete(cluster).catch(() => {});
       }
       for (const pid of pidsMentioning(home)) process.kill(pid, 'SIGKILL');
