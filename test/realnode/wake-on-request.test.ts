@@ -6,7 +6,7 @@ import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { openThroughIngress } from '../support/ingress.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
-import { isolatedHome, seedExample } from '../support/preview-service.ts';
+import { seedExample } from '../support/preview-service.ts';
 import { type PullRequestSpec, pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'acme';
@@ -23,16 +23,13 @@ const PREVIEW_WAIT = { timeoutMs: 180_000, intervalMs: 500 };
  */
 describe('a sleeping preview wakes on its first request', () => {
   let flow: PreviewFlow;
-  let restoreHome: () => Promise<void>;
   const hostKubeconfig = inject('realHostKubeconfig');
   const host = kubeClients(hostKubeconfig);
   const ingressUrl = inject('ingressUrl');
-  // Made after isolatedHome: the local provider finds its state under that HOME.
+  // Made once the flow runs: the local provider finds its state under the flow's home.
   let provider: ReturnType<typeof localProvider>;
 
   beforeAll(async () => {
-    restoreHome = isolatedHome(hostKubeconfig, `${OWNER}.${REPO}`).restore;
-    provider = localProvider({ hostKubeconfig });
     flow = await startPreviewFlow({
       owner: OWNER,
       repo: REPO,
@@ -49,11 +46,11 @@ describe('a sleeping preview wakes on its first request', () => {
         HOST: inject('realNode').hostIP,
       },
     });
+    provider = localProvider({ hostKubeconfig });
   });
 
   afterAll(async () => {
     await flow?.stop();
-    await restoreHome?.();
   });
 
   const ref = previewName(FULL_NAME, 1);
