@@ -1,22 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
 import { repoLabel } from '../../app/preview-metadata.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { labels } from '../../preview/provider.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { seedExample } from '../support/preview-service.ts';
+import { pullRequestEvent } from '../support/webhooks.ts';
 
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const OWNER = 'acme';
 /** Two repositories GitHub keeps apart whose names become the same DNS label when slugged. */
 const REPOS = ['shop.js', 'shop-js'] as const;
@@ -29,60 +22,32 @@ const WAIT = { timeoutMs: 180_000, intervalMs: 250 };
  * one leaves the other.
  */
 describe('security: two repositories never share a job, a namespace or a host', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  let home: ReturnType<typeof isolatedHome>;
+  let flow: PreviewFlow;
   const hostKubeconfig = inject('hostKubeconfig');
-  const provider = () => localProvider({ hostKubeconfig, stateRoot: join(home.home, 'vclusters') });
+  // The flow's state home is this process's: the provider finds the previews it made.
+  const provider = () => localProvider({ hostKubeconfig });
   const refs = REPOS.map((repo) => previewName(`${OWNER}/${repo}`, 1));
   const heads = REPOS.map(() => randomBytes(20).toString('hex'));
   const sticky = (repo: string) =>
-    github.comments(OWNER, repo, 1).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
+    flow.github.comments(OWNER, repo, 1).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
 
   beforeAll(async () => {
-    home = isolatedHome(hostKubeconfig, repoLabel(`${OWNER}/${REPOS[0]}`));
-    github = await startGitHubDouble();
-    const env = await serviceEnv({
-      github,
+    flow = await startPreviewFlow({
+      owner: OWNER,
+      repo: REPOS[0],
+      otherRepos: [`${OWNER}/${REPOS[1]}`],
       hostKubeconfig,
       redisUrl: inject('redisUrl'),
-      webhookSecret: SECRET,
-    });
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-      queueName: `security-names-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
     });
     for (const [index, repo] of REPOS.entries()) {
-      github.addRepo(OWNER, repo, { installationId: 1 });
-      await seedExample(github, OWNER, repo, heads[index]!);
+      await seedExample(flow.github, OWNER, repo, heads[index]!);
       const pr = { owner: OWNER, repo, number: 1, headSha: heads[index]! };
-      github.addPullRequest(pr);
-      const delivery = await postWebhook(
-        service.webhookUrl!,
-        'pull_request',
-        pullRequestEvent('opened', pr),
-        SECRET,
-      );
-      expect(delivery.status).toBeLessThan(300);
+      flow.github.addPullRequest(pr);
+      expect((await flow.post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
     }
   }, 120_000);
 
-  afterAll(async () => {
-    await service?.stop();
-    await (service?.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    if (home)
-      for (const ref of refs)
-        await provider()
-          .delete(ref)
-          .catch(() => {});
-    await home?.restore();
-    await github?.stop();
-  }, 180_000);
+  afterAll(() => flow?.stop(), 180_000);
 
   it('each gets a preview of its own, with its own namespace and URL', async () => {
     const bodies = await Promise.all(
@@ -111,14 +76,8 @@ describe('security: two repositories never share a job, a namespace or a host', 
 
   it('closing one pull request leaves the other repository’s preview', async () => {
     const pr = { owner: OWNER, repo: REPOS[0], number: 1, headSha: heads[0]! };
-    github.updatePullRequest(OWNER, REPOS[0], 1, { state: 'closed' });
-    const delivery = await postWebhook(
-      service.webhookUrl!,
-      'pull_request',
-      pullRequestEvent('closed', pr),
-      SECRET,
-    );
-    expect(delivery.status).toBeLessThan(300);
+    flow.github.updatePullRequest(OWNER, REPOS[0], 1, { state: 'closed' });
+    expect((await flow.post('pull_request', pullRequestEvent('closed', pr))).status).toBeLessThan(300);
     await waitUntil(async () => (await provider().get(refs[0]!)) === undefined || undefined, {
       what: `${OWNER}/${REPOS[0]}#1 torn down`,
       ...WAIT,

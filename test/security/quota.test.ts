@@ -1,21 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
-import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
-import { type RunningService, startService } from '../../app/serve.ts';
-import { loadServiceConfig } from '../../app/service-config.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { kubeClients, statusCodeOf } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
-import { type GitHubDouble, startGitHubDouble } from '../support/github-double.ts';
-import { isolatedHome, seedExample, serviceEnv } from '../support/preview-service.ts';
-import { postWebhook, pullRequestEvent } from '../support/webhooks.ts';
+import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
+import { seedExample } from '../support/preview-service.ts';
+import { pullRequestEvent } from '../support/webhooks.ts';
 
-const SECRET = `whsec-${randomBytes(8).toString('hex')}`;
 const FLOODER = { owner: 'mallory', repo: 'flood' };
 const NEIGHBOUR = { owner: 'alice', repo: 'shop' };
 const WAIT = { timeoutMs: 180_000, intervalMs: 250 };
@@ -60,18 +53,17 @@ const flood = JSON.stringify({
  * another repository and of the same one, are ready and take writes throughout.
  */
 describe('security: a preview that creates thousands of objects is stopped by its quotas', () => {
-  let github: GitHubDouble;
-  let service: RunningService;
-  let home: ReturnType<typeof isolatedHome>;
+  let flow: PreviewFlow;
   const hostKubeconfig = inject('hostKubeconfig');
   const host = kubeClients(hostKubeconfig);
   const flooder = previewName(`${FLOODER.owner}/${FLOODER.repo}`, 1);
   /** The same repository's other pull request, an honest app whose tenant then fills its store. */
   const filler = previewName(`${FLOODER.owner}/${FLOODER.repo}`, 2);
   const neighbour = previewName(`${NEIGHBOUR.owner}/${NEIGHBOUR.repo}`, 1);
-  const provider = () => localProvider({ hostKubeconfig, stateRoot: join(home.home, 'vclusters') });
+  // The flow's state home is this process's: the provider finds the previews it made.
+  const provider = () => localProvider({ hostKubeconfig });
   const sticky = (owner: string, repo: string, pr = 1) =>
-    github.comments(owner, repo, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
+    flow.github.comments(owner, repo, pr).find((c) => c.body.startsWith(STICKY_MARKER))?.body ?? '';
   const ready = (owner: string, repo: string, pr = 1) =>
     waitUntil(
       async () => {
@@ -83,55 +75,30 @@ describe('security: a preview that creates thousands of objects is stopped by it
     );
 
   beforeAll(async () => {
-    home = isolatedHome(hostKubeconfig, `${FLOODER.owner}.${FLOODER.repo}`);
-    github = await startGitHubDouble();
-    const env = {
-      ...(await serviceEnv({ github, hostKubeconfig, redisUrl: inject('redisUrl'), webhookSecret: SECRET })),
-      PREVIEW_STORE_LIMIT_MIB: String(STORE_LIMIT_MIB),
-    };
-    const logger = pino({ level: process.env.E2E_LOG ?? 'silent' });
-    service = await startService({
-      role: 'all',
-      env,
-      reconcile: await defaultReconciler(loadServiceConfig(env, 'all'), logger),
-      queueName: `security-quota-${randomBytes(4).toString('hex')}`,
-      logger,
-      handleSignals: false,
+    flow = await startPreviewFlow({
+      ...FLOODER,
+      hostKubeconfig,
+      redisUrl: inject('redisUrl'),
+      otherRepos: [`${NEIGHBOUR.owner}/${NEIGHBOUR.repo}`],
+      settings: { PREVIEW_STORE_LIMIT_MIB: String(STORE_LIMIT_MIB) },
     });
-    github.addRepo(FLOODER.owner, FLOODER.repo, { installationId: 1 });
-    github.addRepo(NEIGHBOUR.owner, NEIGHBOUR.repo, { installationId: 2 });
     // All at once: the flood must not hold up the other previews.
     const previews = [
-      { ...FLOODER, number: 1, installationId: 1, flood: true },
-      { ...FLOODER, number: 2, installationId: 1, flood: false },
-      { ...NEIGHBOUR, number: 1, installationId: 2, flood: false },
+      { ...FLOODER, number: 1, flood: true },
+      { ...FLOODER, number: 2, flood: false },
+      { ...NEIGHBOUR, number: 1, flood: false },
     ];
-    for (const { owner, repo, number, installationId, flood: floods } of previews) {
+    for (const { owner, repo, number, flood: floods } of previews) {
       const headSha = randomBytes(20).toString('hex');
-      await seedExample(github, owner, repo, headSha);
-      if (floods) github.setFile(owner, repo, headSha, 'deploy/flood.yaml', flood);
-      const pr = { owner, repo, number, headSha, installationId };
-      github.addPullRequest(pr);
-      const delivery = await postWebhook(
-        service.webhookUrl!,
-        'pull_request',
-        pullRequestEvent('opened', pr),
-        SECRET,
-      );
-      expect(delivery.status).toBeLessThan(300);
+      await seedExample(flow.github, owner, repo, headSha);
+      if (floods) flow.github.setFile(owner, repo, headSha, 'deploy/flood.yaml', flood);
+      const pr = { owner, repo, number, headSha };
+      flow.github.addPullRequest(pr);
+      expect((await flow.post('pull_request', pullRequestEvent('opened', pr))).status).toBeLessThan(300);
     }
   }, 120_000);
 
-  afterAll(async () => {
-    await service?.stop();
-    await (service?.queue as PreviewQueue | undefined)?.queue.obliterate({ force: true }).catch(() => {});
-    if (home)
-      await provider()
-        .delete(neighbour)
-        .catch(() => {});
-    await home?.restore();
-    await github?.stop();
-  }, 180_000);
+  afterAll(() => flow?.stop(), 180_000);
 
   it('gets no more pods than its host quota allows, says which limit is full, and fails at once', async () => {
     let mostHostPods = 0;
@@ -171,7 +138,7 @@ describe('security: a preview that creates thousands of objects is stopped by it
 
   it('a tenant writing objects that never reach the host is stopped by its store limit, alone', async () => {
     await ready(FLOODER.owner, FLOODER.repo, 2);
-    const virtual = kubeClients(await provider().kubeconfig(filler));
+    const virtual = await flow.virtual(2);
     const blob = 'x'.repeat(900 * 1024);
     let refusal: string | undefined;
     for (let i = 0; i < 4 * STORE_LIMIT_MIB && !refusal; i++) {
