@@ -68,6 +68,7 @@ export async function defaultReconciler(
     ...(vclusterValues ? { vclusterValues } : {}),
     ...(config.previewIngressClass ? { ingressClassName: config.previewIngressClass } : {}),
     volumeFence: config.previewVolumeFence,
+    ...(config.previewStoreQuotaBytes ? { storeQuotaBytes: config.previewStoreQuotaBytes } : {}),
   });
   const githubFor = async (installationId?: number) => {
     if (!probot)

@@ -154,6 +154,23 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig({ ...base, ...env }, 'all').podSecurity).toEqual(podSecurity);
   });
 
+  it.each<{ env: Record<string, string>; bytes: number | undefined }>([
+    { env: {}, bytes: undefined },
+    { env: { PREVIEW_STORE_LIMIT_MIB: ' ' }, bytes: undefined },
+    { env: { PREVIEW_STORE_LIMIT_MIB: '64' }, bytes: 64 * 1024 * 1024 },
+  ])('reads the store limit from $env', ({ env, bytes }) => {
+    expect(loadServiceConfig({ ...base, ...env }, 'all').previewStoreQuotaBytes).toBe(bytes);
+  });
+
+  it('names a store limit that is too small or not a number', () => {
+    expect(problemsOf({ ...base, PREVIEW_STORE_LIMIT_MIB: '8' })).toEqual([
+      expect.stringMatching(/^PREVIEW_STORE_LIMIT_MIB must be at least 16 MiB/),
+    ]);
+    expect(problemsOf({ ...base, PREVIEW_STORE_LIMIT_MIB: '1Gi' })).toEqual([
+      expect.stringMatching(/^PREVIEW_STORE_LIMIT_MIB must be a whole number of MiB/),
+    ]);
+  });
+
   it('names a Pod Security level that is none', () => {
     expect(problemsOf({ ...base, PREVIEW_POD_SECURITY_MAX: 'strict' })).toEqual([
       expect.stringMatching(

@@ -69,6 +69,11 @@ export interface ServiceConfig {
    * default baseline).
    */
   podSecurity: PodSecurityPolicy;
+  /**
+   * Space quota of each preview's virtual cluster store (etcd) in bytes (`PREVIEW_STORE_LIMIT_MIB`;
+   * unset, 256 MiB for local virtual clusters and the chart's `controlPlane.etcd.quotaBackendBytes`).
+   */
+  previewStoreQuotaBytes?: number;
   /** Domain under which preview URLs are made; set for the `worker` and `all` roles. */
   baseDomain?: string;
   /**
@@ -212,6 +217,17 @@ const perMinute = (fallback: number) =>
       .transform(Number)
       .default(fallback),
   );
+
+const storeMiB = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number of MiB, like 256 (leave it unset for the provider's default)")
+    .transform(Number)
+    .refine((mib) => mib >= 16, 'must be at least 16 MiB: a virtual cluster needs a few MiB for itself')
+    .optional(),
+);
 
 const optionalLimit = z.preprocess(
   blankToUndefined,
@@ -415,6 +431,7 @@ const envSchema = z.object({
       .refine((count) => count >= 1 && count <= 64, 'must be between 1 and 64')
       .default(2),
   ),
+  PREVIEW_STORE_LIMIT_MIB: storeMiB,
   MAX_PREVIEWS: optionalLimit,
   MAX_PREVIEWS_PER_INSTALLATION: optionalLimit,
   RATE_LIMIT_WEBHOOKS_PER_MINUTE: perMinute(600),
@@ -618,6 +635,9 @@ export function loadServiceConfig(
         ? { allowedStorageClasses: values.PREVIEW_ALLOW_STORAGE_CLASSES }
         : {}),
     },
+    ...(values.PREVIEW_STORE_LIMIT_MIB !== undefined
+      ? { previewStoreQuotaBytes: values.PREVIEW_STORE_LIMIT_MIB * 1024 ** 2 }
+      : {}),
     ...(values.BASE_DOMAIN !== undefined ? { baseDomain: values.BASE_DOMAIN } : {}),
     urlStyle: {
       scheme: values.PREVIEW_URL_SCHEME,

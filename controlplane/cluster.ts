@@ -48,6 +48,11 @@ export interface ClusterOptions {
   podCIDR?: string;
   /** Use a running etcd under this key prefix instead of starting one. */
   etcd?: { servers: string; prefix: string };
+  /**
+   * Space quota of the etcd it starts, in bytes (default 8 GiB). Past it etcd refuses writes
+   * ("database space exceeded"): a virtual cluster's tenant cannot fill the machine's disk.
+   */
+  storeQuotaBytes?: number;
   /** Working folder (certs, data, logs). Default: a new temporary folder, removed by stop(). */
   dir?: string;
   /** Keep the working folder on stop (for debugging and for a cluster that is resumed later). */
@@ -172,7 +177,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         `--initial-cluster=default=${peer}`,
         // Throwaway clusters: durability is not worth an fsync per write on a shared disk.
         '--unsafe-no-fsync=true',
-        '--quota-backend-bytes=8589934592',
+        `--quota-backend-bytes=${options.storeQuotaBytes ?? 8 * 1024 ** 3}`,
         '--auto-compaction-mode=periodic',
         '--auto-compaction-retention=5m',
         '--log-level=warn',

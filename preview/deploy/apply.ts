@@ -71,8 +71,17 @@ export interface DeployFailure {
 }
 
 /** Objects the API server refused; `message` names each with the reason it gave. */
+/** etcd's answer once a virtual cluster's store reached its space quota (the operator's store limit). */
+const STORE_FULL = /database space exceeded/;
+const STORE_FULL_HINT =
+  "The preview's virtual cluster is full: its store reached the space the operator allows each preview, and it takes no more writes. Delete objects the preview does not need (or write fewer), then comment `/vcluster reset` to start again empty.";
+
 export class DeployError extends Error {
   override name = 'DeployError';
+  /** The virtual cluster's store is full: a retry gets the same answer. */
+  get storeFull(): boolean {
+    return this.failures.some((failure) => STORE_FULL.test(failure.message));
+  }
   constructor(
     readonly failures: DeployFailure[],
     readonly action: 'apply' | 'prune' = 'apply',
@@ -80,7 +89,9 @@ export class DeployError extends Error {
     super(
       `${action === 'apply' ? 'could not apply' : 'could not prune'} ${failures.length} object${failures.length > 1 ? 's' : ''}:\n${failures
         .map((failure) => `  ${describeRef(failure.ref)}: ${failure.message}`)
-        .join('\n')}`,
+        .join(
+          '\n',
+        )}${failures.some((failure) => STORE_FULL.test(failure.message)) ? `\n${STORE_FULL_HINT}` : ''}`,
     );
   }
 }

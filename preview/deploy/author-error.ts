@@ -2,6 +2,7 @@ import { REPO_CONFIG_PATH, RepoConfigError, SubstitutionError } from '../repo-co
 import { DeployError } from './apply.ts';
 import { ManifestError } from './render.ts';
 import { UndeclaredVariableError } from './resolve-variables.ts';
+import { RolloutError } from './rollout.ts';
 import { PreviewHostError } from './url.ts';
 
 /**
@@ -23,6 +24,12 @@ export function authorFix(error: unknown): AuthorFix | undefined {
   if (
     error instanceof DeployError &&
     error.failures.every((f) => f.status !== undefined && [400, 404, 422].includes(f.status))
+  )
+    return 'objects';
+  // Past a limit of the preview's own (the host quota, its store): a retry gets the same answer.
+  if (
+    (error instanceof RolloutError && error.hostQuotaFull) ||
+    (error instanceof DeployError && error.storeFull)
   )
     return 'objects';
   return undefined;

@@ -1,6 +1,7 @@
 import type { KubernetesObject, V1LabelSelector } from '@kubernetes/client-node';
 import { objectPath, rawRequest } from '../../kube/apply.ts';
 import type { KubeClients } from '../../kube/client.ts';
+import { HOST_QUOTA_EXCEEDED_REASON } from '../../syncer/engine/host-quota.ts';
 import { describeEvents, describePod, formatCondition, podsWorthShowing } from '../diagnose.ts';
 import { readFailingLogs } from '../read-pod-logs.ts';
 import { readPodsAndEvents } from '../read-pods-and-events.ts';
@@ -32,6 +33,8 @@ export class RolloutError extends Error {
     readonly timedOut: boolean,
     timeoutMs?: number,
     what?: string,
+    /** The host's quota kept its pods off the host: only fewer objects (or a larger quota) help. */
+    readonly hostQuotaFull = false,
   ) {
     super(rolloutErrorMessage(failures, timedOut ? timeoutMs : undefined, what));
   }
@@ -106,6 +109,45 @@ async function diagnose(virtual: KubeClients, live: Live): Promise<RolloutFailur
   return failure;
 }
 
+interface QuotaEvent {
+  message?: string;
+  lastTimestamp?: string;
+  eventTime?: string;
+  involvedObject?: { kind?: string; name?: string };
+}
+
+/** How long a pod the host's quota refused may stay off the host before the rollout gives up on it. */
+const QUOTA_GRACE_MS = 10_000;
+
+/**
+ * The syncer's message when the host's quota has kept a pod of this namespace off the host for a
+ * while (syncer/engine/host-quota.ts): it would wait forever, so the rollout fails at once. A pod
+ * refused for a moment during a rolling update (the surge pod, before an old one went) is left to
+ * the syncer's retry: only one still unbound after QUOTA_GRACE_MS counts.
+ */
+async function hostQuotaRefusal(virtual: KubeClients, namespace: string): Promise<string | undefined> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+  const events = await listJson<QuotaEvent>(
+    virtual,
+    `${path}/events?fieldSelector=${encodeURIComponent(`reason=${HOST_QUOTA_EXCEEDED_REASON}`)}`,
+  );
+  const now = Date.now();
+  for (const event of events.reverse()) {
+    const at = Date.parse(event.lastTimestamp ?? event.eventTime ?? '');
+    // An event of an earlier deploy counts too while its pod still waits: the syncer writes one
+    // per pod and minute, so a redeploy may see no new one for a while.
+    if (!(now - at >= QUOTA_GRACE_MS) || event.involvedObject?.kind !== 'Pod') continue;
+    const { status, body } = await rawRequest(
+      virtual,
+      'GET',
+      `${path}/pods/${encodeURIComponent(event.involvedObject.name ?? '')}`,
+    );
+    const pod = status === 200 ? (JSON.parse(body) as { spec?: { nodeName?: string } }) : undefined;
+    if (pod && !pod.spec?.nodeName) return event.message;
+  }
+  return undefined;
+}
+
 /**
  * Resolves once every Deployment, StatefulSet, DaemonSet and Job among `objects` has rolled out in
  * the virtual cluster (other kinds are not awaited). Throws a RolloutError at once when one fails
@@ -121,8 +163,29 @@ export async function waitForRollout(
   const report = options.report ?? (() => {});
   let pending = objects.filter(isAwaited);
   const lastMessage = new Map<string, string>();
+  let quotaLookedAt = 0;
+  let refusedByQuota = false;
   for (;;) {
     const seen = await Promise.all(pending.map((object) => readLive(virtual, object)));
+    if (Date.now() - quotaLookedAt >= 2_000) {
+      quotaLookedAt = Date.now();
+      const waiting = seen.filter((live) => live.status.state === 'waiting');
+      const namespaces = [...new Set(waiting.map((live) => live.ref.namespace ?? 'default'))];
+      const refusals = new Map(
+        await Promise.all(
+          namespaces.map(
+            async (namespace) => [namespace, await hostQuotaRefusal(virtual, namespace)] as const,
+          ),
+        ),
+      );
+      for (const live of waiting) {
+        const refusal = refusals.get(live.ref.namespace ?? 'default');
+        if (refusal) {
+          live.status = { state: 'failed', message: refusal };
+          refusedByQuota = true;
+        }
+      }
+    }
     for (const live of seen) {
       const key = identityOf(live.ref);
       const message = `${describeRef(live.ref)}: ${live.status.state === 'done' ? 'rolled out' : live.status.message}`;
@@ -136,6 +199,7 @@ export async function waitForRollout(
         false,
         undefined,
         options.what,
+        refusedByQuota,
       );
     pending = pending.filter((_, index) => seen[index]?.status.state !== 'done');
     if (pending.length === 0) return;

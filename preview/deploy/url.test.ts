@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${{ key }}` is the placeholder syntax of the config file.
 import { describe, expect, it } from 'vitest';
-import { SubstitutionError } from '../repo-config.ts';
+import { DEFAULT_URL_TEMPLATE, SubstitutionError } from '../repo-config.ts';
 import { previewHost } from './url.ts';
 
 const values = (name: string, baseDomain = 'preview.example.com', number = 12) => ({
@@ -36,12 +36,27 @@ describe('previewHost', () => {
   });
 
   it.each([
-    ['My_Shop', 'pr-12-my-shop-acme.preview.example.com'],
-    ['shop.js', 'pr-12-shop-js-acme.preview.example.com'],
-    ['--weird--name--', 'pr-12-weird-name-acme.preview.example.com'],
-    ['Ünïcode Repo', 'pr-12-n-code-repo-acme.preview.example.com'],
-  ])('slugifies repository name %j', (name, host) => {
-    expect(previewHost(undefined, values(name))).toBe(host);
+    ['Shop', /^pr-12-shop-acme\.preview\.example\.com$/],
+    ['My_Shop', /^pr-12-my-shop-acme-[0-9a-f]{6}\.preview\.example\.com$/],
+    ['shop.js', /^pr-12-shop-js-acme-[0-9a-f]{6}\.preview\.example\.com$/],
+    ['--weird--name--', /^pr-12-weird-name-acme-[0-9a-f]{6}\.preview\.example\.com$/],
+    ['Ünïcode Repo', /^pr-12-n-code-repo-acme-[0-9a-f]{6}\.preview\.example\.com$/],
+  ])(
+    'slugifies repository name %j (with a hash of the full name where a label cannot spell it)',
+    (name, host) => {
+      expect(previewHost(undefined, values(name))).toMatch(host);
+    },
+  );
+
+  it('gives two repositories whose names slug alike different default hosts', () => {
+    const hosts = ['shop.js', 'shop-js', 'shop_js'].map((name) => previewHost(undefined, values(name)));
+    expect(new Set(hosts).size).toBe(3);
+    // The config's schema writes the default in: the same host as none.
+    expect(previewHost(DEFAULT_URL_TEMPLATE, values('shop.js'))).toBe(hosts[0]);
+    // A custom template is the author's choice: the host check refuses a host another preview holds.
+    expect(previewHost('${{ repo.name }}.${{ baseDomain }}', values('shop.js'))).toBe(
+      previewHost('${{ repo.name }}.${{ baseDomain }}', values('shop-js')),
+    );
   });
 
   it('keeps the dots of baseDomain and the template, and lowercases them', () => {

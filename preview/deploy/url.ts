@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_URL_TEMPLATE, substitute, type TemplateValues } from '../repo-config.ts';
+import {
+  DEFAULT_URL_TEMPLATE,
+  substitute,
+  type TemplateValues,
+  URL_TEMPLATE_SUFFIX,
+} from '../repo-config.ts';
 
 /**
  * The preview's host name (pure): the config's `urlTemplate` (default
@@ -44,6 +49,19 @@ function sanitized(values: TemplateValues, prefix = ''): TemplateValues {
 }
 
 /**
+ * The default template, made unique to the repository: where a DNS label cannot spell its owner or
+ * name (`shop.js` and `shop-js` both become `shop-js`), a short hash of the full name is added, so
+ * two repositories never get one default host. Names a label spells as they are keep the short form.
+ */
+function defaultTemplateFor(values: TemplateValues): string {
+  const repo = typeof values.repo === 'object' ? values.repo : {};
+  const [name, owner] = [String(repo.name ?? ''), String(repo.owner ?? '')].map((part) => part.toLowerCase());
+  if (slug(name!, false) === name && slug(owner!, false) === owner) return DEFAULT_URL_TEMPLATE;
+  const hash = createHash('sha256').update(`${owner}/${name}`).digest('hex').slice(0, 6);
+  return DEFAULT_URL_TEMPLATE.replace(URL_TEMPLATE_SUFFIX, `-${hash}${URL_TEMPLATE_SUFFIX}`);
+}
+
+/**
  * The host name of a preview: `template` (the default one when undefined) with its placeholders
  * (`pr.number`, `repo.name`, `repo.owner`, `sha`, `baseDomain`) filled in from `values`, lowercased,
  * other characters turned into `-`, each label at most 63 characters and the whole at most 253 (long
@@ -51,7 +69,10 @@ function sanitized(values: TemplateValues, prefix = ''): TemplateValues {
  * not make a new label; only the template and `baseDomain` have dots.
  */
 export function previewHost(template: string | undefined, values: TemplateValues): string {
-  const filled = substitute(template ?? DEFAULT_URL_TEMPLATE, sanitized(values));
+  // The config's default is filled in by its schema: the written default is the default too.
+  const chosen =
+    template === undefined || template === DEFAULT_URL_TEMPLATE ? defaultTemplateFor(values) : template;
+  const filled = substitute(chosen, sanitized(values));
   const labels = slug(filled, true)
     .split('.')
     .map((label) => shorten(label, MAX_LABEL));

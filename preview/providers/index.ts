@@ -9,6 +9,7 @@ import {
   type VirtualClusterRef,
 } from '../provider.ts';
 import { kubernetesProvider } from './kubernetes/provider.ts';
+import { mergeValues } from './kubernetes/values.ts';
 import { localProvider } from './local/provider.ts';
 
 export interface ProviderContext {
@@ -21,16 +22,29 @@ export interface ProviderContext {
   ingressClassName?: string;
   /** CSI drivers and storage classes previews' pods may use (the operator's); unset, no CSI driver and any class. */
   volumeFence?: VolumeFenceOptions;
+  /** Space quota of each virtual cluster's store (etcd) in bytes (the operator's); unset, each provider's default. */
+  storeQuotaBytes?: number;
 }
 
 export function providerFor(name: ProviderName, context: ProviderContext): VirtualClusterProvider {
   const ingressClass = context.ingressClassName ? { ingressClassName: context.ingressClassName } : {};
   const operator = { ...ingressClass, ...(context.volumeFence ? { volumeFence: context.volumeFence } : {}) };
-  if (name === 'local') return localProvider({ hostKubeconfig: context.hostKubeconfig, ...operator });
+  const { storeQuotaBytes } = context;
+  if (name === 'local')
+    return localProvider({
+      hostKubeconfig: context.hostKubeconfig,
+      ...operator,
+      ...(storeQuotaBytes ? { storeQuotaBytes } : {}),
+    });
+  // The chart's own value, under what the operator wrote there (which wins).
+  const values = mergeValues(
+    storeQuotaBytes ? { controlPlane: { etcd: { quotaBackendBytes: storeQuotaBytes } } } : {},
+    context.vclusterValues ?? {},
+  );
   return kubernetesProvider({
     hostKubeconfig: context.hostKubeconfig,
     helmBinary: context.binaries.path('helm'),
-    ...(context.vclusterValues ? { values: context.vclusterValues } : {}),
+    ...(Object.keys(values).length > 0 ? { values } : {}),
     ...operator,
   });
 }
@@ -56,7 +70,7 @@ export async function providerOf(
 export async function providerNamed(
   name: ProviderName,
   hostKubeconfig: string,
-  options: Pick<ProviderContext, 'vclusterValues' | 'ingressClassName' | 'volumeFence'> = {},
+  options: Pick<ProviderContext, 'vclusterValues' | 'ingressClassName' | 'volumeFence' | 'storeQuotaBytes'> = {},
 ): Promise<VirtualClusterProvider> {
   return providerFor(name, { hostKubeconfig, binaries: await ensureBinaries(), ...options });
 }

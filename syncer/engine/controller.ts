@@ -11,6 +11,7 @@ import { fencedAnnotationsOf } from '../translate/annotation-fence.ts';
 import { isManagedBy, UID_ANNOTATION, virtualKeyOf } from '../translate/metadata.ts';
 import { hostName } from '../translate/names.ts';
 import { deleteHostObject } from './delete-host-object.ts';
+import { HOST_QUOTA_EXCEEDED_REASON, hostQuotaMessage } from './host-quota.ts';
 import { Informer } from './informer.ts';
 import { informerSources } from './informer-sources.ts';
 import type { SyncerMetrics } from './metrics.ts';
@@ -164,13 +165,19 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
     }
     this.options.metrics.errors.inc({ kind: this.syncer.kind });
     const delay = this.queue.addRateLimited(key);
-    const level = error instanceof HostNameTakenError ? 'info' : 'warn';
     const reason = apiErrorMessage(error);
+    // A full host quota is the preview's own doing (a flood, too many replicas), not the syncer's.
+    const quota = hostQuotaMessage(reason, this.syncer.kind);
+    const level = error instanceof HostNameTakenError || quota ? 'info' : 'warn';
     this.logger[level]({ key, reason, err: error, retryInMs: delay }, 'sync failed');
     const { namespace, name } = splitKey(key);
     const virtualObject = this.virtualInformer.get(name, namespace);
     if (virtualObject) {
-      void this.context.recorder.warning(this.withKind(virtualObject), 'SyncError', reason);
+      void this.context.recorder.warning(
+        this.withKind(virtualObject),
+        quota ? HOST_QUOTA_EXCEEDED_REASON : 'SyncError',
+        quota ?? reason,
+      );
     }
   }
 

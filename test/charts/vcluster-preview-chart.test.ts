@@ -279,7 +279,7 @@ describe('charts/vcluster-preview: lint and render', () => {
     });
   });
 
-  it('hands the operator’s Pod Security level and cap, CSI drivers and storage classes to the worker; no driver or class set, neither variable', async () => {
+  it('hands the operator’s Pod Security level and cap, CSI drivers, storage classes and store limit to the worker; no driver or class set, neither variable', async () => {
     const workerEnv = async (...sets: string[]) =>
       envOf(
         find<V1Deployment>(await render(...sets), 'Deployment', 'vcp-vcluster-preview-worker').spec!.template
@@ -307,6 +307,9 @@ describe('charts/vcluster-preview: lint and render', () => {
     });
     expect(defaults).not.toHaveProperty('PREVIEW_ALLOW_CSI_DRIVERS');
     expect(defaults).not.toHaveProperty('PREVIEW_ALLOW_STORAGE_CLASSES');
+    // The store limit: unset, the vcluster chart's own value.
+    expect(defaults).not.toHaveProperty('PREVIEW_STORE_LIMIT_MIB');
+    expect(await workerEnv('previews.storeLimitMiB=512')).toMatchObject({ PREVIEW_STORE_LIMIT_MIB: '512' });
   });
 
   it('tells the service where it is reached (the value, else https://<ingress.host>), which is also its API audience', async () => {

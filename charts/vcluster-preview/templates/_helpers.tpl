@@ -133,6 +133,10 @@ capabilities:
 - name: PREVIEW_ALLOW_CSI_DRIVERS
   value: {{ join "," . | quote }}
 {{- end }}
+{{- with .Values.previews.storeLimitMiB }}
+- name: PREVIEW_STORE_LIMIT_MIB
+  value: {{ . | quote }}
+{{- end }}
 {{- with .Values.previews.allowedStorageClasses }}
 - name: PREVIEW_ALLOW_STORAGE_CLASSES
   value: {{ join "," . | quote }}

@@ -47,7 +47,15 @@ export interface LocalProviderOptions {
   ingressClassName?: string;
   /** CSI drivers and storage classes previews' pods may use (the operator's). */
   volumeFence?: VolumeFenceOptions;
+  /**
+   * Space quota of each virtual cluster's etcd in bytes (default 256 MiB): a tenant is cluster-admin
+   * of its virtual cluster and may write any number of objects there that never reach the host's
+   * quota; past this its API server refuses writes, and only its own cluster is stopped.
+   */
+  storeQuotaBytes?: number;
 }
+
+export const DEFAULT_STORE_QUOTA_BYTES = 256 * 1024 ** 2;
 
 const runnerEntry = join(dirname(fileURLToPath(import.meta.url)), 'runner-entry.js');
 
@@ -220,6 +228,7 @@ export function localProvider(options: LocalProviderOptions): VirtualClusterProv
         allowedHostSuffix: createOptions.allowedHostSuffix,
         ...(options.ingressClassName ? { ingressClassName: options.ingressClassName } : {}),
         ...(options.volumeFence ? { volumeFence: options.volumeFence } : {}),
+        storeQuotaBytes: options.storeQuotaBytes ?? DEFAULT_STORE_QUOTA_BYTES,
         podSecurityStandard: createOptions.isolation?.podSecurityStandard ?? 'baseline',
         networkPolicy: createOptions.isolation?.networkPolicy ?? true,
       };

@@ -45,6 +45,7 @@ export async function runLocalCluster(dir: string): Promise<void> {
       dir: paths(dir).cluster,
       keepDir: true,
       serviceClusterIPRange: config.serviceCIDR,
+      ...(config.storeQuotaBytes ? { storeQuotaBytes: config.storeQuotaBytes } : {}),
       // Pods call it at the Service's ClusterIP (`KUBERNETES_SERVICE_HOST`), through this machine's address.
       hosts: podAccess ? [podAccess.serviceIP, podAccess.address] : [],
       extraApiServerArgs: [

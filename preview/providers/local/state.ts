@@ -17,6 +17,8 @@ export interface LocalClusterConfig {
   /** Whether the namespace is fenced by NetworkPolicies (isolation.networkPolicy; absent: yes). */
   networkPolicy?: boolean;
   volumeFence?: VolumeFenceOptions;
+  /** Space quota of its etcd in bytes (the operator's; see LocalProviderOptions.storeQuotaBytes). */
+  storeQuotaBytes?: number;
 }
 
 /** What the runner hands its syncer at start; a running syncer keeps what it started with. */
