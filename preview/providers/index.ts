@@ -70,7 +70,10 @@ export async function providerOf(
 export async function providerNamed(
   name: ProviderName,
   hostKubeconfig: string,
-  options: Pick<ProviderContext, 'vclusterValues' | 'ingressClassName' | 'volumeFence' | 'storeQuotaBytes'> = {},
+  options: Pick<
+    ProviderContext,
+    'vclusterValues' | 'ingressClassName' | 'volumeFence' | 'storeQuotaBytes'
+  > = {},
 ): Promise<VirtualClusterProvider> {
   return providerFor(name, { hostKubeconfig, binaries: await ensureBinaries(), ...options });
 }
