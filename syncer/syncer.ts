@@ -3,7 +3,7 @@ import { type Logger, pino } from 'pino';
 import { clusterCertificateAuthority, type KubeClients, kubeClients } from '../kube/client.ts';
 import { Controller } from './engine/controller.ts';
 import { EventRecorder } from './engine/event-recorder.ts';
-import { SyncerMetrics } from './engine/metrics.ts';
+import { SyncerMetrics, timePhase } from './engine/metrics.ts';
 import type { ObjectCache, ResourceSyncer, SyncContext, SyncLoop } from './engine/resource-syncer.ts';
 import { type EventSyncer, eventSyncerFor } from './kinds/events.ts';
 import { defaultResourceSyncers } from './kinds/index.ts';
@@ -123,6 +123,7 @@ export class Syncer {
       reconcileNow: async (kind, key) => {
         await this.controllers.get(kind)?.reconcile(key);
       },
+      timed: (kind, phase, work) => timePhase(this.metrics, kind, phase, work),
     };
     const context = this.context;
     const syncers =

@@ -139,11 +139,17 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
       metrics.queueDepth.set({ kind }, this.queue.depth);
       const item = await this.queue.get();
       if (!item) return;
+      const waitedSeconds = (Date.now() - item.queuedAt) / 1000;
+      const started = performance.now();
       try {
         const action = await this.reconcile(item.key);
+        const reconcileSeconds = (performance.now() - started) / 1000;
         this.queue.forget(item.key);
         if (action !== 'none' && action !== 'skip') metrics.syncs.inc({ kind, action });
         metrics.syncLatency.observe({ kind }, (Date.now() - item.queuedAt) / 1000);
+        // By action, so a new pod's wait is told apart from that of its status updates.
+        metrics.phaseSeconds.observe({ kind, phase: 'queue', action }, waitedSeconds);
+        metrics.phaseSeconds.observe({ kind, phase: 'reconcile', action }, reconcileSeconds);
       } catch (error) {
         this.handleError(item.key, error);
       } finally {
