@@ -223,6 +223,8 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
       `--host-kubeconfig=${join(dir, 'host')}`,
       `--virtual-kubeconfig=${join(dir, 'virtual')}`,
       `--health-port=${port}`,
+      // To compare worker counts: BENCH_SYNCER_WORKERS=64 (default: the syncer's own).
+      ...(process.env.BENCH_SYNCER_WORKERS ? [`--workers=${process.env.BENCH_SYNCER_WORKERS}`] : []),
     ],
     logFile: join(dir, 'syncer.log'),
     env: { ...process.env, LOG_LEVEL: 'warn' },

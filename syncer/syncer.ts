@@ -121,7 +121,7 @@ export class Syncer {
       hostCache: <T extends KubernetesObject>(kind: SyncedKind) =>
         (this.controllers.get(kind)?.hostInformer ?? emptyCache) as unknown as ObjectCache<T>,
       reconcileNow: async (kind, key) => {
-        await this.controllers.get(kind)?.reconcile(key);
+        await this.controllers.get(kind)?.ensureOnHost(key);
       },
       timed: (kind, phase, work) => timePhase(this.metrics, kind, phase, work),
     };

@@ -24,6 +24,11 @@ import {
 } from './resource-syncer.ts';
 import { WorkQueue } from './work-queue.ts';
 
+/** Our host twin exists though our cache did not show it: look again once the cache has it. */
+class HostObjectAppeared extends RequeueAfter {
+  override name = 'HostObjectAppeared';
+}
+
 /** Event reason when annotations of a virtual object were left out of its host object. */
 export const ANNOTATIONS_DROPPED_REASON = 'AnnotationsDropped';
 
@@ -51,6 +56,8 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
   readonly hostInformer: Informer<H>;
   private readonly logger: Logger;
   private workers: Promise<void>[] = [];
+  /** `ensureOnHost` calls in flight, by key: a burst of pods that name one ConfigMap creates it once. */
+  private readonly ensuring = new Map<string, Promise<void>>();
 
   constructor(
     readonly syncer: ResourceSyncer<V, H>,
@@ -130,6 +137,27 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
 
   enqueue(key: string): void {
     this.queue.add(key);
+  }
+
+  /**
+   * Reconciles one key now, for an object another kind needs on the host first (a pod's ConfigMaps).
+   * Concurrent calls for one key share one reconcile; a host twin that another call created
+   * meanwhile (our cache not showing it yet) counts as there, and the worker looks at it again.
+   */
+  ensureOnHost(key: string): Promise<void> {
+    let running = this.ensuring.get(key);
+    if (!running) {
+      running = this.reconcile(key).then(
+        () => undefined,
+        (error: unknown) => {
+          if (!(error instanceof HostObjectAppeared)) throw error;
+          this.queue.add(key);
+        },
+      );
+      running = running.finally(() => this.ensuring.delete(key));
+      this.ensuring.set(key, running);
+    }
+    return running;
   }
 
   private async work(): Promise<void> {
@@ -247,7 +275,7 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
           `host ${this.syncer.kind} ${this.context.translate.hostNamespace}/${hostObjectName} exists and is not managed by vcluster ${this.context.translate.vclusterName}; it is left alone. Rename or remove it on the host.`,
         );
       }
-      throw new RequeueAfter(200, 'host object appeared meanwhile');
+      throw new HostObjectAppeared(200, 'host object appeared meanwhile');
     }
   }
 
