@@ -27,5 +27,4 @@ describe('timePhase', () => {
     ).rejects.toThrow('host said no');
     expect(await countOf(metrics, 'host-create')).toBe(1);
   });
-
 });
