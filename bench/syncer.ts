@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { get, type RequestOptions } from 'node:https';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import {
@@ -14,6 +14,9 @@ import {
 import { isGone, type KubeClients, kubeClients } from '../kube/client.ts';
 import { waitUntil } from '../kube/wait.ts';
 import { median, percentile, rssMiB, writeSection } from './results.ts';
+
+/** Pods created one at a time after the burst, for the lone pod's latency. */
+const SINGLE_PODS = 20;
 
 const cli = join(import.meta.dirname, '..', 'cli', 'vcluster-preview.js');
 
@@ -97,6 +100,53 @@ function perPod(before: Map<string, number>, after: Map<string, number>, n: numb
   return `${writes.toFixed(2)} writes/pod [${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}]`;
 }
 
+/** The syncer's phase medians (`vcluster_syncer_phase_seconds`, quantile 0.5) of one kind, in ms, by `phase` or `phase/action`. */
+async function phaseMedians(port: number, kind: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const medians = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('vcluster_syncer_phase_seconds{')) continue;
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+    if (label('quantile') !== '0.5' || label('kind') !== kind) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value))
+      medians.set([label('phase'), label('action')].filter(Boolean).join('/'), value * 1000);
+  }
+  return medians;
+}
+
+/** The phases of a new pod's way to the host, in order, as the syncer labels them; then those after. */
+const POD_PHASES = [
+  ['queue/create', 'queue wait'],
+  ['references', 'referenced objects'],
+  ['token', 'virtual token request'],
+  ['host-create', 'host create'],
+  ['reconcile/create', 'whole create reconcile'],
+  ['binding', 'virtual binding'],
+  ['status', 'virtual status write'],
+] as const;
+
+/** Creates pods one at a time, each after the last reached the host: the latency of a lone pod. */
+async function singlePodLatencies(
+  virtualClients: KubeClients,
+  hostAdds: { seen: Map<string, number> },
+  count: number,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `single-${i}`;
+    await virtualClients.core.createNamespacedPod({ namespace: 'default', body: podBody(name) });
+    const answered = performance.now();
+    await waitUntil(async () => hostAdds.seen.has(name) || undefined, {
+      what: `host pod of ${name}`,
+      timeoutMs: 60_000,
+      intervalMs: 2,
+    });
+    latencies.push(hostAdds.seen.get(name)! - answered);
+  }
+  return latencies;
+}
+
 interface RunResult {
   n: number;
   directSeconds: number;
@@ -108,6 +158,10 @@ interface RunResult {
   p50: number;
   p99: number;
   rss: number;
+  /** Median ms per phase of the burst's pods, as the syncer measured them. */
+  phases: Map<string, number>;
+  /** Median ms of one pod created alone → its host pod. */
+  singleP50: number;
 }
 
 async function runOnce(host: Cluster, n: number): Promise<RunResult> {
@@ -169,6 +223,8 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
       `--host-kubeconfig=${join(dir, 'host')}`,
       `--virtual-kubeconfig=${join(dir, 'virtual')}`,
       `--health-port=${port}`,
+      // To compare worker counts: BENCH_SYNCER_WORKERS=64 (default: the syncer's own).
+      ...(process.env.BENCH_SYNCER_WORKERS ? [`--workers=${process.env.BENCH_SYNCER_WORKERS}`] : []),
     ],
     logFile: join(dir, 'syncer.log'),
     env: { ...process.env, LOG_LEVEL: 'warn' },
@@ -211,10 +267,12 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
     ).catch(orSyncerLog);
     const runningSeconds = (performance.now() - started) / 1000;
     const rss = rssMiB([syncer.pid]);
+    const phases = await phaseMedians(port, 'Pod');
     console.log(`N=${n} synced, host API: ${perPod(hostRequests, await apiRequests(hostClients.config), n)}`);
     console.log(
       `N=${n} synced, virtual API: ${perPod(virtualRequests, await apiRequests(virtualClients.config), n)}`,
     );
+    const single = await singlePodLatencies(virtualClients, hostAdds, SINGLE_PODS).catch(orSyncerLog);
     await hostAdds.stop();
     // Latency per pod: the create answered by the virtual API server → the host pod's ADDED event.
     const latencies = [...created].map(([name, at]) => (hostAdds.seen.get(name) ?? at) - at);
@@ -228,6 +286,8 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
       p50: median(latencies),
       p99: percentile(latencies, 99),
       rss,
+      phases,
+      singleP50: median(single),
     };
   } finally {
     await syncer.stop();
@@ -236,21 +296,43 @@ async function runOnce(host: Cluster, n: number): Promise<RunResult> {
   }
 }
 
+/** This section's figures before the work on issue #14 (2026-11-27, the same bench without the phase metrics), for comparison. */
+const BEFORE = [
+  'Before (2026-11-27 13:34 UTC, same machine, before the changes of issue #14):',
+  '',
+  '| N | direct s | virtual creates s | ceiling | synced s | synced/direct | synced/ceiling | p50 ms | p99 ms | syncer RSS MiB |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  '| 100 | 0.46 | 0.30 | 1.53 | 1.64 | 0.28 | 0.18 | 659 | 1498 | 133 |',
+  '| 1000 | 2.30 | 4.88 | 0.47 | 11.42 | 0.20 | 0.43 | 5225 | 11175 | 162 |',
+].join('\n');
+
 /** Burst of N virtual pods through the syncer, against the same N pods created directly on the host. */
 export async function benchSyncer(sizes = (process.env.BENCH_SYNCER_N ?? '100,1000').split(',').map(Number)) {
   const binaries = await ensureBinaries((m) => console.log(m));
   const nodes = Math.ceil((Math.max(...sizes) * 1.2) / 110);
   const host = await startCluster({ mode: 'host', name: 'bench-host', nodes, binaries });
   const rows: string[] = [];
+  const phaseRows: string[] = [];
   try {
     for (const n of sizes) {
       const r = await runOnce(host, n);
       const ratio = r.directSeconds / r.syncedSeconds;
+      const ofCeiling = r.virtualCreateSeconds / r.syncedSeconds;
+      const phase = (key: string) => {
+        const ms = r.phases.get(key);
+        return ms === undefined ? '–' : ms.toFixed(ms < 10 ? 1 : 0);
+      };
       console.log(
-        `N=${n}: direct ${r.directSeconds.toFixed(2)} s, synced ${r.syncedSeconds.toFixed(2)} s (${ratio.toFixed(2)}x), running ${r.runningSeconds.toFixed(2)} s, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, RSS ${r.rss.toFixed(0)} MiB`,
+        `N=${n} where a pod's time goes (median ms): ${POD_PHASES.map(([k, what]) => `${what} ${phase(k)}`).join(', ')}`,
+      );
+      phaseRows.push(
+        `| ${n} | ${POD_PHASES.map(([k]) => phase(k)).join(' | ')} | ${r.p50.toFixed(0)} | ${r.singleP50.toFixed(0)} |`,
+      );
+      console.log(
+        `N=${n}: direct ${r.directSeconds.toFixed(2)} s, synced ${r.syncedSeconds.toFixed(2)} s (${ratio.toFixed(2)}x, ${ofCeiling.toFixed(2)} of the ceiling), running ${r.runningSeconds.toFixed(2)} s, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, RSS ${r.rss.toFixed(0)} MiB`,
       );
       rows.push(
-        `| ${n} | ${r.directSeconds.toFixed(2)} | ${(n / r.directSeconds).toFixed(0)} | ${r.virtualCreateSeconds.toFixed(2)} | ${(r.directSeconds / r.virtualCreateSeconds).toFixed(2)} | ${r.syncedSeconds.toFixed(2)} | ${(n / r.syncedSeconds).toFixed(0)} | ${ratio.toFixed(2)} | ${r.directRunningSeconds.toFixed(2)} | ${r.runningSeconds.toFixed(2)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.rss.toFixed(0)} |`,
+        `| ${n} | ${r.directSeconds.toFixed(2)} | ${(n / r.directSeconds).toFixed(0)} | ${r.virtualCreateSeconds.toFixed(2)} | ${(r.directSeconds / r.virtualCreateSeconds).toFixed(2)} | ${r.syncedSeconds.toFixed(2)} | ${(n / r.syncedSeconds).toFixed(0)} | ${ratio.toFixed(2)} | ${ofCeiling.toFixed(2)} | ${r.directRunningSeconds.toFixed(2)} | ${r.runningSeconds.toFixed(2)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.rss.toFixed(0)} |`,
       );
     }
   } finally {
@@ -263,9 +345,21 @@ export async function benchSyncer(sizes = (process.env.BENCH_SYNCER_N ?? '100,10
       '"virtual creates s": until the virtual API server answered the N creates of the burst; "ceiling" = direct s / that, the best synced/direct any syncer could reach here (a host pod cannot exist before its virtual pod).',
       'Latency: virtual create answered → host pod ADDED on a host watch. Targets: throughput ≥ 0.8× direct, p99 < 250 ms at N=1000, RSS < 200 MB.',
       '',
-      '| N | direct s | direct pods/s | virtual creates s | ceiling | synced s | synced pods/s | synced/direct | direct all Running s | synced all Running s | p50 ms | p99 ms | syncer RSS MiB |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      `Load average when the run ended: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')} (other work on the machine shares its ${cpus().length} cores).`,
+      '',
+      '| N | direct s | direct pods/s | virtual creates s | ceiling | synced s | synced pods/s | synced/direct | synced/ceiling | direct all Running s | synced all Running s | p50 ms | p99 ms | syncer RSS MiB |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows,
+      '',
+      `Where each pod's time goes: medians in ms over the burst's pods, as the syncer measured them (\`vcluster_syncer_phase_seconds\` on its /metrics). "queue wait": the virtual pod's event → a worker takes it; the next three are the calls before the host pod exists, the whole create reconcile contains them; binding and status are written back once the host pod is scheduled. "lone pod p50": ${SINGLE_PODS} pods created one at a time after the burst, virtual create answered → host pod ADDED (target ≤ 50 ms).`,
+      '',
+      `| N | ${POD_PHASES.map(([, what]) => what).join(' | ')} | burst p50 ms | lone pod p50 ms |`,
+      `|---|${POD_PHASES.map(() => '---|').join('')}---|---|`,
+      ...phaseRows,
+      '',
+      BEFORE,
     ].join('\n'),
   );
 }

@@ -3,7 +3,7 @@ import { type Logger, pino } from 'pino';
 import { clusterCertificateAuthority, type KubeClients, kubeClients } from '../kube/client.ts';
 import { Controller } from './engine/controller.ts';
 import { EventRecorder } from './engine/event-recorder.ts';
-import { SyncerMetrics } from './engine/metrics.ts';
+import { SyncerMetrics, timePhase } from './engine/metrics.ts';
 import type { ObjectCache, ResourceSyncer, SyncContext, SyncLoop } from './engine/resource-syncer.ts';
 import { type EventSyncer, eventSyncerFor } from './kinds/events.ts';
 import { defaultResourceSyncers } from './kinds/index.ts';
@@ -121,8 +121,9 @@ export class Syncer {
       hostCache: <T extends KubernetesObject>(kind: SyncedKind) =>
         (this.controllers.get(kind)?.hostInformer ?? emptyCache) as unknown as ObjectCache<T>,
       reconcileNow: async (kind, key) => {
-        await this.controllers.get(kind)?.reconcile(key);
+        await this.controllers.get(kind)?.ensureOnHost(key);
       },
+      timed: (kind, phase, work) => timePhase(this.metrics, kind, phase, work),
     };
     const context = this.context;
     const syncers =

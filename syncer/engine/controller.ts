@@ -25,6 +25,11 @@ import {
 } from './resource-syncer.ts';
 import { WorkQueue } from './work-queue.ts';
 
+/** Our host twin exists though our cache did not show it: look again once the cache has it. */
+class HostObjectAppeared extends RequeueAfter {
+  override name = 'HostObjectAppeared';
+}
+
 /** Event reason when annotations of a virtual object were left out of its host object. */
 export const ANNOTATIONS_DROPPED_REASON = 'AnnotationsDropped';
 
@@ -52,6 +57,8 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
   readonly hostInformer: Informer<H>;
   private readonly logger: Logger;
   private workers: Promise<void>[] = [];
+  /** `ensureOnHost` calls in flight, by key: a burst of pods that name one ConfigMap creates it once. */
+  private readonly ensuring = new Map<string, Promise<void>>();
 
   constructor(
     readonly syncer: ResourceSyncer<V, H>,
@@ -133,6 +140,27 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
     this.queue.add(key);
   }
 
+  /**
+   * Reconciles one key now, for an object another kind needs on the host first (a pod's ConfigMaps).
+   * Concurrent calls for one key share one reconcile; a host twin that another call created
+   * meanwhile (our cache not showing it yet) counts as there, and the worker looks at it again.
+   */
+  ensureOnHost(key: string): Promise<void> {
+    let running = this.ensuring.get(key);
+    if (!running) {
+      running = this.reconcile(key).then(
+        () => undefined,
+        (error: unknown) => {
+          if (!(error instanceof HostObjectAppeared)) throw error;
+          this.queue.add(key);
+        },
+      );
+      running = running.finally(() => this.ensuring.delete(key));
+      this.ensuring.set(key, running);
+    }
+    return running;
+  }
+
   private async work(): Promise<void> {
     const { metrics } = this.options;
     const kind = this.syncer.kind;
@@ -140,11 +168,17 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
       metrics.queueDepth.set({ kind }, this.queue.depth);
       const item = await this.queue.get();
       if (!item) return;
+      const waitedSeconds = (Date.now() - item.queuedAt) / 1000;
+      const started = performance.now();
       try {
         const action = await this.reconcile(item.key);
+        const reconcileSeconds = (performance.now() - started) / 1000;
         this.queue.forget(item.key);
         if (action !== 'none' && action !== 'skip') metrics.syncs.inc({ kind, action });
         metrics.syncLatency.observe({ kind }, (Date.now() - item.queuedAt) / 1000);
+        // By action, so a new pod's wait is told apart from that of its status updates.
+        metrics.phaseSeconds.observe({ kind, phase: 'queue', action }, waitedSeconds);
+        metrics.phaseSeconds.observe({ kind, phase: 'reconcile', action }, reconcileSeconds);
       } catch (error) {
         this.handleError(item.key, error);
       } finally {
@@ -248,7 +282,7 @@ export class Controller<V extends KubernetesObject, H extends KubernetesObject> 
           `host ${this.syncer.kind} ${this.context.translate.hostNamespace}/${hostObjectName} exists and is not managed by vcluster ${this.context.translate.vclusterName}; it is left alone. Rename or remove it on the host.`,
         );
       }
-      throw new RequeueAfter(200, 'host object appeared meanwhile');
+      throw new HostObjectAppeared(200, 'host object appeared meanwhile');
     }
   }
 

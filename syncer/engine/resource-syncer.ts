@@ -20,6 +20,8 @@ export interface SyncContext {
   hostCache<T extends KubernetesObject>(kind: SyncedKind): ObjectCache<T>;
   /** Runs another kind's reconcile for one key now (e.g. the ConfigMaps a new pod needs on the host first). */
   reconcileNow(kind: SyncedKind, key: string): Promise<void>;
+  /** Runs one phase of a reconcile and records its time (`vcluster_syncer_phase_seconds`). */
+  timed<T>(kind: SyncedKind, phase: string, work: () => Promise<T>): Promise<T>;
 }
 
 export interface ObjectCache<T> {

@@ -113,14 +113,16 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
           `${dropped.join(', ')} left out on the host: where previews run (nodes, taints, runtime, scheduler, priority) is the operator's choice`,
         );
       }
-      await ensureReferencesOnHost(context, pod);
+      await context.timed('Pod', 'references', () => ensureReferencesOnHost(context, pod));
       // Minted only for a pod that passed the checks; they go into the host pod's own annotations,
       // so the pod and its tokens are one write and can never exist one without the other.
-      const tokens = await mintTokens(context, pod);
-      await context.host.core.createNamespacedPod({
-        namespace: context.translate.hostNamespace,
-        body: tokens ? podToHost(pod, translate, { ...extrasFor(context, pod), tokens }) : hostPod,
-      });
+      const tokens = await context.timed('Pod', 'token', () => mintTokens(context, pod));
+      await context.timed('Pod', 'host-create', () =>
+        context.host.core.createNamespacedPod({
+          namespace: context.translate.hostNamespace,
+          body: tokens ? podToHost(pod, translate, { ...extrasFor(context, pod), tokens }) : hostPod,
+        }),
+      );
       return 'create';
     },
 
@@ -136,17 +138,21 @@ export function podSyncer(options: PodSyncerOptions = {}): ResourceSyncer<V1Pod>
       let action: SyncAction = 'none';
       const node = podNodeNameToVirtual(hostPod, pod);
       if (node) {
-        await virtual.core.createNamespacedPodBinding({
-          name,
-          namespace,
-          body: { metadata: { name, namespace }, target: { kind: 'Node', name: node } },
-        });
+        await context.timed('Pod', 'binding', () =>
+          virtual.core.createNamespacedPodBinding({
+            name,
+            namespace,
+            body: { metadata: { name, namespace }, target: { kind: 'Node', name: node } },
+          }),
+        );
         context.enqueue('Node', node);
         action = 'status';
       }
       const status = podStatusToVirtual(hostPod, pod);
       if (status) {
-        await virtual.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, mergePatch);
+        await context.timed('Pod', 'status', () =>
+          virtual.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, mergePatch),
+        );
         action = 'status';
       }
       const patch = podUpdateToHost(pod, hostPod, translate, extrasFor(context, pod));
