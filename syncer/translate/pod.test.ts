@@ -963,4 +963,36 @@ describe('podToHost keeps scheduling the operator’s', () => {
     expect(droppedSchedulingFields(pod)).toEqual(['spec.nodeSelector', 'spec.affinity.nodeAffinity']);
     expect(droppedSchedulingFields(vPod({}))).toEqual([]);
   });
+
+  const admissionTolerations = ['not-ready', 'unreachable'].map((reason) => ({
+    key: `node.kubernetes.io/${reason}`,
+    operator: 'Exists',
+    effect: 'NoExecute',
+    tolerationSeconds: 300,
+  }));
+  it.each<{ what: string; spec: Partial<V1Pod['spec']>; named: string[] }>([
+    {
+      what: 'what admission writes into every pod',
+      spec: {
+        schedulerName: 'default-scheduler',
+        preemptionPolicy: 'PreemptLowerPriority',
+        tolerations: admissionTolerations,
+      },
+      named: [],
+    },
+    {
+      what: 'a toleration of its own beside the defaults',
+      spec: { tolerations: [...admissionTolerations, { operator: 'Exists' }] },
+      named: ['spec.tolerations'],
+    },
+    {
+      what: 'a default toleration kept longer than the default',
+      spec: { tolerations: [{ ...admissionTolerations[0]!, tolerationSeconds: 86_400 }] },
+      named: ['spec.tolerations'],
+    },
+    { what: 'another scheduler', spec: { schedulerName: 'my-scheduler' }, named: ['spec.schedulerName'] },
+    { what: 'never preempting', spec: { preemptionPolicy: 'Never' }, named: ['spec.preemptionPolicy'] },
+  ])('names $what: $named', ({ spec, named }) => {
+    expect(droppedSchedulingFields(vPod(spec))).toEqual(named);
+  });
 });

@@ -542,17 +542,37 @@ export const HOST_SCHEDULING_FIELDS = [
 ] as const;
 
 /**
+ * What the virtual API server writes into every pod by itself (defaulting, the Priority and
+ * DefaultTolerationSeconds admission plugins): the host writes the same into the host pod, so
+ * leaving these out changes nothing and is not worth an event.
+ */
+const isAdmissionDefault: { [F in (typeof HOST_SCHEDULING_FIELDS)[number]]?: (value: unknown) => boolean } = {
+  schedulerName: (value) => value === 'default-scheduler',
+  preemptionPolicy: (value) => value === 'PreemptLowerPriority',
+};
+const defaultTolerationKeys = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+const isDefaultToleration = (toleration: V1Toleration) =>
+  defaultTolerationKeys.has(toleration.key ?? '') &&
+  toleration.operator === 'Exists' &&
+  toleration.effect === 'NoExecute' &&
+  toleration.tolerationSeconds === 300 &&
+  toleration.value === undefined;
+
+/**
  * What of a virtual pod's scheduling podToHost leaves out (besides `nodeName`, which the host's
- * scheduler sets, and priority, which the host does not know): for the event that says so.
+ * scheduler sets, and priority, which the host does not know), as the pull request asked for it:
+ * for the event that says so. What admission adds to every pod is not named.
  */
 export function droppedSchedulingFields(vPod: V1Pod): string[] {
   const spec = vPod.spec ?? { containers: [] };
   const dropped: string[] = HOST_SCHEDULING_FIELDS.filter((field) => {
-    const value = spec[field];
+    const value =
+      field === 'tolerations' ? spec.tolerations?.filter((t) => !isDefaultToleration(t)) : spec[field];
     return (
       value !== undefined &&
       !(Array.isArray(value) && value.length === 0) &&
-      !(typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)
+      !(typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) &&
+      !isAdmissionDefault[field]?.(value)
     );
   }).map((field) => `spec.${field}`);
   if (spec.affinity?.nodeAffinity) dropped.push('spec.affinity.nodeAffinity');
