@@ -37,7 +37,7 @@ export function previewLabels(repo: string, pr: number, installationId?: number)
  * `repo#pr`, a working tree's (or any other) by its virtual cluster (`hostHolder`).
  */
 export function previewHoldingHost(
-  previews: Pick<VirtualClusterInfo, 'name' | 'namespace' | 'labels' | 'annotations'>[],
+  previews: Pick<VirtualClusterInfo, 'name' | 'namespace' | 'labels' | 'annotations' | 'createdAt'>[],
   host: string,
   namespace: string,
 ): string | undefined {

@@ -51,6 +51,12 @@ export interface BringUpDeps {
 
 const DEFAULT_POD_SECURITY: PodSecurityPolicy = { default: 'restricted', max: 'baseline' };
 
+const hostTaken = (host: string, holder: string) =>
+  new BadConfigError(
+    `the preview host ${host} is already served by ${holder}`,
+    `make urlTemplate in ${REPO_CONFIG_PATH} give a name of this pull request's own, as the default ${DEFAULT_URL_TEMPLATE} does`,
+  );
+
 type BringUp = Extract<DesiredState, { kind: 'up' | 'redeploy' | 'reset' }>;
 
 export async function bringUp(
@@ -121,10 +127,7 @@ export async function bringUp(
       const existing = await deps.provider.get(ref);
       const holder = previewHoldingHost(await deps.provider.list(), app.host, ref.namespace);
       if (holder) {
-        throw new BadConfigError(
-          `the preview host ${app.host} is already served by ${holder}`,
-          `make urlTemplate in ${REPO_CONFIG_PATH} give a name of this pull request's own, as the default ${DEFAULT_URL_TEMPLATE} does`,
-        );
+        throw hostTaken(app.host, holder);
       }
       const options: CreateOptions = {
         ...ref,
@@ -145,6 +148,11 @@ export async function bringUp(
       createdHere = !existing || desired.kind === 'reset';
       if (desired.kind === 'reset') await resetVirtualCluster(deps.provider, options);
       else await deps.provider.create(options);
+      // Two previews made at once both passed the look above: the one made later yields.
+      const rival = previewHoldingHost(await deps.provider.list(), app.host, ref.namespace);
+      if (rival) {
+        throw hostTaken(app.host, rival);
+      }
       return deps.host.connect(deps.provider, ref, deps.readyTimeoutMs);
     });
     throwIfAborted(run.signal);

@@ -88,6 +88,35 @@ describe('security: preview host names', () => {
     expect(ingresses.map((i) => i.metadata?.namespace)).toEqual([previewName('alice/shop', 1).namespace]);
   });
 
+  it('two pull requests whose templates give one host, opened at once: exactly one keeps it, the other is refused and leaves nothing', async () => {
+    const shared = (config: string) => `${config}urlTemplate: "contested.\${{ baseDomain }}"\n`;
+    await Promise.all([open('bob/shop', 2, shared), open('mallory/shop', 2, shared)]);
+    const outcome = (owner: string) =>
+      waitUntil(
+        async () => {
+          const body = sticky(owner, 'shop', 2);
+          if (body.includes('🚀 Preview ready')) return 'ready';
+          return body.includes('Preview failed') ? body : undefined;
+        },
+        { what: `${owner}/shop#2: ready or refused`, ...WAIT },
+      );
+    const [bob, mallory] = await Promise.all([outcome('bob'), outcome('mallory')]);
+    const refused = [bob, mallory].filter((result) => result !== 'ready');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(
+      /the preview host contested\.preview\.test is already served by the preview of (bob|mallory)\/shop#2/,
+    );
+    const loser = bob === 'ready' ? 'mallory/shop' : 'bob/shop';
+    await waitUntil(async () => (await namespaceGone(loser, 2)) || undefined, {
+      what: `${loser}#2 gone`,
+      ...WAIT,
+    });
+    const ingresses = (await host.networking.listIngressForAllNamespaces()).items.filter((i) =>
+      i.spec?.rules?.some((rule) => rule.host === `contested.${BASE_DOMAIN}`),
+    );
+    expect(ingresses).toHaveLength(1);
+  }, 200_000);
+
   it.each([
     [
       'a host of its own',
