@@ -385,6 +385,17 @@ describe('charts/vcluster: lint and render', () => {
     expect(JSON.stringify(defaults)).not.toContain('/32');
   });
 
+  it('lets the namespaces of workloads.allowFromNamespaces reach the workloads, none by default', async () => {
+    const service = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vcluster-preview' } },
+    };
+    const objects = await render('isolation.networkPolicy.workloads.allowFromNamespaces[0]=vcluster-preview');
+    const work = find<RenderedNetworkPolicy>(objects, 'NetworkPolicy', 'vc-work-demo');
+    expect(work.spec.ingress?.[0]?.from).toContainEqual(service);
+    const defaults = find<RenderedNetworkPolicy>(await render(), 'NetworkPolicy', 'vc-work-demo');
+    expect(defaults.spec.ingress?.[0]?.from).not.toContainEqual(service);
+  });
+
   it('drops each isolation object, CoreDNS and the ClusterRole when switched off', async () => {
     const without = async (set: string, gone: string[]) => {
       const rendered = ids(await render(set));

@@ -173,6 +173,19 @@ describe('charts/vcluster-preview: lint and render', () => {
     expect(settings.data!['vcluster-values.yaml']).toMatch(/clusterRole:\s+enabled: false/);
   });
 
+  it('lets each preview’s workloads be reached from the service’s namespace only when it wakes previews (its web pod passes the first request on)', async () => {
+    const previewValues = async (...sets: string[]) =>
+      parseAllDocuments(
+        find<Rendered>(await render(...sets), 'ConfigMap', 'vcp-vcluster-preview').data![
+          'vcluster-values.yaml'
+        ]!,
+      )[0]!.toJS() as { isolation: { networkPolicy: Record<string, { allowFromNamespaces?: string[] }> } };
+    const waking = await previewValues('previews.wakerAddress=10.96.0.10:80');
+    expect(waking.isolation.networkPolicy.workloads?.allowFromNamespaces).toEqual(['vcp-system']);
+    expect(waking.isolation.networkPolicy.controlPlane?.allowFromNamespaces).toEqual(['vcp-system']);
+    expect((await previewValues()).isolation.networkPolicy.workloads).toBeUndefined();
+  });
+
   it('lets the worker read only the allowed host Secrets, by name, in their namespace, and tells it which (PREVIEW_HOST_SECRETS)', async () => {
     const allow = 'hostSecrets.allow={"acme/shop":["shop-db","stripe"],"acme/*":["stripe"]}';
     const objects = await render(allow, 'hostSecrets.namespace=ops-secrets');
