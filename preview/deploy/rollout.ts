@@ -125,7 +125,11 @@ const QUOTA_GRACE_MS = 10_000;
  * refused for a moment during a rolling update (the surge pod, before an old one went) is left to
  * the syncer's retry: only one still unbound after QUOTA_GRACE_MS counts.
  */
-async function hostQuotaRefusal(virtual: KubeClients, namespace: string): Promise<string | undefined> {
+async function hostQuotaRefusal(
+  virtual: KubeClients,
+  namespace: string,
+  graceMs = QUOTA_GRACE_MS,
+): Promise<string | undefined> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
   const events = await listJson<QuotaEvent>(
     virtual,
@@ -136,7 +140,7 @@ async function hostQuotaRefusal(virtual: KubeClients, namespace: string): Promis
     const at = Date.parse(event.lastTimestamp ?? event.eventTime ?? '');
     // An event of an earlier deploy counts too while its pod still waits: the syncer writes one
     // per pod and minute, so a redeploy may see no new one for a while.
-    if (!(now - at >= QUOTA_GRACE_MS) || event.involvedObject?.kind !== 'Pod') continue;
+    if (!(now - at >= graceMs) || event.involvedObject?.kind !== 'Pod') continue;
     const { status, body } = await rawRequest(
       virtual,
       'GET',
@@ -205,11 +209,18 @@ export async function waitForRollout(
     if (pending.length === 0) return;
     if (Date.now() > deadline) {
       const waiting = seen.filter((live) => live.status.state !== 'done');
+      // Out of time within the grace of a quota refusal: the refusal is still why, not the clock.
+      const refusals = await Promise.all(
+        [...new Set(waiting.map((live) => live.ref.namespace ?? 'default'))].map((namespace) =>
+          hostQuotaRefusal(virtual, namespace, 0),
+        ),
+      );
       throw new RolloutError(
         await Promise.all(waiting.map((live) => diagnose(virtual, live))),
         true,
         timeoutMs,
         options.what,
+        refusals.some((refusal) => refusal !== undefined),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));

@@ -200,7 +200,8 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
       expect(content.data?.sha).toBe(sha('d'));
       expect(sticky(1)[0]?.body).toContain('🚀 Preview ready');
     }
-    // a rollout the host refuses: the failure quotes what the syncer saw.
+    // a rollout the host's quota refuses: the failure says which limit is full and what the syncer
+    // saw, and is the author's to fix (no retry can help).
     {
       // Each pod asks for more CPU than the preview namespace's ResourceQuota allows in all.
       await seed(sha('9'));
@@ -215,13 +216,13 @@ describe('reconciling a pull request preview (local provider, host cluster, GitH
       github.updatePullRequest(OWNER, REPO, 1, { headSha: sha('9') });
       const impatient = reconcilerFor(provider, github, { rolloutTimeoutMs: 10_000 });
       const error = await impatient(job(1, { kind: 'up', sha: sha('9') }), ctx()).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(Error);
-      expect(error).not.toBeInstanceOf(BadConfigError);
+      expect(error).toBeInstanceOf(BadConfigError);
       const [comment] = sticky(1);
       expect(comment?.body).toMatch(/❌ \| Deploy/);
+      expect(comment?.body).toMatch(/the preview's host quota is used up \((limits|requests)\.cpu/);
       expect(comment?.body).toContain('What the syncer saw last:');
       expect(comment?.body).toMatch(
-        /WARN sync failed \(kind Pod, key default\/hello-[a-z0-9-]+\): .*exceeded quota/,
+        /INFO sync failed \(kind Pod, key default\/hello-[a-z0-9-]+\): .*exceeded quota/,
       );
     }
     // down: deletes the virtual cluster, deactivates deployments, says destroyed.
