@@ -218,6 +218,24 @@ const perMinute = (fallback: number) =>
       .default(fallback),
   );
 
+/** A duration setting (`5m`, `30s`), in ms; blank for the default. */
+const durationSetting = (fallback: string, examples: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .default(fallback)
+      .transform((text, ctx) => {
+        try {
+          return parseDuration(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `must be a duration like ${examples} (got "${text}")` });
+          return z.NEVER;
+        }
+      }),
+  );
+
 const storeMiB = z.preprocess(
   blankToUndefined,
   z
@@ -366,24 +384,7 @@ const envSchema = z.object({
     (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
     z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` }).default(DEFAULT_PROVIDER),
   ),
-  SWEEP_INTERVAL: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .trim()
-      .default('5m')
-      .transform((text, ctx) => {
-        try {
-          return parseDuration(text);
-        } catch {
-          ctx.addIssue({
-            code: 'custom',
-            message: `must be a duration like 5m, 30s or 1h (got "${text}")`,
-          });
-          return z.NEVER;
-        }
-      }),
-  ),
+  SWEEP_INTERVAL: durationSetting('5m', '5m, 30s or 1h'),
   PREVIEW_WAKER_ADDRESS: z.preprocess(
     blankToUndefined,
     z
@@ -406,21 +407,7 @@ const envSchema = z.object({
       })
       .optional(),
   ),
-  PREVIEW_WAKE_TIMEOUT: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .trim()
-      .default('20s')
-      .transform((text, ctx) => {
-        try {
-          return parseDuration(text);
-        } catch {
-          ctx.addIssue({ code: 'custom', message: `must be a duration like 20s or 1m (got "${text}")` });
-          return z.NEVER;
-        }
-      }),
-  ),
+  PREVIEW_WAKE_TIMEOUT: durationSetting('20s', '20s or 1m'),
   WORKER_CONCURRENCY: z.preprocess(
     blankToUndefined,
     z

@@ -7,6 +7,7 @@ import { waitUntil } from '../../kube/wait.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
 import { seedExample } from '../support/preview-service.ts';
+import { restrictedContainer } from '../support/restricted-container.ts';
 import { pullRequestEvent } from '../support/webhooks.ts';
 
 const FLOODER = { owner: 'mallory', repo: 'flood' };
@@ -26,19 +27,7 @@ const flood = JSON.stringify({
     template: {
       metadata: { labels: { app: 'flood' } },
       spec: {
-        containers: [
-          {
-            name: 'c',
-            image: 'busybox',
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              capabilities: { drop: ['ALL'] },
-              runAsNonRoot: true,
-              runAsUser: 65534,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
-          },
-        ],
+        containers: [restrictedContainer],
       },
     },
   },

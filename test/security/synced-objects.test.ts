@@ -6,6 +6,7 @@ import { isGone, type KubeClients, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
 import { type PreviewFlow, startPreviewFlow } from '../support/preview-flow.ts';
 import { seedExample } from '../support/preview-service.ts';
+import { restrictedContainer } from '../support/restricted-container.ts';
 import { pullRequestEvent } from '../support/webhooks.ts';
 
 const OWNER = 'mallory';
@@ -13,19 +14,6 @@ const REPO = 'shop';
 const FULL_NAME = `${OWNER}/${REPO}`;
 const OPERATOR_CLASS = 'operators-class';
 const WAIT = { timeoutMs: 120_000, intervalMs: 250 };
-
-/** What a pull request passes under Pod Security restricted, so only the fenced fields are at issue. */
-const restrictedContainer = {
-  name: 'c',
-  image: 'busybox',
-  securityContext: {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'] },
-    runAsNonRoot: true,
-    runAsUser: 65534,
-    seccompProfile: { type: 'RuntimeDefault' },
-  },
-};
 
 /** The attacks, as a pull request's own manifests beside the example app. */
 const attacks = (hostApiAddress: string) =>

@@ -3,12 +3,14 @@ import type { V1Namespace } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { defaultReconciler } from '../../app/default-reconciler.ts';
 import { previewName } from '../../app/desired-state.ts';
+import { repoLabel } from '../../app/preview-metadata.ts';
 import type { PreviewQueue } from '../../app/queue/preview-queue.ts';
 import { type RunningService, startService } from '../../app/serve.ts';
 import { loadServiceConfig } from '../../app/service-config.ts';
 import { STICKY_MARKER } from '../../app/sticky-comment.ts';
 import { type KubeClients, kubeClients } from '../../kube/client.ts';
 import { waitUntil } from '../../kube/wait.ts';
+import { labels } from '../../preview/provider.ts';
 import { localProvider } from '../../preview/providers/local/provider.ts';
 import { type GitHubDouble, type IssueComment, type RoleName, startGitHubDouble } from './github-double.ts';
 import { openThroughIngress } from './ingress.ts';
@@ -72,7 +74,7 @@ export async function startPreviewFlow(options: {
     provider === 'local'
       ? isolatedHome(
           hostKubeconfig,
-          repos.map((fullName) => fullName.replace('/', '.')),
+          repos.map((fullName) => repoLabel(fullName)),
         )
       : undefined;
   const secret = `whsec-${randomBytes(8).toString('hex')}`;
@@ -152,7 +154,7 @@ export async function startPreviewFlow(options: {
     hostNamespaces: async (pr) =>
       (
         await host.core.listNamespace({ labelSelector: `vcluster-preview.dev/pull-request=${pr}` })
-      ).items.filter((ns) => ns.metadata?.labels?.['vcluster-preview.dev/repo'] === `${owner}.${repo}`),
+      ).items.filter((ns) => ns.metadata?.labels?.[labels.repo] === repoLabel(`${owner}/${repo}`)),
     virtual: async (pr) => {
       if (provider !== 'local')
         throw new Error(
